@@ -1,0 +1,3 @@
+"""Stride: a Discord bot for group fitness challenges."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Wearable data providers, one module each, all behind `bot.providers.base.Provider`."""

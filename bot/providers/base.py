@@ -1,0 +1,114 @@
+"""The one small protocol every provider implements, and the errors they raise.
+
+Providers speak HTTP to one vendor and translate its answers into `DailyValue`s. They hold no
+state about users: token storage, refresh locking and re-link DMs live in `bot.linking`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from bot.domain import DailyValue, Metric
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class TokenSet:
+    """What a token endpoint handed back. `repr` hides the secrets so a log line cannot leak them."""
+
+    access_token: str
+    refresh_token: str | None
+    expires_at: dt.datetime  # timezone-aware
+    scopes: tuple[str, ...] = ()
+    provider_user_id: str | None = None  # some providers (Withings) return it with the token
+
+    def __repr__(self) -> str:
+        return (
+            f"TokenSet(expires_at={self.expires_at.isoformat()}, scopes={self.scopes!r}, "
+            f"has_refresh_token={self.refresh_token is not None})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderInfo:
+    name: str  # stable key stored in the database, e.g. "google_health"
+    display_name: str  # shown in /link, e.g. "Fitbit / Pixel Watch (Google Health)"
+    metrics: frozenset[Metric]
+    supports_pkce: bool
+    supports_revoke: bool
+    retiring: bool = False
+    scopes: tuple[str, ...] = field(default_factory=tuple)
+
+
+class ProviderError(Exception):
+    """Base of every provider failure. Messages never contain tokens, codes or secrets."""
+
+
+class GrantRevoked(ProviderError):
+    """The refresh token or grant is no longer valid (invalid_grant): the user must re-link."""
+
+
+class AccessTokenRejected(ProviderError):
+    """The access token was refused (HTTP 401 or equivalent): refresh and try once more."""
+
+
+class RateLimited(ProviderError):
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ProviderUnavailable(ProviderError):
+    """5xx, timeouts or 429 that outlasted the retries: try again at the next run."""
+
+
+class ProviderResponseError(ProviderError):
+    """The provider answered something we cannot understand, or refused the request (4xx)."""
+
+
+class ProviderGone(ProviderError):
+    """The API was switched off (HTTP 410), as the legacy Fitbit Web API was in 2026-11."""
+
+
+class Provider(Protocol):
+    info: ProviderInfo
+
+    def authorization_url(
+        self, *, state: str, redirect_uri: str, code_challenge: str | None
+    ) -> str:
+        """The consent URL the user opens. `code_challenge` is S256 PKCE when supported."""
+        ...
+
+    async def exchange_code(
+        self, *, code: str, redirect_uri: str, code_verifier: str | None
+    ) -> TokenSet: ...
+
+    async def refresh(self, refresh_token: str) -> TokenSet: ...
+
+    async def revoke(self, tokens: TokenSet) -> None:
+        """Revoke the grant at the provider; a no-op where the provider offers none."""
+        ...
+
+    async def fetch_user_id(self, tokens: TokenSet) -> str:
+        """The provider's stable id for the account these tokens belong to."""
+        ...
+
+    async def fetch_daily(
+        self,
+        access_token: str,
+        metrics: Collection[Metric],
+        start: dt.date,
+        end: dt.date,
+        *,
+        include_manual: bool,
+        user_tz: ZoneInfo,
+    ) -> list[DailyValue]:
+        """Daily values for `start`..`end` inclusive (civil dates in the user's own zone).
+
+        Uses the fewest requests the API allows, chunked to its range limits. Raises
+        `AccessTokenRejected` on a 401 so the caller can refresh and retry once.
+        """
+        ...

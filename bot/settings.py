@@ -1,0 +1,207 @@
+"""Configuration from environment variables and an optional `.env` file.
+
+Nothing here is read at import time: `Settings()` is built in `main()` and passed down.
+Nested groups use `__`, e.g. `GOOGLE_HEALTH__CLIENT_ID`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    Field,
+    SecretStr,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+HttpUrl = Annotated[str, AnyHttpUrl]
+
+
+def _check_url(value: str) -> str:
+    AnyHttpUrl(value)  # raises a ValueError with a clear message on a malformed URL
+    return value.rstrip("/")
+
+
+class OAuthProviderSettings(BaseModel):
+    """Credentials and endpoints of one OAuth provider. Enabled when both credentials are set."""
+
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    authorize_url: str
+    token_url: str
+    revoke_url: str | None = None
+    api_base_url: str
+
+    @field_validator("authorize_url", "token_url", "revoke_url", "api_base_url")
+    @classmethod
+    def _valid_url(cls, value: str | None) -> str | None:
+        return None if value is None else _check_url(value)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.client_id) and self.client_secret is not None and bool(
+            self.client_secret.get_secret_value()
+        )
+
+    def disabled_reason(self, env_prefix: str) -> str | None:
+        missing = []
+        if not self.client_id:
+            missing.append(f"{env_prefix}__CLIENT_ID")
+        if self.client_secret is None or not self.client_secret.get_secret_value():
+            missing.append(f"{env_prefix}__CLIENT_SECRET")
+        return f"set {' and '.join(missing)}" if missing else None
+
+
+class GoogleHealthSettings(OAuthProviderSettings):
+    authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    token_url: str = "https://oauth2.googleapis.com/token"
+    revoke_url: str | None = "https://oauth2.googleapis.com/revoke"
+    api_base_url: str = "https://health.googleapis.com/v4"
+
+
+class GoogleFitSettings(OAuthProviderSettings):
+    authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    token_url: str = "https://oauth2.googleapis.com/token"
+    revoke_url: str | None = "https://oauth2.googleapis.com/revoke"
+    api_base_url: str = "https://www.googleapis.com/fitness/v1"
+
+
+class WithingsSettings(OAuthProviderSettings):
+    authorize_url: str = "https://account.withings.com/oauth2_user/authorize2"
+    token_url: str = "https://wbsapi.withings.net/v2/oauth2"
+    revoke_url: str | None = "https://wbsapi.withings.net/v2/oauth2"
+    api_base_url: str = "https://wbsapi.withings.net"
+
+
+class OuraSettings(OAuthProviderSettings):
+    authorize_url: str = "https://cloud.ouraring.com/oauth/authorize"
+    token_url: str = "https://api.ouraring.com/oauth/token"
+    revoke_url: str | None = "https://api.ouraring.com/oauth/revoke"
+    api_base_url: str = "https://api.ouraring.com"
+
+
+class SandboxSettings(BaseModel):
+    """The built-in provider with synthetic data, for trying Stride without a wearable."""
+
+    enabled: bool = False
+
+
+class StreamrSinkSettings(BaseModel):
+    node_url: str | None = None
+    api_key: SecretStr | None = None
+    stream_id: str | None = None
+
+    @field_validator("node_url")
+    @classmethod
+    def _valid_url(cls, value: str | None) -> str | None:
+        return None if value is None else _check_url(value)
+
+    def disabled_reason(self) -> str | None:
+        missing = [
+            name
+            for name, value in (
+                ("PUBLISH__STREAMR__NODE_URL", self.node_url),
+                ("PUBLISH__STREAMR__API_KEY", self.api_key),
+                ("PUBLISH__STREAMR__STREAM_ID", self.stream_id),
+            )
+            if not value
+        ]
+        return f"set {', '.join(missing)}" if missing else None
+
+
+class MqttSinkSettings(BaseModel):
+    host: str | None = None
+    port: int = Field(default=1883, ge=1, le=65535)
+    tls: bool = False
+    username: str | None = None
+    password: SecretStr | None = None
+    topic_template: str = "stride/{guild_key}/{metric}"
+
+    def disabled_reason(self) -> str | None:
+        return None if self.host else "set PUBLISH__MQTT__HOST"
+
+
+class WebhookSinkSettings(BaseModel):
+    url: str | None = None
+    secret: SecretStr | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _valid_url(cls, value: str | None) -> str | None:
+        return None if value is None else _check_url(value)
+
+    def disabled_reason(self) -> str | None:
+        missing = [
+            name
+            for name, value in (
+                ("PUBLISH__WEBHOOK__URL", self.url),
+                ("PUBLISH__WEBHOOK__SECRET", self.secret),
+            )
+            if not value
+        ]
+        return f"set {', '.join(missing)}" if missing else None
+
+
+class FileSinkSettings(BaseModel):
+    path: Path | None = None
+
+    def disabled_reason(self) -> str | None:
+        return None if self.path else "set PUBLISH__FILE__PATH"
+
+
+class PublishSettings(BaseModel):
+    """The optional publish cog: anonymised daily aggregates to one or more sinks."""
+
+    secret: SecretStr | None = None  # HMAC key for challenge keys; generated beside the DB if unset
+    k: int = Field(default=5, ge=3)
+    epsilon: float | None = Field(default=None, gt=0)
+    streamr: StreamrSinkSettings = StreamrSinkSettings()
+    mqtt: MqttSinkSettings = MqttSinkSettings()
+    webhook: WebhookSinkSettings = WebhookSinkSettings()
+    file: FileSinkSettings = FileSinkSettings()
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_nested_delimiter="__",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    discord_token: SecretStr | None = None
+    database_path: Path = Path("./data/stride.db")
+    public_base_url: str = "http://127.0.0.1:8080"
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=0, le=65535)
+    token_encryption_keys: SecretStr | None = None
+    dev_guild_id: int | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Concurrency of the daily fetch; per-provider limits live in the providers.
+    fetch_concurrency: int = Field(default=64, ge=1, le=1024)
+
+    google_health: GoogleHealthSettings = GoogleHealthSettings()
+    withings: WithingsSettings = WithingsSettings()
+    oura: OuraSettings = OuraSettings()
+    google_fit: GoogleFitSettings = GoogleFitSettings()
+    sandbox: SandboxSettings = SandboxSettings()
+    publish: PublishSettings = PublishSettings()
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _valid_base_url(cls, value: str) -> str:
+        return _check_url(value)
+
+    def oauth_providers(self) -> dict[str, tuple[OAuthProviderSettings, str]]:
+        """Each OAuth provider's settings with the env prefix that configures it."""
+        return {
+            "google_health": (self.google_health, "GOOGLE_HEALTH"),
+            "withings": (self.withings, "WITHINGS"),
+            "oura": (self.oura, "OURA"),
+            "google_fit": (self.google_fit, "GOOGLE_FIT"),
+        }
