@@ -43,8 +43,10 @@ class OAuthProviderSettings(BaseModel):
 
     @property
     def enabled(self) -> bool:
-        return bool(self.client_id) and self.client_secret is not None and bool(
-            self.client_secret.get_secret_value()
+        return (
+            bool(self.client_id)
+            and self.client_secret is not None
+            and bool(self.client_secret.get_secret_value())
         )
 
     def disabled_reason(self, env_prefix: str) -> str | None:
@@ -58,28 +60,28 @@ class OAuthProviderSettings(BaseModel):
 
 class GoogleHealthSettings(OAuthProviderSettings):
     authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
-    token_url: str = "https://oauth2.googleapis.com/token"
+    token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105 (a URL, not a secret)
     revoke_url: str | None = "https://oauth2.googleapis.com/revoke"
     api_base_url: str = "https://health.googleapis.com/v4"
 
 
 class GoogleFitSettings(OAuthProviderSettings):
     authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
-    token_url: str = "https://oauth2.googleapis.com/token"
+    token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105 (a URL, not a secret)
     revoke_url: str | None = "https://oauth2.googleapis.com/revoke"
     api_base_url: str = "https://www.googleapis.com/fitness/v1"
 
 
 class WithingsSettings(OAuthProviderSettings):
     authorize_url: str = "https://account.withings.com/oauth2_user/authorize2"
-    token_url: str = "https://wbsapi.withings.net/v2/oauth2"
+    token_url: str = "https://wbsapi.withings.net/v2/oauth2"  # noqa: S105 (a URL, not a secret)
     revoke_url: str | None = "https://wbsapi.withings.net/v2/oauth2"
     api_base_url: str = "https://wbsapi.withings.net"
 
 
 class OuraSettings(OAuthProviderSettings):
     authorize_url: str = "https://cloud.ouraring.com/oauth/authorize"
-    token_url: str = "https://api.ouraring.com/oauth/token"
+    token_url: str = "https://api.ouraring.com/oauth/token"  # noqa: S105 (a URL, not a secret)
     revoke_url: str | None = "https://api.ouraring.com/oauth/revoke"
     api_base_url: str = "https://api.ouraring.com"
 

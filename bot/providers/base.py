@@ -17,7 +17,7 @@ from bot.domain import DailyValue, Metric
 
 @dataclass(frozen=True, slots=True, repr=False)
 class TokenSet:
-    """What a token endpoint handed back. `repr` hides the secrets so a log line cannot leak them."""
+    """What a token endpoint handed back. `repr` hides the secrets, so no log line leaks them."""
 
     access_token: str
     refresh_token: str | None

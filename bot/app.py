@@ -1,0 +1,147 @@
+"""Assembles Stride: database, HTTP session, providers, web server, scheduler and Discord client.
+
+`StrideApp` is what production (`stride run`) and the end-to-end harness both start, so the
+harness exercises exactly the production wiring.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterable
+
+import aiohttp
+
+from bot.clock import Clock, SystemClock
+from bot.crypto import cipher_from_settings
+from bot.discord_bot import StrideBot
+from bot.metrics import Metrics
+from bot.scheduling import JobScheduler
+from bot.services import Services
+from bot.settings import Settings
+from bot.storage import Database
+from bot.web.app import RouteInstaller, WebServer, create_app
+
+log = logging.getLogger(__name__)
+
+
+def http_session(settings: Settings) -> aiohttp.ClientSession:
+    # The daily run fetches many users at once; the connector must allow that concurrency.
+    connector = aiohttp.TCPConnector(limit=settings.fetch_concurrency, ttl_dns_cache=300)
+    return aiohttp.ClientSession(
+        connector=connector,
+        timeout=aiohttp.ClientTimeout(total=60, connect=10),
+        headers={"User-Agent": "Stride (+https://github.com/stride-bot)"},
+        raise_for_status=False,
+    )
+
+
+def build_services(
+    settings: Settings,
+    db: Database,
+    http: aiohttp.ClientSession,
+    clock: Clock,
+) -> Services:
+    return Services(
+        settings=settings,
+        db=db,
+        http=http,
+        clock=clock,
+        scheduler=JobScheduler(),
+        cipher=cipher_from_settings(
+            settings.token_encryption_keys.get_secret_value()
+            if settings.token_encryption_keys
+            else None,
+            settings.database_path,
+        ),
+        metrics=Metrics(),
+    )
+
+
+def route_installers(services: Services) -> Iterable[RouteInstaller]:
+    """The web routes beyond /healthz and /metrics (OAuth callbacks, webhooks)."""
+    return ()
+
+
+class StrideApp:
+    """Owns every long-lived resource; `start()` then `stop()`, or `run()` until a signal."""
+
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self._stack = contextlib.AsyncExitStack()
+        self.services: Services | None = None
+        self.bot: StrideBot | None = None
+        self.web: WebServer | None = None
+        self._bot_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self.settings.discord_token is None:
+            raise RuntimeError("DISCORD_TOKEN is not set")
+        try:
+            db = await Database.open(self.settings.database_path)
+            self._stack.push_async_callback(db.close)
+            # Migrate before serving /healthz; setup_hook's migrate is then a no-op.
+            await db.migrate()
+            http = http_session(self.settings)
+            self._stack.push_async_callback(http.close)
+            services = build_services(self.settings, db, http, self.clock)
+            self.services = services
+            self._stack.push_async_callback(services.scheduler.shutdown)
+            app = create_app(db=db, metrics=services.metrics, installers=route_installers(services))
+            self.web = WebServer(app, self.settings.web_host, self.settings.web_port)
+            await self.web.start()
+            self._stack.push_async_callback(self.web.stop)
+            self.bot = StrideBot(services)
+            self._stack.push_async_callback(self.bot.close)
+            token = self.settings.discord_token.get_secret_value()
+            self._bot_task = asyncio.create_task(self.bot.start(token), name="discord-client")
+        except BaseException:
+            await self._stack.aclose()
+            raise
+
+    async def wait_until_ready(self) -> None:
+        if self.bot is None or self._bot_task is None:
+            raise RuntimeError("start() first")
+        ready = asyncio.create_task(self.bot.wait_until_ready())
+        done, _ = await asyncio.wait({ready, self._bot_task}, return_when=asyncio.FIRST_COMPLETED)
+        if self._bot_task in done:
+            ready.cancel()
+            self._bot_task.result()  # re-raise why the client stopped
+            raise RuntimeError("the Discord client stopped before it was ready")
+
+    async def stop(self) -> None:
+        """Stop in reverse order: Discord, scheduler (in-flight jobs finish), web, HTTP, DB."""
+        if self.bot is not None and not self.bot.is_closed():
+            await self.bot.close()
+        if self._bot_task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.gather(self._bot_task, return_exceptions=True)
+        await self._stack.aclose()
+
+    async def run(self) -> int:
+        """Run until SIGINT/SIGTERM or until the Discord client stops; 0 on a clean stop."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await self.start()
+        if self._bot_task is None:  # pragma: no cover - start() sets it or raises
+            raise RuntimeError("the Discord client did not start")
+        waiter = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait({waiter, self._bot_task}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+            crashed = (
+                self._bot_task.done()
+                and not self._bot_task.cancelled()
+                and (self._bot_task.exception() is not None)
+            )
+            if crashed:
+                log.error("the Discord client stopped", exc_info=self._bot_task.exception())
+            log.info("shutting down")
+            await self.stop()
+        return 1 if crashed else 0

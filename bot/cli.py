@@ -1,0 +1,183 @@
+"""The `stride` command line: run, check, migrate, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from pydantic import ValidationError
+
+from bot.crypto import EncryptionKeyError, parse_keys
+from bot.settings import Settings
+from bot.storage import Database, DatabaseTooNew, MigrationError
+
+log = logging.getLogger("bot")
+
+
+def load_settings() -> Settings:
+    """Settings from the environment and `.env`; a ValidationError names each bad variable."""
+    return Settings()
+
+
+def describe_validation_error(error: ValidationError) -> list[str]:
+    """One line per problem, naming the environment variable, never echoing its value."""
+    lines = []
+    for item in error.errors(include_input=False, include_url=False):
+        variable = "__".join(str(part) for part in item["loc"]).upper()
+        lines.append(f"{variable}: {item['msg']}")
+    return lines
+
+
+def configuration_report(settings: Settings) -> tuple[list[str], list[str]]:
+    """(problems, notes) for `stride check`. Secrets are never part of either."""
+    problems: list[str] = []
+    notes: list[str] = []
+    if settings.discord_token is None or not settings.discord_token.get_secret_value():
+        problems.append(
+            "DISCORD_TOKEN is not set: create a bot in the Discord developer portal "
+            "and put its token in DISCORD_TOKEN (see README)"
+        )
+    if settings.token_encryption_keys is not None:
+        try:
+            keys = parse_keys(settings.token_encryption_keys.get_secret_value())
+            notes.append(f"token encryption: {len(keys)} key(s) configured")
+        except EncryptionKeyError as exc:
+            problems.append(str(exc))
+    else:
+        notes.append(
+            "token encryption: TOKEN_ENCRYPTION_KEYS not set; a key file will be generated "
+            f"beside the database ({settings.database_path.parent}/stride.key)"
+        )
+    notes.append("providers:")
+    for name, (provider, prefix) in settings.oauth_providers().items():
+        reason = provider.disabled_reason(prefix)
+        notes.append(f"  {name}: " + ("enabled" if reason is None else f"disabled ({reason})"))
+    notes.append(
+        "  sandbox: "
+        + ("enabled" if settings.sandbox.enabled else "disabled (set SANDBOX__ENABLED=true)")
+    )
+    notes.append("publish sinks:")
+    publish = settings.publish
+    for sink_name, sink in (
+        ("streamr", publish.streamr),
+        ("mqtt", publish.mqtt),
+        ("webhook", publish.webhook),
+        ("file", publish.file),
+    ):
+        reason = sink.disabled_reason()
+        notes.append(f"  {sink_name}: " + ("enabled" if reason is None else f"disabled ({reason})"))
+    return problems, notes
+
+
+def cmd_check(out: TextIO, err: TextIO) -> int:
+    try:
+        settings = load_settings()
+    except ValidationError as exc:
+        for line in describe_validation_error(exc):
+            print(f"error: {line}", file=err)
+        return 1
+    problems, notes = configuration_report(settings)
+    for line in notes:
+        print(line, file=out)
+    for line in problems:
+        print(f"error: {line}", file=err)
+    if not problems:
+        print("configuration OK", file=out)
+    return 1 if problems else 0
+
+
+async def _migrate(path: Path) -> tuple[int, int]:
+    async with await Database.open(path) as db:
+        before = await db.schema_version()
+        after = await db.migrate()
+        return before, after
+
+
+def cmd_migrate(database: Path | None, out: TextIO, err: TextIO) -> int:
+    try:
+        path = database or load_settings().database_path
+    except ValidationError as exc:
+        for line in describe_validation_error(exc):
+            print(f"error: {line}", file=err)
+        return 1
+    try:
+        before, after = asyncio.run(_migrate(path))
+    except (MigrationError, DatabaseTooNew) as exc:
+        print(f"error: {exc}", file=err)
+        return 1
+    applied = after - before
+    print(f"{path}: schema version {after} ({applied} migration(s) applied)", file=out)
+    return 0
+
+
+def cmd_run(out: TextIO, err: TextIO) -> int:
+    try:
+        settings = load_settings()
+    except ValidationError as exc:
+        for line in describe_validation_error(exc):
+            print(f"error: {line}", file=err)
+        return 1
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if settings.discord_token is None:
+        print(
+            "No DISCORD_TOKEN is configured, so the bot cannot connect to Discord.\n"
+            "To run the bot: create an application at https://discord.com/developers, put its "
+            "bot token in DISCORD_TOKEN (environment or .env), and run `stride check`.\n",
+            file=err,
+        )
+        return 0
+    problems, _notes = configuration_report(settings)
+    if problems:
+        for line in problems:
+            print(f"error: {line}", file=err)
+        return 1
+    from bot.app import StrideApp
+
+    try:
+        return asyncio.run(StrideApp(settings).run())
+    except (MigrationError, DatabaseTooNew, EncryptionKeyError) as exc:
+        print(f"error: {exc}", file=err)
+        return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stride", description="Stride: group fitness challenges on Discord."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser(
+        "run",
+        help="run the bot (the default)",
+        description="Start the Discord client, the web server and the scheduler. "
+        "Without DISCORD_TOKEN, say what to configure.",
+    )
+    sub.add_parser(
+        "check",
+        help="validate the configuration without connecting anywhere",
+        description="Validate the configuration; list enabled providers and publish sinks. "
+        "Exits 1 with one line per problem.",
+    )
+    migrate = sub.add_parser(
+        "migrate",
+        help="apply database migrations and print the schema version",
+        description="Apply pending migrations to the database and print its schema version.",
+    )
+    migrate.add_argument("--database", type=Path, help="database path (default: DATABASE_PATH)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    out, err = sys.stdout, sys.stderr
+    if args.command == "check":
+        return cmd_check(out, err)
+    if args.command == "migrate":
+        return cmd_migrate(args.database, out, err)
+    return cmd_run(out, err)

@@ -1,0 +1,146 @@
+"""The Discord client: the bot class, its start-up order, and the app-command error handler."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import pkgutil
+import secrets
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import UserError
+from bot.services import Services
+from bot.storage.state import BotStateRepo
+
+log = logging.getLogger(__name__)
+
+COGS_PACKAGE = "cogs"
+
+# Plain words for the errors discord.py raises before a command body runs.
+_CHECK_MESSAGES: dict[type[app_commands.AppCommandError], str] = {
+    app_commands.NoPrivateMessage: "This command works only in a server.",
+    app_commands.MissingPermissions: "You need the Manage Server permission for this command.",
+    app_commands.BotMissingPermissions: (
+        "I am missing a permission for this: ask an admin to check my role."
+    ),
+    app_commands.CommandOnCooldown: "Slow down a little: try again in a few seconds.",
+}
+
+
+def intents() -> discord.Intents:
+    """Only what Stride needs: guilds (channels, roles). No privileged intents."""
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    return wanted
+
+
+def user_message_for(error: app_commands.AppCommandError) -> tuple[str, str | None]:
+    """The message to show for an app-command error, and an error code if it was unexpected."""
+    original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+    if isinstance(original, UserError):
+        return str(original), None
+    if isinstance(original, app_commands.TransformerError):
+        return f"I could not understand the value “{original.value}”. Please check it.", None
+    for error_type, message in _CHECK_MESSAGES.items():
+        if isinstance(original, error_type):
+            return message, None
+    if isinstance(original, app_commands.CheckFailure):
+        return str(original) or "You cannot use this command here.", None
+    code = secrets.token_hex(2).upper()
+    return f"Something went wrong (code {code}). The admins can find it in the log.", code
+
+
+class StrideTree(app_commands.CommandTree["StrideBot"]):
+    """Turns every app-command error into an ephemeral message the user can act on."""
+
+    async def on_error(
+        self, interaction: discord.Interaction[StrideBot], error: app_commands.AppCommandError
+    ) -> None:
+        message, code = user_message_for(error)
+        command = interaction.command.qualified_name if interaction.command else "unknown"
+        if code is not None:
+            log.error("command /%s failed (code %s)", command, code, exc_info=error)
+        interaction.client.services.metrics.interactions.labels(
+            command, "unexpected_error" if code else "user_error"
+        ).inc()
+        await send_ephemeral(interaction, message)
+
+
+async def send_ephemeral(interaction: discord.Interaction[Any], message: str) -> None:
+    """Answer or follow up, whichever the interaction still allows."""
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(message, ephemeral=True)
+        else:
+            await interaction.response.send_message(message, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not deliver an error message for an interaction")
+
+
+def command_tree_hash(
+    tree: app_commands.CommandTree[Any], guild: discord.abc.Snowflake | None
+) -> str:
+    payload = sorted(
+        (command.to_dict(tree) for command in tree.get_commands(guild=guild)),
+        key=lambda item: (item.get("type", 1), item["name"]),
+    )
+    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def cog_extensions() -> list[str]:
+    import cogs  # the package of extensions; only its module names are used here
+
+    return sorted(
+        f"{COGS_PACKAGE}.{module.name}"
+        for module in pkgutil.iter_modules(cogs.__path__)
+        if not module.name.startswith("_")
+    )
+
+
+class StrideBot(commands.Bot):
+    def __init__(self, services: Services) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents(),
+            tree_cls=StrideTree,
+            help_command=None,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.services = services
+
+    async def setup_hook(self) -> None:
+        # Fixed order: schema first, then the cogs (which may read it), then the command tree.
+        version = await self.services.db.migrate()
+        log.info("database schema version %d", version)
+        for extension in cog_extensions():
+            await self.load_extension(extension)
+        await self.sync_commands_if_changed()
+        self.services.scheduler.start()
+
+    async def sync_commands_if_changed(self) -> bool:
+        """Sync the tree only when it differs from the last synced one (hash in the database)."""
+        dev_guild_id = self.services.settings.dev_guild_id
+        guild = discord.Object(id=dev_guild_id) if dev_guild_id else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        digest = command_tree_hash(self.tree, guild)
+        key = f"command_tree_hash:{dev_guild_id or 'global'}"
+        state = BotStateRepo(self.services.db)
+        stored = await state.get(key)
+        if stored == digest:
+            log.info("command tree unchanged since the last sync; not syncing")
+            return False
+        synced = await self.tree.sync(guild=guild)
+        await state.set(key, digest)
+        log.info(
+            "synced %d commands to %s",
+            len(synced),
+            f"guild {dev_guild_id}" if guild else "all guilds",
+        )
+        return True

@@ -1,0 +1,30 @@
+"""The container of shared resources and services that cogs reach through `bot.services`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import aiohttp
+
+from bot.clock import Clock
+from bot.crypto import TokenCipher
+from bot.metrics import Metrics
+from bot.scheduling import JobScheduler
+from bot.settings import Settings
+from bot.storage import Database
+
+if TYPE_CHECKING:
+    from bot.providers.base import Provider
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    http: aiohttp.ClientSession
+    clock: Clock
+    scheduler: JobScheduler
+    cipher: TokenCipher
+    metrics: Metrics
+    providers: dict[str, Provider] = field(default_factory=dict)

@@ -1,0 +1,224 @@
+"""Users and their linked provider accounts. Tokens are encrypted here, on the way in."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import aiosqlite
+
+from bot.crypto import TokenCipher
+from bot.domain import AccountStatus
+from bot.providers.base import TokenSet
+from bot.storage.db import Database
+
+
+def to_db_time(instant: dt.datetime) -> str:
+    if instant.tzinfo is None:
+        raise ValueError("naive datetime")
+    return instant.astimezone(dt.UTC).isoformat()
+
+
+def from_db_time(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value).astimezone(dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedAccount:
+    id: int
+    discord_id: int
+    provider: str
+    provider_user_id: str
+    status: AccountStatus
+    expires_at: dt.datetime
+    scopes: tuple[str, ...]
+    last_sync_at: dt.datetime | None
+    relink_notified_at: dt.datetime | None
+    created_at: dt.datetime
+
+
+class UsersRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def ensure(
+        self, discord_id: int, now: dt.datetime, display_name: str | None = None
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO users (discord_id, display_name, created_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (discord_id) DO UPDATE SET "
+            "display_name = COALESCE(excluded.display_name, users.display_name)",
+            (discord_id, display_name, to_db_time(now)),
+        )
+
+    async def time_zone(self, discord_id: int) -> str | None:
+        value = await self._db.fetch_value(
+            "SELECT time_zone FROM users WHERE discord_id = ?", (discord_id,)
+        )
+        return None if value is None else str(value)
+
+    async def set_time_zone(self, discord_id: int, time_zone: str) -> None:
+        await self._db.execute(
+            "UPDATE users SET time_zone = ? WHERE discord_id = ?", (time_zone, discord_id)
+        )
+
+
+class AccountsRepo:
+    def __init__(self, db: Database, cipher: TokenCipher) -> None:
+        self._db = db
+        self._cipher = cipher
+
+    @staticmethod
+    def _account(row: aiosqlite.Row) -> LinkedAccount:
+        return LinkedAccount(
+            id=row["id"],
+            discord_id=row["discord_id"],
+            provider=row["provider"],
+            provider_user_id=row["provider_user_id"],
+            status=AccountStatus(row["status"]),
+            expires_at=from_db_time(row["expires_at"]),
+            scopes=tuple(s for s in row["scopes"].split(" ") if s),
+            last_sync_at=from_db_time(row["last_sync_at"]) if row["last_sync_at"] else None,
+            relink_notified_at=(
+                from_db_time(row["relink_notified_at"]) if row["relink_notified_at"] else None
+            ),
+            created_at=from_db_time(row["created_at"]),
+        )
+
+    async def owner_of(self, provider: str, provider_user_id: str) -> int | None:
+        value = await self._db.fetch_value(
+            "SELECT discord_id FROM linked_accounts WHERE provider = ? AND provider_user_id = ?",
+            (provider, provider_user_id),
+        )
+        return None if value is None else int(value)
+
+    async def save_link(
+        self,
+        discord_id: int,
+        provider: str,
+        provider_user_id: str,
+        tokens: TokenSet,
+        now: dt.datetime,
+    ) -> LinkedAccount:
+        """Create or replace the user's link to this provider, with fresh tokens, as active."""
+        refresh = self._cipher.encrypt(tokens.refresh_token) if tokens.refresh_token else None
+        await self._db.execute(
+            "INSERT INTO linked_accounts (discord_id, provider, provider_user_id, access_token, "
+            "refresh_token, expires_at, scopes, status, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?) "
+            "ON CONFLICT (discord_id, provider) DO UPDATE SET "
+            "provider_user_id = excluded.provider_user_id, access_token = excluded.access_token, "
+            "refresh_token = excluded.refresh_token, expires_at = excluded.expires_at, "
+            "scopes = excluded.scopes, status = 'active', relink_notified_at = NULL, "
+            "updated_at = excluded.updated_at",
+            (
+                discord_id,
+                provider,
+                provider_user_id,
+                self._cipher.encrypt(tokens.access_token),
+                refresh,
+                to_db_time(tokens.expires_at),
+                " ".join(tokens.scopes),
+                to_db_time(now),
+                to_db_time(now),
+            ),
+        )
+        account = await self.get(discord_id, provider)
+        if account is None:  # pragma: no cover - the upsert above guarantees the row
+            raise RuntimeError("linked account vanished right after it was saved")
+        return account
+
+    async def get(self, discord_id: int, provider: str) -> LinkedAccount | None:
+        row = await self._db.fetch_one(
+            "SELECT * FROM linked_accounts WHERE discord_id = ? AND provider = ?",
+            (discord_id, provider),
+        )
+        return None if row is None else self._account(row)
+
+    async def get_by_id(self, account_id: int) -> LinkedAccount | None:
+        row = await self._db.fetch_one("SELECT * FROM linked_accounts WHERE id = ?", (account_id,))
+        return None if row is None else self._account(row)
+
+    async def for_user(self, discord_id: int) -> list[LinkedAccount]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM linked_accounts WHERE discord_id = ? ORDER BY provider", (discord_id,)
+        )
+        return [self._account(row) for row in rows]
+
+    async def tokens(self, account_id: int) -> TokenSet | None:
+        """The decrypted tokens of an account (for the provider call only; never log them)."""
+        row = await self._db.fetch_one(
+            "SELECT access_token, refresh_token, expires_at, scopes, provider_user_id "
+            "FROM linked_accounts WHERE id = ?",
+            (account_id,),
+        )
+        if row is None:
+            return None
+        return TokenSet(
+            access_token=self._cipher.decrypt(row["access_token"]),
+            refresh_token=(
+                self._cipher.decrypt(row["refresh_token"]) if row["refresh_token"] else None
+            ),
+            expires_at=from_db_time(row["expires_at"]),
+            scopes=tuple(s for s in row["scopes"].split(" ") if s),
+            provider_user_id=row["provider_user_id"],
+        )
+
+    async def update_tokens(self, account_id: int, tokens: TokenSet, now: dt.datetime) -> None:
+        """Store a refreshed pair; keeps the old refresh token when the provider sent none."""
+        refresh = self._cipher.encrypt(tokens.refresh_token) if tokens.refresh_token else None
+        await self._db.execute(
+            "UPDATE linked_accounts SET access_token = ?, "
+            "refresh_token = COALESCE(?, refresh_token), expires_at = ?, "
+            "scopes = CASE WHEN ? = '' THEN scopes ELSE ? END, updated_at = ? WHERE id = ?",
+            (
+                self._cipher.encrypt(tokens.access_token),
+                refresh,
+                to_db_time(tokens.expires_at),
+                " ".join(tokens.scopes),
+                " ".join(tokens.scopes),
+                to_db_time(now),
+                account_id,
+            ),
+        )
+
+    async def set_status(self, account_id: int, status: AccountStatus, now: dt.datetime) -> None:
+        await self._db.execute(
+            "UPDATE linked_accounts SET status = ?, updated_at = ? WHERE id = ?",
+            (status.value, to_db_time(now), account_id),
+        )
+
+    async def mark_relink_notified(self, account_id: int, now: dt.datetime) -> bool:
+        """Record the re-link DM; False when one was already sent for this breakage."""
+        changed = await self._db.execute_rowcount(
+            "UPDATE linked_accounts SET relink_notified_at = ? "
+            "WHERE id = ? AND relink_notified_at IS NULL",
+            (to_db_time(now), account_id),
+        )
+        return changed == 1
+
+    async def mark_synced(self, account_id: int, now: dt.datetime) -> None:
+        await self._db.execute(
+            "UPDATE linked_accounts SET last_sync_at = ? WHERE id = ?",
+            (to_db_time(now), account_id),
+        )
+
+    async def delete(self, account_id: int) -> None:
+        await self._db.execute("DELETE FROM linked_accounts WHERE id = ?", (account_id,))
+
+    async def reencrypt_all(self) -> int:
+        """Re-encrypt every stored token with the current (first) key; returns rows changed."""
+        rows = await self._db.fetch_all(
+            "SELECT id, access_token, refresh_token FROM linked_accounts"
+        )
+        async with self._db.transaction():
+            for row in rows:
+                await self._db.execute(
+                    "UPDATE linked_accounts SET access_token = ?, refresh_token = ? WHERE id = ?",
+                    (
+                        self._cipher.rotate(row["access_token"]),
+                        self._cipher.rotate(row["refresh_token"]) if row["refresh_token"] else None,
+                        row["id"],
+                    ),
+                )
+        return len(rows)

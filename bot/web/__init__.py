@@ -1,0 +1,1 @@
+"""The aiohttp web server: health, metrics, and the OAuth and webhook routes."""

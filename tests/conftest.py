@@ -1,0 +1,86 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from cryptography.fernet import Fernet
+
+from bot.crypto import TokenCipher
+from bot.settings import Settings
+from bot.storage import Database
+
+_SETTINGS_PREFIXES = (
+    "DISCORD_",
+    "DATABASE_",
+    "PUBLIC_BASE_URL",
+    "WEB_",
+    "TOKEN_ENCRYPTION",
+    "DEV_GUILD",
+    "GOOGLE_",
+    "WITHINGS",
+    "OURA",
+    "SANDBOX",
+    "PUBLISH",
+    "LOG_LEVEL",
+    "FETCH_CONCURRENCY",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No test sees the developer's Stride variables or `.env` file."""
+    for name in list(os.environ):
+        if name.upper().startswith(_SETTINGS_PREFIXES):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    yield
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path):  # type: ignore[no-untyped-def]
+    def make(**overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "database_path": tmp_path / "stride.db",
+            "token_encryption_keys": Fernet.generate_key().decode(),
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    return make
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "stride.db")
+    await database.migrate()
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@pytest.fixture
+def cipher() -> TokenCipher:
+    return TokenCipher([Fernet.generate_key()])
+
+
+@pytest.fixture
+async def aiohttp_client() -> AsyncIterator[Callable[[web.Application], Awaitable[TestClient]]]:
+    """Serve an app on a loopback port and hand back a client for it; all closed after."""
+    clients: list[TestClient] = []
+
+    async def make(app: web.Application) -> TestClient:
+        client = TestClient(TestServer(app, host="127.0.0.1"))
+        await client.start_server()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.close()

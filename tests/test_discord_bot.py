@@ -1,0 +1,124 @@
+"""The bot's app-command error handler and the "sync only when changed" logic."""
+
+from __future__ import annotations
+
+import logging
+from unittest.mock import AsyncMock, MagicMock, create_autospec
+
+import discord
+import pytest
+from discord import app_commands
+
+from bot.discord_bot import StrideBot, StrideTree, command_tree_hash, intents
+from bot.errors import UserError
+from bot.metrics import Metrics
+from bot.storage import Database
+
+
+def _interaction(*, done: bool = False) -> MagicMock:
+    interaction = create_autospec(discord.Interaction, instance=True, spec_set=True)
+    interaction.response = create_autospec(discord.InteractionResponse, instance=True)
+    interaction.response.is_done.return_value = done
+    interaction.followup = create_autospec(discord.Webhook, instance=True)
+    interaction.command = MagicMock(qualified_name="challenge create")
+    interaction.client = MagicMock()
+    interaction.client.services.metrics = Metrics()
+    return interaction
+
+
+def _invoke_error(original: Exception) -> app_commands.CommandInvokeError:
+    command = app_commands.Command(name="x", description="x", callback=_noop)
+    return app_commands.CommandInvokeError(command, original)
+
+
+async def _noop(interaction: discord.Interaction) -> None:
+    """A placeholder callback."""
+
+
+def _tree() -> StrideTree:
+    client = discord.Client(intents=intents())
+    return StrideTree(client)  # type: ignore[arg-type]
+
+
+async def test_user_error_is_shown_ephemerally_as_written(caplog: pytest.LogCaptureFixture) -> None:
+    interaction = _interaction()
+    await _tree().on_error(interaction, _invoke_error(UserError("End date is before start date.")))
+    interaction.response.send_message.assert_awaited_once_with(
+        "End date is before start date.", ephemeral=True
+    )
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_unexpected_error_gets_a_code_shown_and_logged_with_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    interaction = _interaction(done=True)  # already deferred: must use the follow-up
+    await _tree().on_error(interaction, _invoke_error(KeyError("internal")))
+    interaction.response.send_message.assert_not_called()
+    interaction.followup.send.assert_awaited_once()
+    message = interaction.followup.send.await_args.args[0]
+    assert interaction.followup.send.await_args.kwargs == {"ephemeral": True}
+    assert message.startswith("Something went wrong (code ")
+    code = message.split("(code ")[1][:4]
+    record = next(r for r in caplog.records if r.levelno == logging.ERROR)
+    assert code in record.getMessage()
+    assert record.exc_info is not None and record.exc_info[0] is app_commands.CommandInvokeError
+
+
+async def test_missing_permission_check_is_explained() -> None:
+    interaction = _interaction()
+    await _tree().on_error(interaction, app_commands.MissingPermissions(["manage_guild"]))
+    text = interaction.response.send_message.await_args.args[0]
+    assert "Manage Server" in text
+
+
+def _tree_with(*names: str) -> StrideTree:
+    tree = _tree()
+    for name in names:
+        tree.add_command(app_commands.Command(name=name, description="d", callback=_noop))
+    return tree
+
+
+def test_tree_hash_is_stable_and_order_independent() -> None:
+    assert command_tree_hash(_tree_with("a", "b"), None) == command_tree_hash(
+        _tree_with("b", "a"), None
+    )
+
+
+def test_tree_hash_changes_when_a_command_changes() -> None:
+    assert command_tree_hash(_tree_with("a"), None) != command_tree_hash(_tree_with("a", "b"), None)
+
+
+async def test_sync_only_when_tree_changed(db: Database, make_settings) -> None:  # type: ignore[no-untyped-def]
+    services = MagicMock()
+    services.db = db
+    services.settings = make_settings()
+    bot = StrideBot(services)
+    bot.tree.add_command(app_commands.Command(name="ping", description="d", callback=_noop))
+    bot.tree.sync = AsyncMock(return_value=[])  # type: ignore[method-assign]
+
+    assert await bot.sync_commands_if_changed() is True
+    assert await bot.sync_commands_if_changed() is False
+    assert bot.tree.sync.await_count == 1
+
+    bot.tree.add_command(app_commands.Command(name="pong", description="d", callback=_noop))
+    assert await bot.sync_commands_if_changed() is True
+    assert bot.tree.sync.await_count == 2
+    await bot.close()
+
+
+async def test_dev_guild_sync_targets_that_guild(db: Database, make_settings) -> None:  # type: ignore[no-untyped-def]
+    services = MagicMock()
+    services.db = db
+    services.settings = make_settings(dev_guild_id=1234)
+    bot = StrideBot(services)
+    bot.tree.add_command(app_commands.Command(name="ping", description="d", callback=_noop))
+    bot.tree.sync = AsyncMock(return_value=[])  # type: ignore[method-assign]
+    assert await bot.sync_commands_if_changed() is True
+    assert bot.tree.sync.await_args.kwargs["guild"].id == 1234
+    await bot.close()
+
+
+def test_no_privileged_intents() -> None:
+    wanted = intents()
+    assert not (wanted.members or wanted.presences or wanted.message_content)

@@ -1,0 +1,91 @@
+"""Configuration: environment parsing, validation messages, and `stride check`."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from pydantic import ValidationError
+
+from bot.cli import cmd_check, describe_validation_error
+from bot.settings import Settings
+
+
+def test_defaults_need_no_environment() -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.discord_token is None
+    assert str(settings.database_path) == "data/stride.db"
+    assert (settings.web_host, settings.web_port) == ("127.0.0.1", 8080)
+    assert settings.google_health.api_base_url == "https://health.googleapis.com/v4"
+    assert not settings.google_health.enabled
+
+
+def test_nested_provider_group_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOOGLE_HEALTH__CLIENT_ID", "cid")
+    monkeypatch.setenv("GOOGLE_HEALTH__CLIENT_SECRET", "very-secret")
+    monkeypatch.setenv("GOOGLE_HEALTH__TOKEN_URL", "http://127.0.0.1:9999/token/")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.google_health.enabled
+    assert settings.google_health.token_url == "http://127.0.0.1:9999/token"
+    assert "very-secret" not in repr(settings)
+
+
+def test_dotenv_file_is_read(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / ".env").write_text("DISCORD_TOKEN=from-dotenv\nWEB_PORT=9000\n")
+    settings = Settings()
+    assert settings.discord_token is not None
+    assert settings.discord_token.get_secret_value() == "from-dotenv"
+    assert settings.web_port == 9000
+
+
+def test_malformed_url_is_named_without_echoing_the_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WITHINGS__TOKEN_URL", "not a url sekrit")
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    lines = describe_validation_error(caught.value)
+    assert len(lines) == 1
+    assert lines[0].startswith("WITHINGS__TOKEN_URL:")
+    assert "sekrit" not in lines[0]
+
+
+def run_check() -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = cmd_check(out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_check_with_empty_environment_names_the_missing_token() -> None:
+    code, _out, err = run_check()
+    assert code == 1
+    assert "DISCORD_TOKEN" in err
+
+
+def test_check_with_token_lists_every_provider_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", "discord-token-value")
+    code, out, err = run_check()
+    assert code == 0, err
+    for provider in ("google_health", "withings", "oura", "google_fit", "sandbox"):
+        assert f"{provider}: disabled (set " in out
+    assert "discord-token-value" not in out + err
+
+
+def test_check_reports_enabled_provider_and_bad_key_without_secrets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", "discord-token-value")
+    monkeypatch.setenv("OURA__CLIENT_ID", "oura-id")
+    monkeypatch.setenv("OURA__CLIENT_SECRET", "oura-secret-value")
+    monkeypatch.setenv("TOKEN_ENCRYPTION_KEYS", "definitely-not-a-fernet-key")
+    code, out, err = run_check()
+    assert code == 1
+    assert "oura: enabled" in out
+    assert "TOKEN_ENCRYPTION_KEYS key #1 is not a valid Fernet key" in err
+    for secret in ("discord-token-value", "oura-secret-value", "definitely-not-a-fernet-key"):
+        assert secret not in out + err
+
+
+def test_check_reports_invalid_setting_as_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEB_PORT", "eighty")
+    code, _out, err = run_check()
+    assert code == 1
+    assert err.strip().startswith("error: WEB_PORT:")
