@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import pkgutil
 import secrets
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserError
+from bot.notify import Attachment, ChannelUnavailable, LinkButton
 from bot.services import Services
 from bot.storage.state import BotStateRepo
+
+if TYPE_CHECKING:
+    from bot.render.leaderboard import EmbedContent
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +119,7 @@ class StrideBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
         )
         self.services = services
+        services.messenger = DiscordMessenger(self)
 
     async def setup_hook(self) -> None:
         # Fixed order: schema first, then the cogs (which may read it), then the command tree.
@@ -144,3 +151,109 @@ class StrideBot(commands.Bot):
             f"guild {dev_guild_id}" if guild else "all guilds",
         )
         return True
+
+
+def to_discord_embed(content: EmbedContent) -> discord.Embed:
+    embed = discord.Embed(
+        title=content.title or None,
+        description=content.description or None,
+        colour=content.colour,
+    )
+    for name, value, inline in content.fields:
+        embed.add_field(name=name, value=value, inline=inline)
+    if content.footer:
+        embed.set_footer(text=content.footer)
+    return embed
+
+
+def link_view(buttons: Sequence[LinkButton]) -> discord.ui.View | None:
+    if not buttons:
+        return None
+    view = discord.ui.View(timeout=None)
+    for button in buttons:
+        view.add_item(discord.ui.Button(label=button.label, url=button.url))
+    return view
+
+
+class DiscordMessenger:
+    """`bot.notify.Messenger` over a discord.py client."""
+
+    def __init__(self, client: discord.Client) -> None:
+        self._client = client
+
+    async def send_dm(
+        self,
+        user_id: int,
+        *,
+        content: str | None = None,
+        embed: EmbedContent | None = None,
+        buttons: Sequence[LinkButton] = (),
+        files: Sequence[Attachment] = (),
+    ) -> bool:
+        try:
+            user = self._client.get_user(user_id) or await self._client.fetch_user(user_id)
+            kwargs: dict[str, Any] = {"content": content}
+            if embed is not None:
+                kwargs["embed"] = to_discord_embed(embed)
+            view = link_view(buttons)
+            if view is not None:
+                kwargs["view"] = view
+            if files:
+                kwargs["files"] = [_file(item) for item in files]
+            await user.send(**kwargs)
+        except discord.Forbidden:
+            log.info("DMs closed for a user; not delivered")
+            return False
+        except (discord.NotFound, discord.HTTPException):
+            log.warning("could not DM a user", exc_info=True)
+            return False
+        return True
+
+    async def post(
+        self,
+        channel_id: int,
+        *,
+        content: str | None = None,
+        embed: EmbedContent | None = None,
+        files: Sequence[Attachment] = (),
+    ) -> int:
+        channel = self._client.get_channel(channel_id)
+        if channel is None:
+            try:
+                channel = await self._client.fetch_channel(channel_id)
+            except (discord.NotFound, discord.Forbidden) as exc:
+                raise ChannelUnavailable(f"I cannot see the channel <#{channel_id}>") from exc
+        if not isinstance(channel, discord.abc.Messageable):
+            raise ChannelUnavailable(f"<#{channel_id}> is not a channel I can post in")
+        missing = missing_post_permissions(channel, needs_files=bool(files))
+        if missing:
+            raise ChannelUnavailable(f"I need {', '.join(missing)} in <#{channel_id}>")
+        kwargs: dict[str, Any] = {"content": content}
+        if embed is not None:
+            kwargs["embed"] = to_discord_embed(embed)
+        if files:
+            kwargs["files"] = [_file(item) for item in files]
+        try:
+            message = await channel.send(**kwargs)
+        except discord.Forbidden as exc:
+            raise ChannelUnavailable(f"I am not allowed to post in <#{channel_id}>") from exc
+        return message.id
+
+
+def missing_post_permissions(channel: object, *, needs_files: bool) -> list[str]:
+    """Names of the permissions the bot lacks to post (and attach files) in a guild channel."""
+    if not isinstance(channel, discord.abc.GuildChannel):
+        return []
+    perms = channel.permissions_for(channel.guild.me)
+    wanted = [
+        ("View Channel", perms.view_channel),
+        ("Send Messages", perms.send_messages),
+        ("Embed Links", perms.embed_links),
+    ]
+    if needs_files:
+        wanted.append(("Attach Files", perms.attach_files))
+    return [name for name, granted in wanted if not granted]
+
+
+def _file(attachment: Attachment) -> discord.File:
+    return discord.File(io.BytesIO(attachment.data), filename=attachment.filename)

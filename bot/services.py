@@ -15,6 +15,7 @@ from bot.settings import Settings
 from bot.storage import Database
 
 if TYPE_CHECKING:
+    from bot.notify import Messenger
     from bot.providers.base import Provider
 
 
@@ -28,3 +29,5 @@ class Services:
     cipher: TokenCipher
     metrics: Metrics
     providers: dict[str, Provider] = field(default_factory=dict)
+    # Set by the Discord client when it is built (`bot.discord_bot.StrideBot`).
+    messenger: Messenger | None = None
