@@ -9,6 +9,7 @@ import aiohttp
 
 from bot.clock import Clock
 from bot.crypto import TokenCipher
+from bot.events import EventBus
 from bot.metrics import Metrics
 from bot.scheduling import JobScheduler
 from bot.settings import Settings
@@ -29,5 +30,6 @@ class Services:
     cipher: TokenCipher
     metrics: Metrics
     providers: dict[str, Provider] = field(default_factory=dict)
+    events: EventBus = field(default_factory=EventBus)
     # Set by the Discord client when it is built (`bot.discord_bot.StrideBot`).
     messenger: Messenger | None = None
