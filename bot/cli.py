@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
 from bot.crypto import EncryptionKeyError, parse_keys
@@ -170,6 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Apply pending migrations to the database and print its schema version.",
     )
     migrate.add_argument("--database", type=Path, help="database path (default: DATABASE_PATH)")
+    sub.add_parser(
+        "keygen",
+        help="print a new key for TOKEN_ENCRYPTION_KEYS",
+        description="Print a new Fernet key. To rotate, put it first in TOKEN_ENCRYPTION_KEYS "
+        "and keep the old keys after it.",
+    )
     return parser
 
 
@@ -180,4 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_check(out, err)
     if args.command == "migrate":
         return cmd_migrate(args.database, out, err)
+    if args.command == "keygen":
+        print(Fernet.generate_key().decode("ascii"), file=out)
+        return 0
     return cmd_run(out, err)

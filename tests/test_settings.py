@@ -89,3 +89,13 @@ def test_check_reports_invalid_setting_as_one_line(monkeypatch: pytest.MonkeyPat
     code, _out, err = run_check()
     assert code == 1
     assert err.strip().startswith("error: WEB_PORT:")
+
+
+def test_keygen_prints_a_usable_key(capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+    from bot.crypto import TokenCipher, parse_keys
+
+    assert main(["keygen"]) == 0
+    key = capsys.readouterr().out.strip()
+    cipher = TokenCipher(parse_keys(key))
+    assert cipher.decrypt(cipher.encrypt("x")) == "x"
