@@ -41,6 +41,10 @@ class ProviderInfo:
     supports_revoke: bool
     retiring: bool = False
     scopes: tuple[str, ...] = field(default_factory=tuple)
+    # False where the API offers no way to leave manually entered data out (Withings, Oura):
+    # their values are then device totals as the provider reports them, flagged
+    # includes_manual=False, and the UI can say that manual entries cannot be told apart.
+    can_exclude_manual: bool = True
 
 
 class ProviderError(Exception):
@@ -55,14 +59,20 @@ class AccessTokenRejected(ProviderError):
     """The access token was refused (HTTP 401 or equivalent): refresh and try once more."""
 
 
-class RateLimited(ProviderError):
+class ProviderUnavailable(ProviderError):
+    """5xx, timeouts or 429 that outlasted the retries: try again at the next run."""
+
+
+class RateLimited(ProviderUnavailable):
+    """HTTP 429 (or the provider's equivalent) that outlasted the retries.
+
+    A `ProviderUnavailable`, so callers that only care about "try again later" need one clause;
+    `retry_after` is the provider's last hint in seconds, when it gave one.
+    """
+
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
-
-
-class ProviderUnavailable(ProviderError):
-    """5xx, timeouts or 429 that outlasted the retries: try again at the next run."""
 
 
 class ProviderResponseError(ProviderError):
