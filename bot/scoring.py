@@ -27,7 +27,8 @@ Modes (`ScoringMode`) and what one day is worth (`daily_points`):
   value above 0 (a zero reading is no activity and earns nothing); the score is the sum.
 * `tiers`: the points of the highest threshold the value reaches; the score is the sum.
 * `improvement`: percent above the baseline; the score is the mean over days with data (a
-  missing day contributes nothing, as in every mode except `average`).
+  missing day contributes nothing, as in every mode except `average`). A player without data
+  scores 0, "no change"; when nobody has a baseline everyone scores 0.
 
 Scores are summed with `math.fsum`, so they do not depend on the order the values arrived in and
 players with the same values tie exactly.
@@ -372,6 +373,11 @@ def competition_ranks(scores: Mapping[K, float]) -> dict[K, int]:
     for position, score in enumerate(ordered, start=1):
         first_position.setdefault(score, position)
     return {key: first_position[score] for key, score in scores.items()}
+
+
+def ranks_of(standings: Standings) -> dict[PlayerId, int]:
+    """Player -> rank, the mapping to store with a post and pass back as `previous`."""
+    return {p.player_id: p.rank for p in standings.players}
 
 
 def rank_changes(

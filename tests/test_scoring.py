@@ -16,6 +16,7 @@ from bot.scoring import (
     compute_standings,
     cumulative_series,
     rank_changes,
+    ranks_of,
 )
 
 START = dt.date(2025, 6, 2)  # a Monday; the challenge runs one week
@@ -359,6 +360,7 @@ def test_rank_changes_up_down_same_and_new() -> None:
     # Now: Dan 1 (new), Alice 2, Bob 3, Carol 4.
     changes = rank_changes({ALICE: 3, BOB: 2, CAROL: 4}, current)
     assert changes == {DAN: None, ALICE: 1, BOB: -1, CAROL: 0}
+    assert rank_changes(ranks_of(current), current) == dict.fromkeys(ranks_of(current), 0)
 
 
 def test_cumulative_series_is_the_running_score_per_day() -> None:
