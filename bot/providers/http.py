@@ -273,14 +273,23 @@ class ProviderHttp:
                 delay = policy.backoff(attempt, self._rng)
                 log.info(
                     "%s %s %s: attempt %d %s; retrying in %.1fs",
-                    self.provider, method, endpoint, attempt, failure, delay,
+                    self.provider,
+                    method,
+                    endpoint,
+                    attempt,
+                    failure,
+                    delay,
                 )
                 await self._sleep(delay)
                 continue
 
             log.debug(
                 "%s %s %s -> HTTP %d (attempt %d, %.0f ms)",
-                self.provider, method, endpoint, resp.status, attempt,
+                self.provider,
+                method,
+                endpoint,
+                resp.status,
+                attempt,
                 (time.monotonic() - started) * 1000,
             )
             kind = self._transient_kind(resp, idempotent, transient)
@@ -304,7 +313,13 @@ class ProviderHttp:
                 delay = policy.backoff(attempt, self._rng)
             log.info(
                 "%s %s %s: attempt %d got HTTP %d (%s); retrying in %.1fs",
-                self.provider, method, endpoint, attempt, resp.status, kind, delay,
+                self.provider,
+                method,
+                endpoint,
+                attempt,
+                resp.status,
+                kind,
+                delay,
             )
             await self._sleep(delay)
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
