@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 from collections.abc import Iterable
@@ -18,11 +19,15 @@ from bot.clock import Clock, SystemClock
 from bot.crypto import cipher_from_settings
 from bot.discord_bot import StrideBot
 from bot.metrics import Metrics
+from bot.providers.registry import build_providers
+from bot.providers.sandbox import SandboxProvider
 from bot.scheduling import JobScheduler
 from bot.services import Services
 from bot.settings import Settings
 from bot.storage import Database
 from bot.web.app import RouteInstaller, WebServer, create_app
+from bot.web.oauth import oauth_routes
+from bot.web.sandbox import add_sandbox_routes
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +49,7 @@ def build_services(
     http: aiohttp.ClientSession,
     clock: Clock,
 ) -> Services:
+    # The linking, token and privacy services are built by `Services` from these fields.
     return Services(
         settings=settings,
         db=db,
@@ -57,12 +63,17 @@ def build_services(
             settings.database_path,
         ),
         metrics=Metrics(),
+        providers=build_providers(settings, http, clock),
     )
 
 
 def route_installers(services: Services) -> Iterable[RouteInstaller]:
     """The web routes beyond /healthz and /metrics (OAuth callbacks, webhooks)."""
-    return ()
+    installers: list[RouteInstaller] = [oauth_routes(services.linking)]
+    sandbox = services.providers.get("sandbox")
+    if isinstance(sandbox, SandboxProvider):
+        installers.append(functools.partial(add_sandbox_routes, provider=sandbox))
+    return installers
 
 
 class StrideApp:

@@ -10,6 +10,7 @@ import aiohttp
 from bot.clock import Clock
 from bot.crypto import TokenCipher
 from bot.events import EventBus
+from bot.linking import LinkService, PrivacyService, TokenManager
 from bot.metrics import Metrics
 from bot.scheduling import JobScheduler
 from bot.settings import Settings
@@ -33,3 +34,33 @@ class Services:
     events: EventBus = field(default_factory=EventBus)
     # Set by the Discord client when it is built (`bot.discord_bot.StrideBot`).
     messenger: Messenger | None = None
+    # Built from the fields above (see `bot.linking`); they read `messenger` when they DM.
+    tokens: TokenManager = field(init=False, repr=False)
+    linking: LinkService = field(init=False, repr=False)
+    privacy: PrivacyService = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.tokens = TokenManager(
+            db=self.db,
+            cipher=self.cipher,
+            providers=self.providers,
+            clock=self.clock,
+            messenger=lambda: self.messenger,
+        )
+        self.linking = LinkService(
+            db=self.db,
+            cipher=self.cipher,
+            providers=self.providers,
+            clock=self.clock,
+            public_base_url=self.settings.public_base_url,
+            messenger=lambda: self.messenger,
+            tokens=self.tokens,
+        )
+        self.privacy = PrivacyService(
+            db=self.db,
+            cipher=self.cipher,
+            providers=self.providers,
+            clock=self.clock,
+            events=self.events,
+            tokens=self.tokens,
+        )

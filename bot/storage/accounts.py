@@ -62,6 +62,19 @@ class UsersRepo:
             "UPDATE users SET time_zone = ? WHERE discord_id = ?", (time_zone, discord_id)
         )
 
+    async def publish_opt_out(self, discord_id: int) -> bool:
+        """True when the user asked to be left out of published aggregates (`/privacy`)."""
+        value = await self._db.fetch_value(
+            "SELECT publish_opt_out FROM users WHERE discord_id = ?", (discord_id,)
+        )
+        return bool(value)
+
+    async def set_publish_opt_out(self, discord_id: int, *, opt_out: bool) -> None:
+        await self._db.execute(
+            "UPDATE users SET publish_opt_out = ? WHERE discord_id = ?",
+            (int(opt_out), discord_id),
+        )
+
 
 class AccountsRepo:
     def __init__(self, db: Database, cipher: TokenCipher) -> None:
