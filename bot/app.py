@@ -21,6 +21,11 @@ from bot.discord_bot import StrideBot
 from bot.metrics import Metrics
 from bot.providers.registry import build_providers
 from bot.providers.sandbox import SandboxProvider
+from bot.publish.service import (
+    DELIVERY_INTERVAL_SECONDS,
+    DELIVERY_JOB_ID,
+    create_publish_service,
+)
 from bot.scheduling import JobScheduler
 from bot.services import Services
 from bot.settings import Settings
@@ -50,7 +55,7 @@ def build_services(
     clock: Clock,
 ) -> Services:
     # The linking, token and privacy services are built by `Services` from these fields.
-    return Services(
+    services = Services(
         settings=settings,
         db=db,
         http=http,
@@ -64,6 +69,24 @@ def build_services(
         ),
         metrics=Metrics(),
         providers=build_providers(settings, http, clock),
+    )
+    install_publish(services)
+    return services
+
+
+def install_publish(services: Services) -> None:
+    """The publish service, its `day_finalised` handler (outbox rows) and its delivery job."""
+    publish = create_publish_service(
+        services.settings,
+        services.db,
+        services.http,
+        services.clock,
+        messenger=lambda: services.messenger,
+    )
+    services.publish = publish
+    services.events.on("day_finalised", publish.on_day_finalised)
+    services.scheduler.add_interval(
+        DELIVERY_JOB_ID, publish.run_delivery, seconds=DELIVERY_INTERVAL_SECONDS
     )
 
 

@@ -19,6 +19,7 @@ from bot.storage import Database
 if TYPE_CHECKING:
     from bot.notify import Messenger
     from bot.providers.base import Provider
+    from bot.publish.service import PublishService
 
 
 @dataclass
@@ -34,6 +35,8 @@ class Services:
     events: EventBus = field(default_factory=EventBus)
     # Set by the Discord client when it is built (`bot.discord_bot.StrideBot`).
     messenger: Messenger | None = None
+    # The optional publish cog's service (`bot.publish`); set by `bot.app.build_services`.
+    publish: PublishService | None = None
     # Built from the fields above (see `bot.linking`); they read `messenger` when they DM.
     tokens: TokenManager = field(init=False, repr=False)
     linking: LinkService = field(init=False, repr=False)
