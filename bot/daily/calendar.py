@@ -1,0 +1,62 @@
+"""When a challenge's days are posted and when they become final: pure time arithmetic.
+
+A challenge's days are civil dates in its time zone. The post for day D goes out on D + 1 at
+the post time (local, so DST-aware); D stays provisional until `grace` after it ends (real
+hours, counted in UTC, so a DST change never stretches or shrinks the grace period).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+ONE_DAY = dt.timedelta(days=1)
+
+
+def days_between(first: dt.date, last: dt.date) -> Iterator[dt.date]:
+    """`first..last` inclusive (nothing when `last` is before `first`)."""
+    day = first
+    while day <= last:
+        yield day
+        day += ONE_DAY
+
+
+@dataclass(frozen=True, slots=True)
+class ChallengeCalendar:
+    start: dt.date
+    end: dt.date
+    tz: ZoneInfo
+    post_time: dt.time
+    grace: dt.timedelta
+
+    def local_date(self, now: dt.datetime) -> dt.date:
+        return now.astimezone(self.tz).date()
+
+    def post_at(self, day: dt.date) -> dt.datetime:
+        """The instant (UTC) the post about `day` is due: the next day at the post time."""
+        local = dt.datetime.combine(day + ONE_DAY, self.post_time, tzinfo=self.tz)
+        return local.astimezone(dt.UTC)
+
+    def day_ends_at(self, day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day + ONE_DAY, dt.time(0), tzinfo=self.tz).astimezone(dt.UTC)
+
+    def final_at(self, day: dt.date) -> dt.datetime:
+        return self.day_ends_at(day) + self.grace
+
+    def is_final(self, day: dt.date, now: dt.datetime) -> bool:
+        return self.final_at(day) <= now
+
+    def last_due_day(self, now: dt.datetime) -> dt.date:
+        """The latest day whose post is due at `now` (not clamped to the challenge)."""
+        day = self.local_date(now) - ONE_DAY
+        return day if self.post_at(day) <= now else day - ONE_DAY
+
+    def due_days(self, now: dt.datetime) -> list[dt.date]:
+        """The challenge days whose post is due at `now`, oldest first."""
+        return list(days_between(self.start, min(self.end, self.last_due_day(now))))
+
+    def results_due(self, now: dt.datetime) -> bool:
+        """The last day is final and its post is due: time for the results post."""
+        return self.is_final(self.end, now) and self.post_at(self.end) <= now

@@ -1,0 +1,188 @@
+"""What the daily run fetches, and fetching it with bounded concurrency.
+
+`plan_fetches` turns what each due challenge needs (its players, metric, dates and manual-entry
+policy) into one job per linked account: the union of the metrics and dates every challenge
+of that player needs, so a player in three challenges is fetched once. `fetch_all` runs the
+jobs on a fixed pool of workers (never one task per user) and turns every provider failure
+into an outcome, so one player's revoked grant or a provider's bad day never stops the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import math
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.domain import AccountStatus, DailyValue, Metric
+from bot.providers.base import GrantRevoked, Provider, ProviderError, ProviderUnavailable
+from bot.storage.accounts import LinkedAccount
+from bot.storage.values import PlayerAccount
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ChallengeNeed:
+    """What one due challenge needs fetched for each of its players."""
+
+    challenge_id: int
+    players: frozenset[int]
+    metric: Metric
+    first: dt.date
+    last: dt.date
+    include_manual: bool  # the challenge counts manual entries
+
+
+@dataclass(slots=True)
+class FetchJob:
+    account: LinkedAccount
+    user_tz: ZoneInfo
+    metrics: set[Metric]
+    first: dt.date
+    last: dt.date
+    # include_manual values to fetch with: both when one challenge counts manual entries and
+    # another does not, once for a provider that cannot leave them out anyway.
+    manual_variants: set[bool] = field(default_factory=set)
+
+
+class FetchFailure(StrEnum):
+    REVOKED = "revoked"  # the user must link again
+    UNAVAILABLE = "unavailable"  # try again next run
+    PROVIDER_ERROR = "provider_error"  # an answer we could not use
+    UNEXPECTED = "unexpected"  # a bug: logged with its traceback
+
+
+@dataclass(frozen=True, slots=True)
+class FetchOutcome:
+    job: FetchJob
+    values: tuple[DailyValue, ...] = ()
+    failure: FetchFailure | None = None
+
+
+TokenCall = Callable[
+    [LinkedAccount, Callable[[str], Awaitable[list[DailyValue]]]], Awaitable[list[DailyValue]]
+]
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def plan_fetches(
+    needs: Iterable[ChallengeNeed],
+    accounts: Mapping[int, Sequence[PlayerAccount]],
+    providers: Mapping[str, Provider],
+) -> list[FetchJob]:
+    """One job per (player, provider account), merging every challenge's needs.
+
+    Accounts that need a re-link, or whose provider is not enabled or lacks the metric, are
+    left out: those players simply have no new data this run."""
+    jobs: dict[int, FetchJob] = {}
+    for need in needs:
+        for player in sorted(need.players):
+            for linked in accounts.get(player, ()):
+                account = linked.account
+                provider = providers.get(account.provider)
+                if (
+                    provider is None
+                    or account.status is not AccountStatus.ACTIVE
+                    or need.metric not in provider.info.metrics
+                ):
+                    continue
+                job = jobs.get(account.id)
+                if job is None:
+                    job = jobs[account.id] = FetchJob(
+                        account=account,
+                        user_tz=_zone(linked.time_zone),
+                        metrics=set(),
+                        first=need.first,
+                        last=need.last,
+                    )
+                job.metrics.add(need.metric)
+                job.first = min(job.first, need.first)
+                job.last = max(job.last, need.last)
+                job.manual_variants.add(need.include_manual and provider.info.can_exclude_manual)
+    return [jobs[key] for key in sorted(jobs)]
+
+
+def clean_values(job: FetchJob, values: Iterable[DailyValue]) -> list[DailyValue]:
+    """What a provider answered, minus what it should not have: other metrics, days outside
+    the range, values that are not finite numbers. Duplicates keep the highest reading."""
+    kept: dict[tuple[Metric, dt.date, bool], DailyValue] = {}
+    for item in values:
+        if (
+            not isinstance(item, DailyValue)
+            or item.metric not in job.metrics
+            or not job.first <= item.day <= job.last
+            or not isinstance(item.value, int | float)
+            or not math.isfinite(item.value)
+        ):
+            continue
+        key = (item.metric, item.day, item.includes_manual)
+        if key not in kept or kept[key].value < item.value:
+            kept[key] = item
+    return [kept[key] for key in sorted(kept)]
+
+
+async def fetch_one(job: FetchJob, provider: Provider, call_with_token: TokenCall) -> FetchOutcome:
+    """Fetch one account's values, every manual-entry variant; failures become outcomes."""
+    account = job.account
+    values: list[DailyValue] = []
+    try:
+        for include_manual in sorted(job.manual_variants):
+
+            async def fetch(token: str, include_manual: bool = include_manual) -> list[DailyValue]:
+                return await provider.fetch_daily(
+                    token,
+                    sorted(job.metrics),
+                    job.first,
+                    job.last,
+                    include_manual=include_manual,
+                    user_tz=job.user_tz,
+                )
+
+            values.extend(clean_values(job, await call_with_token(account, fetch)))
+    except GrantRevoked:
+        log.info("%s: account %d needs a re-link; no new data", account.provider, account.id)
+        return FetchOutcome(job, failure=FetchFailure.REVOKED)
+    except ProviderUnavailable as exc:
+        log.warning("%s: account %d not fetched this run: %s", account.provider, account.id, exc)
+        return FetchOutcome(job, failure=FetchFailure.UNAVAILABLE)
+    except ProviderError as exc:
+        log.warning("%s: account %d not fetched: %s", account.provider, account.id, exc)
+        return FetchOutcome(job, failure=FetchFailure.PROVIDER_ERROR)
+    except Exception:
+        log.exception("%s: fetching account %d failed unexpectedly", account.provider, account.id)
+        return FetchOutcome(job, failure=FetchFailure.UNEXPECTED)
+    return FetchOutcome(job, values=tuple(values))
+
+
+async def fetch_all(
+    jobs: Sequence[FetchJob],
+    providers: Mapping[str, Provider],
+    call_with_token: TokenCall,
+    *,
+    concurrency: int,
+) -> list[FetchOutcome]:
+    """Run every job on at most `concurrency` workers; outcomes in the order of `jobs`."""
+    outcomes: list[FetchOutcome | None] = [None] * len(jobs)
+    pending = iter(enumerate(jobs))
+
+    async def worker() -> None:
+        # The workers share one iterator: taking the next job is synchronous, so no two
+        # workers ever take the same one.
+        for index, job in pending:
+            outcomes[index] = await fetch_one(job, providers[job.account.provider], call_with_token)
+
+    async with asyncio.TaskGroup() as group:
+        for _ in range(min(concurrency, len(jobs))):
+            group.create_task(worker())
+    return [outcome for outcome in outcomes if outcome is not None]

@@ -1,0 +1,611 @@
+"""The daily run: fetch what is new, score, finalise, post. Idempotent and catching up.
+
+One scheduler job per challenge fires at its post time in its time zone, and every job does
+the same thing: `run_due()`, which looks at the clock and the run records and handles every
+challenge that has work, together. So a job fired late, twice, by hand or after downtime does
+the right thing, and two challenges posting at the same minute fetch their shared players once.
+
+For each challenge with work, one run:
+
+1. **Plans** the days whose post is due and that have no run record yet (after downtime,
+   several: each is scored once, in order, and one catch-up post covers them).
+2. **Fetches** every player's non-final days (plus the baseline fortnight before the start
+   until the first day is final), one job per linked account for all due challenges, on a
+   bounded pool of workers; values are stored in one transaction.
+3. **Scores** with the pure engine. Final days use the values frozen in `daily_scores`, so a
+   late sync can change a provisional day but never a final one. Scores, streaks, the run
+   records, the finalisation of days past their grace period and the `day_finalised` events
+   are written in one transaction: a crash leaves either all of it or none of it.
+4. **Posts** every day not yet posted: a daily post for one day, a catch-up post for several,
+   the results post once the last day is final. A post that fails is recorded as `failed`
+   with an error code and retried at the next run; the ranks shown are kept for the next
+   post's rank changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Protocol
+
+from bot.clock import Clock
+from bot.daily.calendar import ChallengeCalendar, days_between
+from bot.daily.fetch import (
+    ChallengeNeed,
+    FetchFailure,
+    FetchOutcome,
+    TokenCall,
+    fetch_all,
+    plan_fetches,
+)
+from bot.domain import DailyValue, ScoringMode
+from bot.events import EventBus
+from bot.metrics import Metrics
+from bot.notify import Attachment, ChannelUnavailable
+from bot.providers.base import Provider
+from bot.render.chart import render_cumulative_chart
+from bot.render.leaderboard import (
+    EmbedContent,
+    render_catch_up_post,
+    render_daily_post,
+    render_results_post,
+)
+from bot.scheduling import JobScheduler
+from bot.scoring import (
+    BASELINE_DAYS,
+    ChallengeRules,
+    PlayerId,
+    Standings,
+    baseline_from_history,
+    compute_awards,
+    compute_standings,
+    cumulative_series,
+    scored_days,
+)
+from bot.storage.challenges import Challenge, ChallengeStatus, Participant
+from bot.storage.db import Database
+from bot.storage.runs import PostedRank, RunKind, RunRecord, RunsRepo, RunStatus
+from bot.storage.values import FetchedValue, ScoreRow, StreakRow, ValuesRepo
+
+if TYPE_CHECKING:
+    from bot.notify import Messenger
+
+log = logging.getLogger(__name__)
+
+MessengerSource = Callable[[], "Messenger | None"]
+ChartRenderer = Callable[
+    [Mapping[int, Sequence[tuple[dt.date, float]]], Mapping[int, str], str, str], bytes
+]
+
+JOB_PREFIX = "daily-run:"
+ERROR_CHANNEL_UNAVAILABLE = "channel_unavailable"
+ERROR_POST_FAILED = "post_failed"
+
+
+class ChallengeSource(Protocol):
+    """What the daily run needs from `bot.challenges.ChallengeService`."""
+
+    async def active_challenges(self) -> list[Challenge]: ...
+
+    async def get(self, challenge_id: int) -> Challenge | None: ...
+
+    async def participants(self, challenge_id: int) -> list[Participant]: ...
+
+    def rules(self, challenge: Challenge) -> ChallengeRules: ...
+
+    async def excluded_days(self, challenge_id: int) -> set[tuple[int, dt.date]]: ...
+
+
+def calendar_of(challenge: Challenge) -> ChallengeCalendar:
+    return ChallengeCalendar(
+        start=challenge.start,
+        end=challenge.end,
+        tz=challenge.zone,
+        post_time=challenge.post_time,
+        grace=dt.timedelta(hours=challenge.grace_hours),
+    )
+
+
+def fallback_name(discord_id: int) -> str:
+    """What a player without a stored display name is called: 'Player …1234'."""
+    return f"Player …{str(discord_id)[-4:]}"
+
+
+def chart_label(rules: ChallengeRules) -> str:
+    match rules.mode:
+        case ScoringMode.TOTAL:
+            return f"{rules.metric.label} ({rules.metric.unit})"
+        case ScoringMode.AVERAGE:
+            return f"{rules.metric.label}, daily average ({rules.metric.unit})"
+        case ScoringMode.GOAL_DAYS:
+            return "Days the goal was met"
+        case ScoringMode.IMPROVEMENT:
+            return "% above usual"
+        case _:
+            return "Points"
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    """A challenge's standings as of its last scored day, ready to render."""
+
+    challenge: Challenge
+    standings: Standings
+    names: dict[PlayerId, str]
+    day: dt.date | None  # the last scored day; None before the first one is due
+    previous_ranks: dict[PlayerId, int] | None  # ranks shown in the last post
+
+    def daily_post(self) -> EmbedContent | None:
+        if self.day is None:
+            return None
+        return render_daily_post(
+            self.standings,
+            self.names,
+            challenge_name=self.challenge.name,
+            day=self.day,
+            previous_ranks=self.previous_ranks,
+        )
+
+
+@dataclass(slots=True)
+class RunReport:
+    """What one `run_due()` did, for logs, the demo and the benchmark."""
+
+    challenges: list[int] = field(default_factory=list)
+    days_scored: dict[int, list[dt.date]] = field(default_factory=dict)
+    days_finalised: dict[int, list[dt.date]] = field(default_factory=dict)
+    posts: dict[int, int] = field(default_factory=dict)  # challenge -> message id
+    failed_posts: dict[int, str] = field(default_factory=dict)  # challenge -> error code
+    accounts_fetched: int = 0
+    fetch_failures: Counter[FetchFailure] = field(default_factory=Counter)
+    errors: dict[int, str] = field(default_factory=dict)  # challenge -> what went wrong
+
+
+@dataclass(slots=True)
+class _Work:
+    challenge: Challenge
+    calendar: ChallengeCalendar
+    participants: list[Participant]
+    new_days: list[dt.date]  # due, no run record yet; oldest first
+    results: bool  # the results post is due and not yet scored
+    ended_early: bool
+    final_days: set[dt.date]  # frozen in daily_scores
+
+    @property
+    def scores(self) -> bool:
+        return bool(self.new_days) or self.results
+
+    @property
+    def through(self) -> dt.date:
+        return self.new_days[-1] if self.new_days else self.last_day
+
+    @property
+    def last_day(self) -> dt.date:
+        return self.challenge.end
+
+    def is_final(self, day: dt.date, now: dt.datetime) -> bool:
+        return self.ended_early or self.calendar.is_final(day, now)
+
+
+class DailyRunner:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        challenges: ChallengeSource,
+        call_with_token: TokenCall,
+        providers: Mapping[str, Provider],
+        events: EventBus,
+        messenger: MessengerSource,
+        concurrency: int,
+        metrics: Metrics | None = None,
+        render_chart: ChartRenderer = render_cumulative_chart,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._challenges = challenges
+        self._call_with_token = call_with_token
+        self._providers = providers
+        self._events = events
+        self._messenger = messenger
+        self._concurrency = concurrency
+        self._metrics = metrics
+        self._render_chart = render_chart
+        self._values = ValuesRepo(db)
+        self._runs = RunsRepo(db)
+        # One run at a time: jobs of challenges with the same post time fire together, and
+        # the second finds nothing left to do.
+        self._lock = asyncio.Lock()
+        self._background: set[asyncio.Task[RunReport]] = set()
+
+    # -- scheduling --------------------------------------------------------------------
+
+    @staticmethod
+    def job_id(challenge_id: int) -> str:
+        return f"{JOB_PREFIX}{challenge_id}"
+
+    def schedule(self, scheduler: JobScheduler, challenge: Challenge) -> None:
+        """The challenge's job, at its post time in its time zone (replaces an older one)."""
+        if challenge.status is not ChallengeStatus.ACTIVE:
+            scheduler.remove(self.job_id(challenge.id))
+            return
+        scheduler.add_daily(
+            self.job_id(challenge.id), self._run_job, at=challenge.post_time, tz=challenge.zone
+        )
+
+    async def _run_job(self) -> None:
+        await self.run_due()
+
+    def subscribe(self, events: EventBus, scheduler: JobScheduler) -> None:
+        """Keep the jobs in step with the challenges, and post results on an early end."""
+
+        async def changed(challenge_id: int) -> None:
+            challenge = await self._challenges.get(challenge_id)
+            if challenge is None:
+                scheduler.remove(self.job_id(challenge_id))
+            else:
+                self.schedule(scheduler, challenge)
+
+        async def ended(challenge_id: int) -> None:
+            scheduler.remove(self.job_id(challenge_id))
+            # Outside the emitter's transaction and task: the results need provider calls.
+            task = asyncio.create_task(self.finish(challenge_id), name=f"results-{challenge_id}")
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+        events.on("challenge_changed", changed)
+        events.on("challenge_ended", ended)
+
+    async def start(self, scheduler: JobScheduler) -> RunReport:
+        """At start-up: a job for every active challenge, then catch up on what was missed."""
+        for challenge in await self._challenges.active_challenges():
+            self.schedule(scheduler, challenge)
+        return await self.run_due()
+
+    async def wait_background(self) -> None:
+        """Wait for results posts started by `challenge_ended` (tests, shutdown)."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+
+    # -- the run -----------------------------------------------------------------------
+
+    async def run_due(self) -> RunReport:
+        """Handle every active challenge that has work at the clock's current instant."""
+        async with self._lock:
+            started = time.perf_counter()
+            now = self._clock.now()
+            work = []
+            for challenge in await self._challenges.active_challenges():
+                item = await self._plan(challenge, now, ended_early=False)
+                if item is not None:
+                    work.append(item)
+            report = await self._process(work, now)
+            if self._metrics is not None and work:
+                self._metrics.daily_run_seconds.observe(time.perf_counter() - started)
+            return report
+
+    async def finish(self, challenge_id: int) -> RunReport:
+        """Score what was played of a challenge an admin ended early, and post its results."""
+        async with self._lock:
+            now = self._clock.now()
+            challenge = await self._challenges.get(challenge_id)
+            if challenge is None:
+                return RunReport()  # deleted: nothing to post
+            item = await self._plan(challenge, now, ended_early=True)
+            return await self._process([item] if item is not None else [], now)
+
+    async def _plan(
+        self, challenge: Challenge, now: dt.datetime, *, ended_early: bool
+    ) -> _Work | None:
+        calendar = calendar_of(challenge)
+        if ended_early:
+            # Days up to yesterday were played; the results come now, all of them final.
+            last = min(challenge.end, calendar.local_date(now) - dt.timedelta(days=1))
+            if last < challenge.start:
+                return None  # ended before its first day was over: no results to post
+            challenge = replace(challenge, end=last)
+            calendar = calendar_of(challenge)
+        records = await self._runs.day_records(challenge.id)
+        results_record = await self._runs.results_record(challenge.id)
+        due = (
+            list(days_between(challenge.start, challenge.end))
+            if ended_early
+            else calendar.due_days(now)
+        )
+        new_days = [day for day in due if day not in records]
+        results = results_record is None and (ended_early or calendar.results_due(now))
+        unposted = any(r.status is not RunStatus.POSTED for r in records.values()) or (
+            results_record is not None and results_record.status is not RunStatus.POSTED
+        )
+        if not new_days and not results and not unposted:
+            return None
+        participants = await self._challenges.participants(challenge.id)
+        return _Work(
+            challenge=challenge,
+            calendar=calendar,
+            participants=participants,
+            new_days=new_days,
+            results=results,
+            ended_early=ended_early,
+            final_days=await self._values.final_days(challenge.id),
+        )
+
+    async def _process(self, work: Sequence[_Work], now: dt.datetime) -> RunReport:
+        report = RunReport(challenges=[item.challenge.id for item in work])
+        scoring = [item for item in work if item.scores]
+        if scoring:
+            await self._fetch(scoring, now, report)
+        for item in work:
+            # One challenge's failure (a bug, a bad configuration) never stops the others.
+            try:
+                board = await self._score(item, now, report) if item.scores else None
+                await self._post(item, now, report, board)
+            except Exception as exc:
+                log.exception("daily run of challenge %d failed", item.challenge.id)
+                report.errors[item.challenge.id] = type(exc).__name__
+        log.info(
+            "daily run: %d challenge(s), %d account(s) fetched, %d failed, %d post(s)",
+            len(work),
+            report.accounts_fetched,
+            sum(report.fetch_failures.values()),
+            len(report.posts),
+        )
+        return report
+
+    # -- fetching ----------------------------------------------------------------------
+
+    def _need(self, item: _Work) -> ChallengeNeed | None:
+        """The dates to fetch: every day through the last one scored that is not final yet,
+        and the baseline fortnight before the start while the first day is not final."""
+        days = [
+            day
+            for day in days_between(item.challenge.start, min(item.through, item.challenge.end))
+            if day not in item.final_days
+        ]
+        if not days:
+            return None
+        first = days[0]
+        if item.challenge.start not in item.final_days:
+            first = item.challenge.start - dt.timedelta(days=BASELINE_DAYS)
+        return ChallengeNeed(
+            challenge_id=item.challenge.id,
+            players=frozenset(p.discord_id for p in item.participants),
+            metric=item.challenge.metric,
+            first=first,
+            last=days[-1],
+            include_manual=item.challenge.allow_manual,
+        )
+
+    async def _fetch(self, work: Sequence[_Work], now: dt.datetime, report: RunReport) -> None:
+        needs = [need for need in map(self._need, work) if need is not None]
+        if not needs:
+            return
+        accounts = await self._values.challenge_accounts(need.challenge_id for need in needs)
+        jobs = plan_fetches(needs, accounts, self._providers)
+        outcomes = await fetch_all(
+            jobs, self._providers, self._call_with_token, concurrency=self._concurrency
+        )
+        await self._store(outcomes, now)
+        report.accounts_fetched += len(outcomes)
+        for outcome in outcomes:
+            if outcome.failure is not None:
+                report.fetch_failures[outcome.failure] += 1
+            if self._metrics is not None:
+                label = "ok" if outcome.failure is None else outcome.failure.value
+                self._metrics.provider_requests.labels(outcome.job.account.provider, label).inc()
+
+    async def _store(self, outcomes: Sequence[FetchOutcome], now: dt.datetime) -> None:
+        values = [
+            FetchedValue(outcome.job.account.discord_id, outcome.job.account.provider, value)
+            for outcome in outcomes
+            for value in outcome.values
+        ]
+        synced = [o.job.account.id for o in outcomes if o.failure is None]
+        await self._values.store_fetched(values, synced, now)
+
+    # -- scoring -----------------------------------------------------------------------
+
+    async def _score(self, item: _Work, now: dt.datetime, report: RunReport) -> Board:
+        challenge = item.challenge
+        through = item.through
+        rules = self._challenges.rules(challenge)
+        days = scored_days(rules, through)
+        provisional = frozenset(day for day in days if not item.is_final(day, now))
+        board = await self._board(challenge, item.participants, through, provisional)
+        rows = [
+            ScoreRow(
+                discord_id=player.player_id,
+                day=day,
+                value=player.daily_values.get(day),
+                points=player.daily_points.get(day, 0.0),
+                goal_met=player.goal_met.get(day, False),
+                final=day not in provisional,
+            )
+            for player in board.standings.players
+            for day in days
+            if day not in item.final_days
+        ]
+        streaks = [
+            StreakRow(p.player_id, p.current_streak, p.best_streak, through)
+            for p in board.standings.players
+        ]
+        newly_final = [day for day in days if day not in provisional and day not in item.final_days]
+        kind = RunKind.CATCH_UP if len(item.new_days) > 1 else RunKind.DAILY
+        finished = self._clock.now()
+        async with self._db.transaction():
+            await self._values.save_scores(challenge.id, rows)
+            await self._values.save_streaks(challenge.id, streaks)
+            await self._runs.record_scored(challenge.id, item.new_days, kind, now, finished)
+            if item.results:
+                await self._runs.record_scored(
+                    challenge.id, [item.last_day], RunKind.RESULTS, now, finished
+                )
+            for day in newly_final:
+                await self._events.emit("day_finalised", challenge_id=challenge.id, day=day)
+        item.final_days.update(newly_final)
+        report.days_scored[challenge.id] = list(item.new_days)
+        report.days_finalised[challenge.id] = newly_final
+        return board
+
+    async def _board(
+        self,
+        challenge: Challenge,
+        participants: Sequence[Participant],
+        through: dt.date,
+        provisional: frozenset[dt.date],
+    ) -> Board:
+        """Standings through `through` from stored data: frozen values on final days, the
+        latest fetched values on the others, admin-excluded days left out."""
+        rules = self._challenges.rules(challenge)
+        frozen = await self._values.final_scores(challenge.id)
+        stored = await self._values.challenge_values(
+            challenge.id,
+            rules.metric,
+            rules.start - dt.timedelta(days=BASELINE_DAYS),
+            min(through, rules.end),
+        )
+        excluded = await self._challenges.excluded_days(challenge.id)
+        values: dict[PlayerId, list[DailyValue]] = {}
+        baselines: dict[PlayerId, float] = {}
+        for participant in participants:
+            player = participant.discord_id
+            player_frozen = frozen.get(player, {})
+            mine = stored.get(player, [])
+            counted = [
+                DailyValue(rules.metric, day, value)
+                for day, value in player_frozen.items()
+                if value is not None and (player, day) not in excluded
+            ]
+            counted += [
+                v
+                for v in mine
+                if v.day >= max(rules.start, participant.joined_on)
+                and v.day not in player_frozen
+                and (player, v.day) not in excluded
+            ]
+            values[player] = counted
+            baseline = baseline_from_history(rules, (v for v in mine if v.day < rules.start))
+            if baseline is not None:
+                baselines[player] = baseline
+        teams = {p.discord_id: p.team for p in participants if p.team}
+        standings = compute_standings(
+            rules,
+            values,
+            through=through,
+            provisional_days=provisional,
+            baselines=baselines,
+            teams=teams or None,
+        )
+        names = {p.discord_id: p.display_name or fallback_name(p.discord_id) for p in participants}
+        return Board(
+            challenge=challenge,
+            standings=standings,
+            names=names,
+            day=standings.days[-1] if standings.days else None,
+            previous_ranks=await self._runs.last_posted_ranks(challenge.id),
+        )
+
+    # -- posting -----------------------------------------------------------------------
+
+    async def _post(
+        self, item: _Work, now: dt.datetime, report: RunReport, board: Board | None
+    ) -> None:
+        challenge = item.challenge
+        records = await self._runs.day_records(challenge.id)
+        unposted = [r for r in records.values() if r.status is not RunStatus.POSTED]
+        results = await self._runs.results_record(challenge.id)
+        if results is not None and results.status is not RunStatus.POSTED:
+            covered = [*unposted, results]
+            through = results.day
+        elif unposted:
+            covered = unposted
+            through = unposted[-1].day
+        else:
+            return
+        messenger = self._messenger()
+        if messenger is None:
+            log.warning("no Discord client yet: the post of challenge %d waits", challenge.id)
+            return
+        if board is None or board.standings.through != through:
+            provisional = frozenset(
+                day
+                for day in days_between(challenge.start, min(through, challenge.end))
+                if day not in item.final_days
+            )
+            board = await self._board(challenge, item.participants, through, provisional)
+        content, title = self._content(board, covered)
+        series = cumulative_series(board.standings)
+        chart = await asyncio.to_thread(
+            self._render_chart, series, board.names, title, chart_label(board.standings.rules)
+        )
+        attachment = Attachment(f"stride-{challenge.id}-{through.isoformat()}.png", chart)
+        try:
+            message_id = await messenger.post(
+                challenge.channel_id, embed=content, files=[attachment]
+            )
+        except ChannelUnavailable as exc:
+            log.warning("challenge %d: could not post: %s", challenge.id, exc)
+            await self._failed(challenge, covered, ERROR_CHANNEL_UNAVAILABLE, report)
+            return
+        except Exception:
+            log.exception("challenge %d: posting failed", challenge.id)
+            await self._failed(challenge, covered, ERROR_POST_FAILED, report)
+            return
+        ranks = [PostedRank(p.player_id, p.rank, p.score) for p in board.standings.players]
+        async with self._db.transaction():
+            await self._runs.mark_posted(challenge.id, covered, message_id, self._clock.now())
+            await self._runs.save_posted_ranks(challenge.id, through, ranks)
+        report.posts[challenge.id] = message_id
+
+    def _content(self, board: Board, covered: Sequence[RunRecord]) -> tuple[EmbedContent, str]:
+        """The post for these records, and the chart's title."""
+        name = board.challenge.name
+        if any(r.kind is RunKind.RESULTS for r in covered):
+            awards = compute_awards(board.standings)
+            content = render_results_post(board.standings, awards, board.names, challenge_name=name)
+            return content, f"{name}: final standings"
+        days = sorted(r.day for r in covered)
+        if len(days) == 1:
+            content = render_daily_post(
+                board.standings,
+                board.names,
+                challenge_name=name,
+                day=days[0],
+                previous_ranks=board.previous_ranks,
+            )
+        else:
+            content = render_catch_up_post(
+                board.standings,
+                board.names,
+                challenge_name=name,
+                days=days,
+                previous_ranks=board.previous_ranks,
+            )
+        return content, f"{name}: standings so far"
+
+    async def _failed(
+        self, challenge: Challenge, covered: Sequence[RunRecord], code: str, report: RunReport
+    ) -> None:
+        await self._runs.mark_failed(challenge.id, covered, code, self._clock.now())
+        report.failed_posts[challenge.id] = code
+
+    # -- on demand (/leaderboard, /me) -------------------------------------------------
+
+    async def board(self, challenge: Challenge) -> Board:
+        """The standings as of the last day whose post is due (or the last day, once over),
+        from stored data; days not final yet are marked provisional."""
+        now = self._clock.now()
+        calendar = calendar_of(challenge)
+        through = min(calendar.last_due_day(now), challenge.end)
+        participants = await self._challenges.participants(challenge.id)
+        final_days = await self._values.final_days(challenge.id)
+        provisional = frozenset(
+            day for day in days_between(challenge.start, through) if day not in final_days
+        )
+        return await self._board(challenge, participants, through, provisional)

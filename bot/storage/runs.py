@@ -1,0 +1,164 @@
+"""Run records (one per challenge, day and kind of post) and the ranks shown in each post.
+
+A run record is what makes the daily run idempotent: a day with a record has been scored
+and is never scored again as a new day; its status says whether its post went out
+(`posted`), is still to go (`scored`) or failed and is retried at the next run (`failed`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import aiosqlite
+
+from bot.storage.accounts import from_db_time, to_db_time
+from bot.storage.db import Database
+
+
+class RunStatus(StrEnum):
+    SCORED = "scored"
+    POSTED = "posted"
+    FAILED = "failed"
+
+
+class RunKind(StrEnum):
+    DAILY = "daily"  # the day was scored at its own post time
+    CATCH_UP = "catch_up"  # scored together with other missed days
+    RESULTS = "results"  # the end-of-challenge results post
+
+
+DAY_KINDS = (RunKind.DAILY.value, RunKind.CATCH_UP.value)
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    challenge_id: int
+    day: dt.date
+    kind: RunKind
+    status: RunStatus
+    message_id: int | None
+    error_code: str | None
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PostedRank:
+    discord_id: int
+    rank: int
+    score: float
+
+
+def _record(row: aiosqlite.Row) -> RunRecord:
+    return RunRecord(
+        challenge_id=int(row["challenge_id"]),
+        day=dt.date.fromisoformat(row["day"]),
+        kind=RunKind(row["kind"]),
+        status=RunStatus(row["status"]),
+        message_id=None if row["message_id"] is None else int(row["message_id"]),
+        error_code=row["error_code"],
+        started_at=from_db_time(row["started_at"]),
+        finished_at=from_db_time(row["finished_at"]) if row["finished_at"] else None,
+    )
+
+
+class RunsRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def day_records(self, challenge_id: int) -> dict[dt.date, RunRecord]:
+        """The record of every day scored so far (daily or catch-up), by day."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM scheduled_runs WHERE challenge_id = ? AND kind IN (?, ?) ORDER BY day",
+            (challenge_id, *DAY_KINDS),
+        )
+        return {record.day: record for record in map(_record, rows)}
+
+    async def results_record(self, challenge_id: int) -> RunRecord | None:
+        row = await self._db.fetch_one(
+            "SELECT * FROM scheduled_runs WHERE challenge_id = ? AND kind = ?",
+            (challenge_id, RunKind.RESULTS.value),
+        )
+        return None if row is None else _record(row)
+
+    async def record_scored(
+        self,
+        challenge_id: int,
+        days: Sequence[dt.date],
+        kind: RunKind,
+        started_at: dt.datetime,
+        finished_at: dt.datetime,
+    ) -> None:
+        """One `scored` record per day; a day that already has one keeps it."""
+        await self._db.execute_many(
+            "INSERT INTO scheduled_runs (challenge_id, day, status, kind, started_at, finished_at) "
+            "VALUES (?, ?, 'scored', ?, ?, ?) ON CONFLICT (challenge_id, day, kind) DO NOTHING",
+            [
+                (
+                    challenge_id,
+                    day.isoformat(),
+                    kind.value,
+                    to_db_time(started_at),
+                    to_db_time(finished_at),
+                )
+                for day in days
+            ],
+        )
+
+    async def mark_posted(
+        self,
+        challenge_id: int,
+        records: Iterable[RunRecord],
+        message_id: int,
+        now: dt.datetime,
+    ) -> None:
+        await self._db.execute_many(
+            "UPDATE scheduled_runs SET status = 'posted', message_id = ?, error_code = NULL, "
+            "finished_at = ? WHERE challenge_id = ? AND day = ? AND kind = ?",
+            [
+                (message_id, to_db_time(now), challenge_id, r.day.isoformat(), r.kind.value)
+                for r in records
+            ],
+        )
+
+    async def mark_failed(
+        self,
+        challenge_id: int,
+        records: Iterable[RunRecord],
+        error_code: str,
+        now: dt.datetime,
+    ) -> None:
+        await self._db.execute_many(
+            "UPDATE scheduled_runs SET status = 'failed', error_code = ?, finished_at = ? "
+            "WHERE challenge_id = ? AND day = ? AND kind = ?",
+            [
+                (error_code, to_db_time(now), challenge_id, r.day.isoformat(), r.kind.value)
+                for r in records
+            ],
+        )
+
+    # -- posted ranks ------------------------------------------------------------------
+
+    async def last_posted_ranks(self, challenge_id: int) -> dict[int, int] | None:
+        """The ranks shown in the most recent post, or None before the first post."""
+        rows = await self._db.fetch_all(
+            "SELECT discord_id, rank FROM posted_ranks WHERE challenge_id = ? AND day = "
+            "(SELECT MAX(day) FROM posted_ranks WHERE challenge_id = ?)",
+            (challenge_id, challenge_id),
+        )
+        if not rows:
+            return None
+        return {int(row["discord_id"]): int(row["rank"]) for row in rows}
+
+    async def save_posted_ranks(
+        self, challenge_id: int, day: dt.date, ranks: Sequence[PostedRank]
+    ) -> None:
+        await self._db.execute_many(
+            "INSERT INTO posted_ranks (challenge_id, day, discord_id, rank, score) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (challenge_id, day, discord_id) DO UPDATE SET "
+            "rank = excluded.rank, score = excluded.score",
+            [(challenge_id, day.isoformat(), r.discord_id, r.rank, r.score) for r in ranks],
+        )

@@ -1,0 +1,237 @@
+"""Fetched daily values, the daily scores and streaks derived from them, for the daily run.
+
+`daily_values` holds what providers reported, per user, provider, metric, civil day and
+manual-entry flag; it is shared by every challenge a user takes part in. `daily_scores` and
+`streaks` are per challenge. A score row marked final is never written again: the upsert
+below leaves final rows alone, so a late sync can only change provisional days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bot.domain import DailyValue, Metric
+from bot.storage.accounts import AccountsRepo, LinkedAccount, to_db_time
+from bot.storage.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedValue:
+    """One value as a provider reported it for one user."""
+
+    discord_id: int
+    provider: str
+    value: DailyValue
+
+
+@dataclass(frozen=True, slots=True)
+class PlayerAccount:
+    """A player's linked account, with the time zone their provider reports days in."""
+
+    account: LinkedAccount
+    time_zone: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreRow:
+    discord_id: int
+    day: dt.date
+    value: float | None  # None: no data that day
+    points: float
+    goal_met: bool
+    final: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StreakRow:
+    discord_id: int
+    current: int
+    best: int
+    through_day: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class UserScore:
+    """One of a user's score rows, for `/me`."""
+
+    challenge_id: int
+    day: dt.date
+    value: float | None
+    points: float
+    goal_met: bool
+    final: bool
+
+
+class ValuesRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def store_fetched(
+        self,
+        values: Sequence[FetchedValue],
+        synced_account_ids: Iterable[int],
+        now: dt.datetime,
+    ) -> None:
+        """Upsert fetched values and mark the accounts they came from synced, in one
+        transaction (two `executemany`s, however many users there are)."""
+        fetched_at = to_db_time(now)
+        rows = [
+            (
+                item.discord_id,
+                item.provider,
+                item.value.metric.value,
+                item.value.day.isoformat(),
+                int(item.value.includes_manual),
+                item.value.value,
+                fetched_at,
+            )
+            for item in values
+        ]
+        synced = [(fetched_at, account_id) for account_id in synced_account_ids]
+        async with self._db.transaction():
+            await self._db.execute_many(
+                "INSERT INTO daily_values "
+                "(discord_id, provider, metric, day, includes_manual, value, fetched_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (discord_id, metric, day, provider, includes_manual) DO UPDATE SET "
+                "value = excluded.value, fetched_at = excluded.fetched_at",
+                rows,
+            )
+            await self._db.execute_many(
+                "UPDATE linked_accounts SET last_sync_at = ? WHERE id = ?", synced
+            )
+
+    async def challenge_values(
+        self, challenge_id: int, metric: Metric, first: dt.date, last: dt.date
+    ) -> dict[int, list[DailyValue]]:
+        """Every stored value of `metric` in `first..last` of the challenge's players (all
+        providers, both manual-entry flags; the scoring engine merges them)."""
+        rows = await self._db.fetch_all(
+            "SELECT v.discord_id, v.day, v.includes_manual, v.value FROM daily_values v "
+            "JOIN participants p ON p.discord_id = v.discord_id AND p.challenge_id = ? "
+            "WHERE v.metric = ? AND v.day BETWEEN ? AND ?",
+            (challenge_id, metric.value, first.isoformat(), last.isoformat()),
+        )
+        result: defaultdict[int, list[DailyValue]] = defaultdict(list)
+        for row in rows:
+            result[int(row["discord_id"])].append(
+                DailyValue(
+                    metric=metric,
+                    day=dt.date.fromisoformat(row["day"]),
+                    value=float(row["value"]),
+                    includes_manual=bool(row["includes_manual"]),
+                )
+            )
+        return dict(result)
+
+    # -- scores ------------------------------------------------------------------------
+
+    async def final_scores(self, challenge_id: int) -> dict[int, dict[dt.date, float | None]]:
+        """The frozen value of each player on each final day (None: no data that day)."""
+        rows = await self._db.fetch_all(
+            "SELECT discord_id, day, value FROM daily_scores WHERE challenge_id = ? AND final = 1",
+            (challenge_id,),
+        )
+        result: defaultdict[int, dict[dt.date, float | None]] = defaultdict(dict)
+        for row in rows:
+            value = None if row["value"] is None else float(row["value"])
+            result[int(row["discord_id"])][dt.date.fromisoformat(row["day"])] = value
+        return dict(result)
+
+    async def final_days(self, challenge_id: int) -> set[dt.date]:
+        rows = await self._db.fetch_all(
+            "SELECT DISTINCT day FROM daily_scores WHERE challenge_id = ? AND final = 1",
+            (challenge_id,),
+        )
+        return {dt.date.fromisoformat(row["day"]) for row in rows}
+
+    async def save_scores(self, challenge_id: int, rows: Sequence[ScoreRow]) -> None:
+        """Upsert score rows; rows already final stay exactly as they are."""
+        await self._db.execute_many(
+            "INSERT INTO daily_scores "
+            "(challenge_id, discord_id, day, value, points, goal_met, final) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (challenge_id, discord_id, day) DO UPDATE SET "
+            "value = excluded.value, points = excluded.points, goal_met = excluded.goal_met, "
+            "final = excluded.final WHERE daily_scores.final = 0",
+            [
+                (
+                    challenge_id,
+                    row.discord_id,
+                    row.day.isoformat(),
+                    row.value,
+                    row.points,
+                    int(row.goal_met),
+                    int(row.final),
+                )
+                for row in rows
+            ],
+        )
+
+    async def save_streaks(self, challenge_id: int, rows: Sequence[StreakRow]) -> None:
+        await self._db.execute_many(
+            "INSERT INTO streaks (challenge_id, discord_id, current, best, through_day) "
+            "VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (challenge_id, discord_id) DO UPDATE SET current = excluded.current, "
+            "best = excluded.best, through_day = excluded.through_day",
+            [
+                (challenge_id, row.discord_id, row.current, row.best, row.through_day.isoformat())
+                for row in rows
+            ],
+        )
+
+    async def user_scores(self, discord_id: int) -> list[UserScore]:
+        """Every score row of one user across their challenges, oldest day first."""
+        rows = await self._db.fetch_all(
+            "SELECT challenge_id, day, value, points, goal_met, final FROM daily_scores "
+            "WHERE discord_id = ? ORDER BY challenge_id, day",
+            (discord_id,),
+        )
+        return [
+            UserScore(
+                challenge_id=int(row["challenge_id"]),
+                day=dt.date.fromisoformat(row["day"]),
+                value=None if row["value"] is None else float(row["value"]),
+                points=float(row["points"]),
+                goal_met=bool(row["goal_met"]),
+                final=bool(row["final"]),
+            )
+            for row in rows
+        ]
+
+    async def challenge_names(self, challenge_id: int) -> dict[int, str]:
+        """Stored display names of the challenge's players (those without one are left out)."""
+        rows = await self._db.fetch_all(
+            "SELECT u.discord_id, u.display_name FROM users u "
+            "JOIN participants p ON p.discord_id = u.discord_id AND p.challenge_id = ? "
+            "WHERE u.display_name IS NOT NULL",
+            (challenge_id,),
+        )
+        return {int(row["discord_id"]): str(row["display_name"]) for row in rows}
+
+    async def challenge_accounts(
+        self, challenge_ids: Iterable[int]
+    ) -> dict[int, list[PlayerAccount]]:
+        """The linked accounts (any status) of every player of these challenges, with the
+        time zone each player's provider reports days in; one query however many players."""
+        ids = sorted(set(challenge_ids))
+        if not ids:
+            return {}
+        rows = await self._db.fetch_all(
+            "SELECT la.*, u.time_zone AS user_time_zone FROM linked_accounts la "
+            "JOIN users u ON u.discord_id = la.discord_id "
+            "WHERE la.discord_id IN (SELECT discord_id FROM participants "
+            "WHERE challenge_id IN (SELECT value FROM json_each(?))) "
+            "ORDER BY la.discord_id, la.provider",
+            (json.dumps(ids),),
+        )
+        result: defaultdict[int, list[PlayerAccount]] = defaultdict(list)
+        for row in rows:
+            # The accounts repository's own row mapping, so the two never disagree.
+            account = AccountsRepo._account(row)
+            result[account.discord_id].append(PlayerAccount(account, row["user_time_zone"]))
+        return dict(result)
