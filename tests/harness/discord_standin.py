@@ -558,6 +558,17 @@ class DiscordStandIn:
             problems += [f"route the stand-in does not serve: {r}" for r in self.unknown_routes]
         return problems
 
+    def take_failures(self) -> list[str]:
+        """Return the current failures and forget them, for tests that provoke them on purpose."""
+        problems = self.failures()
+        self.findings.schema_violations.clear()
+        self.findings.protocol_violations.clear()
+        self.findings.unknown_routes.clear()
+        for record in self.interactions.records:
+            if record.deadline_problem() is not None:
+                record.exempt_from_deadline = True
+        return problems
+
     def stand_in_bugs(self) -> list[SchemaViolation]:
         """Responses the stand-in sent that do not match Discord's response schemas."""
         return list(self.findings.response_violations)

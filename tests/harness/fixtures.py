@@ -4,23 +4,33 @@
 outside CI, a failure under ``CI=true``. It is session-scoped on purpose: it reads
 ``$DISCORD_OPENAPI_SPEC`` before any function-scoped fixture clears ``DISCORD_*`` variables.
 
-``discord_standin`` starts a :class:`DiscordStandIn` on 127.0.0.1 (ephemeral port) and, at
-teardown, fails the test with every problem the stand-in recorded (schema violations, late or
-unanswered interactions, protocol misuse, unknown routes).
+``make_discord_standin`` starts stand-ins with custom options (say, a shorter interaction
+deadline); ``discord_standin`` is one with the defaults. Both serve on 127.0.0.1 with an
+ephemeral port and, at teardown, fail the test with every problem a stand-in recorded (schema
+violations, late or unanswered interactions, protocol misuse, unknown routes).
 
-``patched_discord_standin`` is the same stand-in with discord.py pointed at it.
+``patched_discord_standin`` is ``discord_standin`` with discord.py pointed at it.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
 
 import pytest
 
 from tests.harness.discord_standin import DiscordStandIn, patch_discord
 from tests.harness.openapi import DiscordSpec, SpecUnavailableError, spec_from_environment
 
-__all__ = ["discord_spec", "discord_spec_required", "discord_standin", "patched_discord_standin"]
+__all__ = [
+    "discord_spec",
+    "discord_spec_required",
+    "discord_standin",
+    "make_discord_standin",
+    "patched_discord_standin",
+]
+
+StandInFactory = Callable[..., Awaitable[DiscordStandIn]]
 
 
 @pytest.fixture(scope="session")
@@ -41,19 +51,34 @@ def discord_spec_required(discord_spec: DiscordSpec | None) -> DiscordSpec:
 
 
 @pytest.fixture
-async def discord_standin(discord_spec: DiscordSpec | None) -> AsyncIterator[DiscordStandIn]:
-    """A running stand-in; the test fails at teardown if the stand-in recorded problems."""
-    standin = DiscordStandIn(spec=discord_spec)
-    await standin.start()
+async def make_discord_standin(
+    discord_spec: DiscordSpec | None,
+) -> AsyncIterator[StandInFactory]:
+    """``await make_discord_standin(**options)`` starts a stand-in (options as DiscordStandIn)."""
+    created: list[DiscordStandIn] = []
+
+    async def make(**options: Any) -> DiscordStandIn:
+        standin = DiscordStandIn(spec=discord_spec, **options)
+        await standin.start()
+        created.append(standin)
+        return standin
+
     try:
-        yield standin
+        yield make
     finally:
-        await standin.close()
-    failures = standin.failures()
+        for standin in created:
+            await standin.close()
+    failures = [line for standin in created for line in standin.failures()]
     if failures:
         pytest.fail(
             "the Discord stand-in recorded problems:\n  " + "\n  ".join(failures), pytrace=False
         )
+
+
+@pytest.fixture
+async def discord_standin(make_discord_standin: StandInFactory) -> DiscordStandIn:
+    """A running stand-in with default options; problems it records fail the test."""
+    return await make_discord_standin()
 
 
 @pytest.fixture

@@ -149,6 +149,7 @@ class GatewaySession:
     log: list[Json] = field(default_factory=list)
     connection: GatewayConnection | None = None
     resumes: int = 0
+    replayed: list[str] = field(default_factory=list)  # event names re-sent on resumes
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
@@ -178,6 +179,7 @@ class GatewaySession:
             missed = [frame for frame in self.log if int(frame["s"]) > after]
             for frame in missed:
                 await connection.send(frame)
+                self.replayed.append(str(frame["t"]))
             self.resumes += 1
             resumed: Json = {"op": OP_DISPATCH, "t": "RESUMED", "s": self.sequence + 1, "d": {}}
             self.log.append(resumed)

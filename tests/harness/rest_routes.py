@@ -224,6 +224,7 @@ class DiscordRoutes:
     ) -> Json:
         kind = int(body.get("type") or 1)
         earlier = previous.get((body["name"], kind))
+        permissions = body.get("default_member_permissions")
         command: Json = {
             "id": earlier["id"] if earlier else str(new_snowflake()),
             "application_id": str(self._world.application_id),
@@ -231,7 +232,7 @@ class DiscordRoutes:
             "type": kind,
             "name": body["name"],
             "description": body.get("description") or "",
-            "default_member_permissions": body.get("default_member_permissions"),
+            "default_member_permissions": None if permissions is None else str(permissions),
             "dm_permission": body.get("dm_permission", True),
             "nsfw": bool(body.get("nsfw", False)),
         }

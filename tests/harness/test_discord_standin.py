@@ -1,0 +1,553 @@
+"""The Discord stand-in runs a real, unmodified discord.py bot, and catches what Discord would.
+
+The bot here is a small ``commands.Bot`` written for these tests (not Stride's): one command
+replies, one defers and follows up with an embed and a PNG, one DMs the invoker, a command
+group with a sub-group has an autocomplete option, one sends a button, one reports the
+permissions it sees, one is for managers only, and one waits until the test lets it answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import struct
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiohttp
+import discord
+import pytest
+from discord import app_commands
+from discord.ext import commands
+
+from tests.harness.discord_standin import DiscordStandIn, patch_discord
+from tests.harness.entities import SEND_MESSAGES, Guild, User
+from tests.harness.interactions import (
+    CALLBACK_AUTOCOMPLETE_RESULT,
+    CALLBACK_CHANNEL_MESSAGE,
+    CALLBACK_DEFERRED_CHANNEL_MESSAGE,
+    CALLBACK_UPDATE_MESSAGE,
+    CommandNotRegisteredError,
+    CommandUnavailableError,
+    InteractionNotAnsweredError,
+    InteractionRecord,
+    InvalidOptionValueError,
+)
+from tests.harness.openapi import (
+    DiscordSpec,
+    SpecUnavailableError,
+    spec_from_environment,
+)
+
+DEADLINE = 3.0
+COMMAND_NAMES = {"ping", "chart", "remind", "challenge", "vote", "whoami", "settings", "slowpoke"}
+TEAMS = ("red", "redwood", "blue", "green")
+
+
+def tiny_png() -> bytes:
+    """A valid 1x1 PNG, built by hand so the test needs no imaging library."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        checksum = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", checksum)
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\xff\x80\x00")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+PNG = tiny_png()
+
+
+# --- the sample bot ----------------------------------------------------------------------
+
+
+class SampleBot(commands.Bot):
+    def __init__(self) -> None:
+        intents = discord.Intents.default()
+        intents.members = intents.presences = intents.message_content = False
+        # A short guild_ready_timeout keeps on_ready quick: it fires this long after the last
+        # GUILD_CREATE.
+        super().__init__(
+            command_prefix=commands.when_mentioned, intents=intents, guild_ready_timeout=0.2
+        )
+        self.ready = asyncio.Event()
+        self.resumed = asyncio.Event()
+        self.dm_errors: list[discord.HTTPException] = []
+        self.release_slowpoke = asyncio.Event()
+        self.late_errors: list[discord.HTTPException] = []
+        self.late_error_seen = asyncio.Event()
+
+    async def setup_hook(self) -> None:
+        for command in (ping, chart, remind, challenge, vote, whoami, settings, slowpoke):
+            self.tree.add_command(command)
+
+    async def on_ready(self) -> None:
+        self.ready.set()
+
+    async def on_resumed(self) -> None:
+        self.resumed.set()
+
+
+def sample_bot(interaction: discord.Interaction) -> SampleBot:
+    client = interaction.client
+    assert isinstance(client, SampleBot)
+    return client
+
+
+@app_commands.command(name="ping", description="Answer at once")
+async def ping(interaction: discord.Interaction) -> None:
+    await interaction.response.send_message("pong")
+
+
+@app_commands.command(name="chart", description="Defer, then follow up with an embed and a PNG")
+async def chart(interaction: discord.Interaction) -> None:
+    await interaction.response.defer(thinking=True)
+    embed = discord.Embed(title="Weekly steps", description="Alice leads")
+    embed.set_image(url="attachment://chart.png")
+    await interaction.followup.send(embed=embed, file=discord.File(io.BytesIO(PNG), "chart.png"))
+
+
+@app_commands.command(name="remind", description="DM the invoker")
+async def remind(interaction: discord.Interaction) -> None:
+    try:
+        await interaction.user.send("Time for your walk!")
+    except discord.Forbidden as error:
+        sample_bot(interaction).dm_errors.append(error)
+        await interaction.response.send_message("I cannot DM you.", ephemeral=True)
+    else:
+        await interaction.response.send_message("Sent you a DM.", ephemeral=True)
+
+
+challenge = app_commands.Group(name="challenge", description="Challenges")
+team_group = app_commands.Group(name="team", description="Teams", parent=challenge)
+
+
+@team_group.command(name="join", description="Join a team")
+@app_commands.describe(team="The team to join", days="For how many days")
+async def join_team(
+    interaction: discord.Interaction, team: str, days: app_commands.Range[int, 1, 30] = 7
+) -> None:
+    await interaction.response.send_message(f"Joined {team} for {days} days")
+
+
+@join_team.autocomplete("team")
+async def team_choices(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    matching = [team for team in TEAMS if team.startswith(current.lower())]
+    return [app_commands.Choice(name=team.title(), value=team) for team in matching][:25]
+
+
+class VoteView(discord.ui.View):
+    def __init__(self) -> None:
+        super().__init__(timeout=None)
+
+    @discord.ui.button(label="Yes", custom_id="vote:yes", style=discord.ButtonStyle.success)
+    async def yes(
+        self, interaction: discord.Interaction, button: discord.ui.Button[VoteView]
+    ) -> None:
+        self.stop()
+        await interaction.response.edit_message(content="Votes: 1 yes", view=None)
+
+
+@app_commands.command(name="vote", description="Send a button")
+async def vote(interaction: discord.Interaction) -> None:
+    await interaction.response.send_message("Vote now", view=VoteView())
+
+
+@app_commands.command(name="whoami", description="Report the permissions the bot sees")
+@app_commands.guild_only()
+async def whoami(interaction: discord.Interaction) -> None:
+    assert interaction.guild is not None
+    assert isinstance(interaction.channel, discord.TextChannel)
+    bot_in_channel = interaction.channel.permissions_for(interaction.guild.me)
+    await interaction.response.send_message(
+        f"manage_guild={interaction.permissions.manage_guild} "
+        f"app_send={interaction.app_permissions.send_messages} "
+        f"bot_can_send={bot_in_channel.send_messages}",
+        ephemeral=True,
+    )
+
+
+@app_commands.command(name="settings", description="Managers only")
+@app_commands.default_permissions(manage_guild=True)
+async def settings(interaction: discord.Interaction) -> None:
+    await interaction.response.send_message("Settings", ephemeral=True)
+
+
+@app_commands.command(name="slowpoke", description="Answers only when the test allows it")
+async def slowpoke(interaction: discord.Interaction) -> None:
+    bot = sample_bot(interaction)
+    await bot.release_slowpoke.wait()
+    try:
+        await interaction.response.send_message("finally")
+    except discord.NotFound as error:
+        bot.late_errors.append(error)
+        bot.late_error_seen.set()
+
+
+# --- running it against the stand-in -----------------------------------------------------
+
+
+async def _wait_until_ready(bot: SampleBot, runner: asyncio.Task[None]) -> None:
+    ready = asyncio.create_task(bot.ready.wait())
+    done, _ = await asyncio.wait({ready, runner}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+    if ready in done:
+        return
+    ready.cancel()
+    if runner in done:
+        runner.result()  # re-raises why the bot stopped
+    raise AssertionError("the bot did not become ready within 10s")
+
+
+@asynccontextmanager
+async def running_bot(standin: DiscordStandIn) -> AsyncIterator[SampleBot]:
+    """Start the sample bot against the stand-in, sync its commands, close it afterwards."""
+    bot = SampleBot()
+    with patch_discord(standin):
+        runner = asyncio.create_task(bot.start(standin.token), name="sample-bot")
+        try:
+            await _wait_until_ready(bot, runner)
+            await bot.tree.sync()
+            yield bot
+        finally:
+            await bot.close()
+            await runner
+    assert standin.stand_in_bugs() == []
+    leftovers = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
+    assert leftovers == []
+
+
+@pytest.fixture
+async def world(discord_standin: DiscordStandIn) -> tuple[Guild, User]:
+    guild = await discord_standin.add_guild(
+        "Walkers", bot_permissions=discord.Permissions(send_messages=True, attach_files=True)
+    )
+    alice = discord_standin.add_user("alice")
+    await discord_standin.add_member(guild, alice)
+    return guild, alice
+
+
+@pytest.fixture
+async def bot(
+    discord_standin: DiscordStandIn, world: tuple[Guild, User]
+) -> AsyncIterator[SampleBot]:
+    async with running_bot(discord_standin) as running:
+        yield running
+
+
+def answered_in_time(record: InteractionRecord) -> bool:
+    return record.answered_after is not None and record.answered_after < DEADLINE
+
+
+# --- connecting and registering ----------------------------------------------------------
+
+
+async def test_bot_identifies_with_its_token_and_intents_and_registers_commands(
+    discord_standin: DiscordStandIn, bot: SampleBot
+) -> None:
+    session = discord_standin.gateway.session
+    assert session is not None
+    assert session.identify["token"] == discord_standin.token
+    assert session.intents == bot.intents.value
+    assert not bot.intents.members and not bot.intents.message_content
+    connection = discord_standin.gateway.connections[0]
+    # discord.py asks for the compression it can decompress (zlib-stream without zstandard).
+    active = discord.utils._ActiveDecompressionContext.COMPRESSION_TYPE
+    assert connection.query["compress"] == active
+    assert bot.user is not None and bot.user.id == discord_standin.application_id
+    assert [g.name for g in bot.guilds] == ["Walkers"]
+    [overwrite] = discord_standin.requests_to("PUT", "/applications/{application_id}/commands")
+    assert {command["name"] for command in overwrite.json} == COMMAND_NAMES
+    assert {c["name"] for c in discord_standin.registered_commands()} == COMMAND_NAMES
+    assert discord_standin.unknown_routes == []
+
+
+async def test_a_command_never_registered_fails_clearly(
+    discord_standin: DiscordStandIn, world: tuple[Guild, User], bot: SampleBot
+) -> None:
+    guild, alice = world
+    with pytest.raises(CommandNotRegisteredError, match="/leaderboard was never registered"):
+        await discord_standin.slash(user=alice, guild=guild, name="leaderboard")
+    with pytest.raises(CommandNotRegisteredError, match="has no 'leave'"):
+        await discord_standin.slash(user=alice, guild=guild, name="challenge team leave")
+    with pytest.raises(InvalidOptionValueError, match="outside"):
+        await discord_standin.slash(
+            user=alice,
+            guild=guild,
+            name="challenge team join",
+            options={"team": "red", "days": 90},
+        )
+
+
+# --- answering interactions ----------------------------------------------------------------
+
+
+async def test_reply_is_answered_within_the_deadline(
+    discord_standin: DiscordStandIn, world: tuple[Guild, User], bot: SampleBot
+) -> None:
+    guild, alice = world
+    record = await discord_standin.slash(user=alice, guild=guild, name="ping")
+    callback = await record.wait_response()
+    assert callback.callback_type == CALLBACK_CHANNEL_MESSAGE
+    assert callback.content == "pong"
+    assert answered_in_time(record)
+    [message] = discord_standin.messages_in(guild.channel_ids[0])
+    assert message.content == "pong" and message.interaction_id == record.id
+
+
+async def test_deferred_answer_follows_up_with_an_embed_and_a_png(
+    discord_standin: DiscordStandIn, world: tuple[Guild, User], bot: SampleBot
+) -> None:
+    guild, alice = world
+    record = await discord_standin.slash(user=alice, guild=guild, name="chart")
+    callback = await record.wait_response()
+    assert callback.callback_type == CALLBACK_DEFERRED_CHANNEL_MESSAGE
+    followup = await record.wait_followup()
+    assert answered_in_time(record)
+    assert followup.elapsed >= callback.elapsed
+    message = followup.message
+    assert message is not None and message is record.original_message
+    assert not message.loading  # the first follow-up after a defer replaces "thinking..."
+    assert [embed["title"] for embed in message.embeds] == ["Weekly steps"]
+    [attachment] = message.attachments
+    assert (attachment.filename, attachment.data) == ("chart.png", PNG)
+    assert attachment.content_type == "image/png"
+
+
+async def test_attachment_can_be_downloaded_from_the_stand_in_cdn(
+    discord_standin: DiscordStandIn, world: tuple[Guild, User], bot: SampleBot
+) -> None:
+    guild, alice = world
+    record = await discord_standin.slash(user=alice, guild=guild, name="chart")
+    followup = await record.wait_followup()
+    assert followup.message is not None
+    channel = bot.get_channel(guild.channel_ids[0])
+    assert isinstance(channel, discord.TextChannel)
+    fetched = await channel.fetch_message(followup.message.id)
+    assert await fetched.attachments[0].read() == PNG
+
+
+async def test_command_dms_the_invoker(
+    discord_standin: DiscordStandIn, world: tuple[Guild, User], bot: SampleBot
+) -> None:
+    guild, alice = world
+    record = await discord_standin.slash(user=alice, guild=guild, name="remind")
+    callback = await record.wait_response()
+    assert (callback.content, callback.ephemeral) == ("Sent you a DM.", True)
+    [dm] = discord_standin.dms_to(alice)
+    assert dm.content == "Time for your walk!"
+
+
+async def test_closed_dms_give_the_bot_forbidden_50007(
+    discord_standin: DiscordStandIn, world: tuple[Guild, User], bot: SampleBot
+) -> None:
+    guild, alice = world
+    discord_standin.close_dms(alice)
+    record = await discord_standin.slash(user=alice, guild=guild, name="remind")
+    callback = await record.wait_response()
+    assert callback.content == "I cannot DM you."
+    [error] = bot.dm_errors
+    assert (error.status, error.code) == (403, 50007)
+    assert discord_standin.dms_to(alice) == []
+    assert discord_standin.requests_to("POST", "/users/@me/channels")  # opening still worked
+
+
+async def test_autocomplete_and_sub_command_group(
+    discord_standin: DiscordStandIn, world: tuple[Guild, User], bot: SampleBot
+) -> None:
+    guild, alice = world
+    typing = await discord_standin.autocomplete(
+        user=alice, guild=guild, name="challenge team join", focused="team", options={"team": "re"}
+    )
+    callback = await typing.wait_response()
+    assert callback.callback_type == CALLBACK_AUTOCOMPLETE_RESULT
+    assert [choice["value"] for choice in typing.choices] == ["red", "redwood"]
+    record = await discord_standin.slash(
+        user=alice,
+        guild=guild,
+        name="challenge team join",
+        options={"team": "red", "days": 14},
+    )
+    assert (await record.wait_response()).content == "Joined red for 14 days"
+
+
+async def test_button_press_is_answered(
+    discord_standin: DiscordStandIn, world: tuple[Guild, User], bot: SampleBot
+) -> None:
+    guild, alice = world
+    record = await discord_standin.slash(user=alice, guild=guild, name="vote")
+    await record.wait_response()
+    message = record.original_message
+    assert message is not None and message.custom_ids() == ["vote:yes"]
+    press = await discord_standin.press_button(message, "vote:yes", user=alice)
+    callback = await press.wait_response()
+    assert callback.callback_type == CALLBACK_UPDATE_MESSAGE
+    assert answered_in_time(press)
+    assert message.content == "Votes: 1 yes" and message.components == []
+
+
+async def test_slash_command_in_a_dm(
+    discord_standin: DiscordStandIn, world: tuple[Guild, User], bot: SampleBot
+) -> None:
+    _, alice = world
+    record = await discord_standin.slash(user=alice, name="ping")
+    assert (await record.wait_response()).content == "pong"
+    assert record.payload["context"] == 1 and "user" in record.payload
+    with pytest.raises(CommandUnavailableError, match="not offered in DMs"):
+        await discord_standin.slash(user=alice, name="whoami")
+
+
+# --- permissions ---------------------------------------------------------------------------
+
+
+async def test_interaction_carries_member_and_app_permissions(
+    discord_standin: DiscordStandIn, world: tuple[Guild, User], bot: SampleBot
+) -> None:
+    guild, alice = world
+    quiet = await discord_standin.add_text_channel(guild, "quiet")
+    bot_role = next(role for role in guild.roles.values() if role.managed)
+    await discord_standin.set_permission_overwrite(quiet, bot_role, deny=SEND_MESSAGES)
+    plain = await discord_standin.slash(user=alice, guild=guild, channel=quiet, name="whoami")
+    assert (await plain.wait_response()).content == (
+        "manage_guild=False app_send=False bot_can_send=False"
+    )
+    manager = await discord_standin.slash(
+        user=alice,
+        guild=guild,
+        name="whoami",
+        permissions=discord.Permissions(manage_guild=True),
+    )
+    assert (await manager.wait_response()).content == (
+        "manage_guild=True app_send=True bot_can_send=True"
+    )
+
+
+async def test_commands_discord_hides_from_a_member_cannot_be_run(
+    discord_standin: DiscordStandIn, world: tuple[Guild, User], bot: SampleBot
+) -> None:
+    guild, alice = world
+    with pytest.raises(CommandUnavailableError, match="hides /settings"):
+        await discord_standin.slash(user=alice, guild=guild, name="settings")
+    managers = await discord_standin.add_role(
+        guild, "managers", discord.Permissions(manage_guild=True)
+    )
+    bob = discord_standin.add_user("bob")
+    await discord_standin.add_member(guild, bob, roles=[managers])
+    record = await discord_standin.slash(user=bob, guild=guild, name="settings")
+    assert (await record.wait_response()).content == "Settings"
+
+
+# --- the gateway -----------------------------------------------------------------------------
+
+
+async def test_bot_resumes_after_a_dropped_connection(
+    discord_standin: DiscordStandIn, world: tuple[Guild, User], bot: SampleBot
+) -> None:
+    guild, alice = world
+    await discord_standin.drop_connection()
+    record = await discord_standin.slash(user=alice, guild=guild, name="ping")
+    session = await discord_standin.wait_for_resume()
+    assert (await record.wait_response()).content == "pong"
+    await asyncio.wait_for(bot.resumed.wait(), timeout=5)
+    assert len(discord_standin.gateway.sessions) == 1  # resumed, not identified again
+    assert session.resumes == 1
+    assert session.replayed == ["INTERACTION_CREATE"]  # dispatched while the bot was away
+    resumed_on = discord_standin.gateway.connections[-1]
+    assert (resumed_on.began_with, resumed_on.path) == ("resume", "/gateway/resume")
+
+
+# --- what the stand-in catches ---------------------------------------------------------------
+
+
+async def test_invalid_request_body_is_recorded_as_a_violation(
+    discord_spec_required: DiscordSpec,
+    discord_standin: DiscordStandIn,
+    world: tuple[Guild, User],
+    bot: SampleBot,
+) -> None:
+    guild, _ = world
+    channel = bot.get_channel(guild.channel_ids[0])
+    assert isinstance(channel, discord.TextChannel)
+    with pytest.raises(discord.HTTPException) as caught:
+        await channel.send(embed=discord.Embed(title="x" * 300))
+    assert (caught.value.status, caught.value.code) == (400, 50035)
+    [violation] = discord_standin.schema_violations
+    assert violation.route == "POST /channels/{channel_id}/messages"
+    assert violation.body_path == "/embeds/0/title"
+    assert "too long" in violation.message
+    [failure] = discord_standin.take_failures()
+    assert "/embeds/0/title" in failure
+    assert discord_standin.messages_in(channel.id) == []
+
+
+async def test_unknown_route_is_recorded(
+    discord_standin: DiscordStandIn, world: tuple[Guild, User], bot: SampleBot
+) -> None:
+    with pytest.raises(discord.NotFound):
+        await bot.http.request(discord.http.Route("GET", "/users/@me/guilds"))
+    [unknown] = discord_standin.unknown_routes
+    assert (unknown.method, unknown.path) == ("GET", "/users/@me/guilds")
+    assert discord_standin.take_failures() == [
+        "route the stand-in does not serve: GET /users/@me/guilds -> 404"
+    ]
+
+
+async def test_late_and_unanswered_interactions_are_failures(
+    make_discord_standin: Callable[..., Awaitable[DiscordStandIn]],
+) -> None:
+    standin = await make_discord_standin(interaction_deadline=0.3)
+    guild = await standin.add_guild("Slow")
+    alice = standin.add_user("alice")
+    await standin.add_member(guild, alice)
+    async with running_bot(standin) as slow_bot:
+        record = await standin.slash(user=alice, guild=guild, name="slowpoke")
+        with pytest.raises(InteractionNotAnsweredError):
+            await record.wait_response()  # waits for the 0.3 s deadline
+        slow_bot.release_slowpoke.set()
+        await asyncio.wait_for(slow_bot.late_error_seen.wait(), timeout=5)
+    [late] = slow_bot.late_errors
+    assert (late.status, late.code) == (404, 10062)
+    failures = standin.take_failures()
+    assert any("/slowpoke was never answered" in line for line in failures)
+    assert any("callback after" in line for line in failures)
+
+
+# --- the spec --------------------------------------------------------------------------------
+
+
+def test_missing_spec_disables_validation_outside_ci(tmp_path: Path) -> None:
+    missing = str(tmp_path / "absent.json")
+    assert spec_from_environment({"DISCORD_OPENAPI_SPEC": missing}) is None
+
+
+def test_missing_spec_is_an_error_under_ci(tmp_path: Path) -> None:
+    missing = str(tmp_path / "absent.json")
+    with pytest.raises(SpecUnavailableError, match=r"absent\.json"):
+        spec_from_environment({"DISCORD_OPENAPI_SPEC": missing, "CI": "true"})
+
+
+def test_spec_validates_callback_bodies(discord_spec_required: DiscordSpec) -> None:
+    route = ("POST", "/interactions/{interaction_id}/{interaction_token}/callback")
+    ok = {"type": 4, "data": {"content": "hi", "flags": 64}}
+    assert discord_spec_required.request_violations(*route, "application/json", ok) == []
+    too_long = {"type": 4, "data": {"content": "x" * 2001}}
+    [violation] = discord_spec_required.request_violations(*route, "application/json", too_long)
+    assert violation.body_path == "/data/content"
+
+
+async def test_stand_in_works_without_a_spec() -> None:
+    async with DiscordStandIn(spec=None) as standin:
+        headers = {"Authorization": f"Bot {standin.token}"}
+        async with aiohttp.ClientSession() as session:
+            async with session.get(standin.rest_base_url + "/users/@me", headers=headers) as reply:
+                assert reply.status == 200
+                assert (await reply.json())["id"] == str(standin.application_id)
+            async with session.get(standin.rest_base_url + "/users/@me") as reply:
+                assert reply.status == 401
+        assert standin.failures() == []
