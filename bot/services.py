@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import aiohttp
 
+from bot.challenges import ChallengeService
 from bot.clock import Clock
 from bot.crypto import TokenCipher
 from bot.events import EventBus
@@ -15,6 +16,7 @@ from bot.metrics import Metrics
 from bot.scheduling import JobScheduler
 from bot.settings import Settings
 from bot.storage import Database
+from bot.storage.accounts import AccountsRepo
 
 if TYPE_CHECKING:
     from bot.notify import Messenger
@@ -41,6 +43,7 @@ class Services:
     tokens: TokenManager = field(init=False, repr=False)
     linking: LinkService = field(init=False, repr=False)
     privacy: PrivacyService = field(init=False, repr=False)
+    challenges: ChallengeService = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.tokens = TokenManager(
@@ -66,4 +69,7 @@ class Services:
             clock=self.clock,
             events=self.events,
             tokens=self.tokens,
+        )
+        self.challenges = ChallengeService(
+            self.db, self.clock, self.events, AccountsRepo(self.db, self.cipher)
         )

@@ -1,0 +1,451 @@
+"""Challenges, their participants, value reviews (fair play) and the history queries they need."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+
+from bot.domain import Metric, ScoringMode, TeamMode
+from bot.fair_play import Flag, ReviewStatus
+from bot.storage.accounts import from_db_time, to_db_time
+from bot.storage.db import Database
+from bot.storage.guilds import format_post_time, parse_post_time
+
+
+class ChallengeStatus(StrEnum):
+    ACTIVE = "active"  # upcoming, running, or finished but not yet closed
+    ENDED = "ended"
+
+
+class Phase(StrEnum):
+    """Where a challenge stands on a given civil day of its time zone."""
+
+    UPCOMING = "upcoming"
+    RUNNING = "running"
+    PAST = "past"
+
+
+@dataclass(frozen=True, slots=True)
+class Challenge:
+    """One stored challenge. Dates are civil dates in `time_zone`; `post_time` is local."""
+
+    id: int
+    guild_id: int
+    channel_id: int
+    name: str
+    metric: Metric
+    mode: ScoringMode
+    start: dt.date
+    end: dt.date
+    time_zone: str
+    post_time: dt.time
+    daily_goal: float | None
+    daily_cap: float | None
+    allow_manual: bool
+    grace_hours: int
+    team_mode: TeamMode
+    points_table: tuple[float, ...] | None  # None: the scoring engine's default
+    tiers: tuple[tuple[float, float], ...] | None  # None: the scoring engine's default
+    max_players: int | None
+    late_join_backfill: bool
+    preset: str | None
+    status: ChallengeStatus
+    ended_at: dt.datetime | None
+    created_by: int
+    created_at: dt.datetime
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    def today(self, now: dt.datetime) -> dt.date:
+        """The civil date in the challenge's time zone at the instant `now`."""
+        return now.astimezone(self.zone).date()
+
+    def phase(self, today: dt.date) -> Phase:
+        if self.status is ChallengeStatus.ENDED or today > self.end:
+            return Phase.PAST
+        return Phase.UPCOMING if today < self.start else Phase.RUNNING
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    challenge_id: int
+    discord_id: int
+    team: str | None
+    joined_on: dt.date  # the first civil day that counts for this player
+    joined_at: dt.datetime
+    display_name: str | None  # as last stored in `users`, if any
+
+
+_COLUMNS = (
+    "guild_id, channel_id, name, metric, scoring_mode, start_date, end_date, time_zone, "
+    "post_time, daily_goal, daily_cap, allow_manual, grace_hours, team_mode, points_table, "
+    "tiers, max_players, late_join_backfill, preset, status, ended_at, created_by, created_at"
+)
+
+
+def _challenge(row: aiosqlite.Row) -> Challenge:
+    points = json.loads(row["points_table"]) if row["points_table"] else None
+    tiers = json.loads(row["tiers"]) if row["tiers"] else None
+    return Challenge(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        channel_id=row["channel_id"],
+        name=row["name"],
+        metric=Metric(row["metric"]),
+        mode=ScoringMode(row["scoring_mode"]),
+        start=dt.date.fromisoformat(row["start_date"]),
+        end=dt.date.fromisoformat(row["end_date"]),
+        time_zone=row["time_zone"],
+        post_time=parse_post_time(row["post_time"]),
+        daily_goal=row["daily_goal"],
+        daily_cap=row["daily_cap"],
+        allow_manual=bool(row["allow_manual"]),
+        grace_hours=row["grace_hours"],
+        team_mode=TeamMode(row["team_mode"]),
+        points_table=None if points is None else tuple(float(p) for p in points),
+        tiers=None if tiers is None else tuple((float(t), float(p)) for t, p in tiers),
+        max_players=row["max_players"],
+        late_join_backfill=bool(row["late_join_backfill"]),
+        preset=row["preset"],
+        status=ChallengeStatus(row["status"]),
+        ended_at=from_db_time(row["ended_at"]) if row["ended_at"] else None,
+        created_by=row["created_by"],
+        created_at=from_db_time(row["created_at"]),
+    )
+
+
+def _values(challenge: Challenge) -> tuple[Any, ...]:
+    return (
+        challenge.guild_id,
+        challenge.channel_id,
+        challenge.name,
+        challenge.metric.value,
+        challenge.mode.value,
+        challenge.start.isoformat(),
+        challenge.end.isoformat(),
+        challenge.time_zone,
+        format_post_time(challenge.post_time),
+        challenge.daily_goal,
+        challenge.daily_cap,
+        int(challenge.allow_manual),
+        challenge.grace_hours,
+        challenge.team_mode.value,
+        None if challenge.points_table is None else json.dumps(list(challenge.points_table)),
+        None if challenge.tiers is None else json.dumps([list(t) for t in challenge.tiers]),
+        challenge.max_players,
+        int(challenge.late_join_backfill),
+        challenge.preset,
+        challenge.status.value,
+        None if challenge.ended_at is None else to_db_time(challenge.ended_at),
+        challenge.created_by,
+        to_db_time(challenge.created_at),
+    )
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class ChallengesRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def insert(self, challenge: Challenge) -> int:
+        """Store a new challenge (its `id` is ignored); returns the new id.
+
+        Raises sqlite3.IntegrityError when the guild already has a challenge of that name."""
+        return await self._db.execute(
+            f"INSERT INTO challenges ({_COLUMNS}) "  # noqa: S608 (a constant column list)
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _values(challenge),
+        )
+
+    async def update(self, challenge: Challenge) -> None:
+        """Write every column of an existing challenge."""
+        await self._db.execute(
+            "UPDATE challenges SET guild_id = ?, channel_id = ?, name = ?, metric = ?, "
+            "scoring_mode = ?, start_date = ?, end_date = ?, time_zone = ?, post_time = ?, "
+            "daily_goal = ?, daily_cap = ?, allow_manual = ?, grace_hours = ?, team_mode = ?, "
+            "points_table = ?, tiers = ?, max_players = ?, late_join_backfill = ?, preset = ?, "
+            "status = ?, ended_at = ?, created_by = ?, created_at = ? WHERE id = ?",
+            (*_values(challenge), challenge.id),
+        )
+
+    async def get(self, challenge_id: int) -> Challenge | None:
+        row = await self._db.fetch_one("SELECT * FROM challenges WHERE id = ?", (challenge_id,))
+        return None if row is None else _challenge(row)
+
+    async def get_by_name(self, guild_id: int, name: str) -> Challenge | None:
+        """Case-insensitive (the column is COLLATE NOCASE)."""
+        row = await self._db.fetch_one(
+            "SELECT * FROM challenges WHERE guild_id = ? AND name = ?", (guild_id, name.strip())
+        )
+        return None if row is None else _challenge(row)
+
+    async def for_guild(self, guild_id: int) -> list[Challenge]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM challenges WHERE guild_id = ? ORDER BY start_date, name", (guild_id,)
+        )
+        return [_challenge(row) for row in rows]
+
+    async def with_status(self, status: ChallengeStatus) -> list[Challenge]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM challenges WHERE status = ? ORDER BY start_date, id", (status.value,)
+        )
+        return [_challenge(row) for row in rows]
+
+    async def count_active(self, guild_id: int) -> int:
+        return int(
+            await self._db.fetch_value(
+                "SELECT COUNT(*) FROM challenges WHERE guild_id = ? AND status = 'active'",
+                (guild_id,),
+            )
+        )
+
+    async def names(self, guild_id: int, text: str, *, active_only: bool, limit: int) -> list[str]:
+        """Names containing `text` (case-insensitive): names starting with it first, then
+        active challenges, then the most recent start."""
+        rows = await self._db.fetch_all(
+            "SELECT name FROM challenges WHERE guild_id = ? AND name LIKE ? ESCAPE '\\' "
+            "AND (? = 0 OR status = 'active') "
+            "ORDER BY (name LIKE ? ESCAPE '\\') DESC, (status = 'active') DESC, "
+            "start_date DESC, name LIMIT ?",
+            (
+                guild_id,
+                _like_pattern(text),
+                int(active_only),
+                _like_pattern(text)[1:],
+                limit,
+            ),
+        )
+        return [row["name"] for row in rows]
+
+    async def delete(self, challenge_id: int) -> bool:
+        """Delete a challenge and (by cascade) everything that belongs to it."""
+        return (
+            await self._db.execute_rowcount("DELETE FROM challenges WHERE id = ?", (challenge_id,))
+            == 1
+        )
+
+
+def _participant(row: aiosqlite.Row) -> Participant:
+    return Participant(
+        challenge_id=row["challenge_id"],
+        discord_id=row["discord_id"],
+        team=row["team"],
+        joined_on=dt.date.fromisoformat(row["joined_on"]),
+        joined_at=from_db_time(row["joined_at"]),
+        display_name=row["display_name"],
+    )
+
+
+_PARTICIPANT_SELECT = (
+    "SELECT p.challenge_id, p.discord_id, p.team, p.joined_on, p.joined_at, u.display_name "
+    "FROM participants p LEFT JOIN users u ON u.discord_id = p.discord_id "
+)
+
+
+class ParticipantsRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(
+        self, challenge_id: int, discord_id: int, joined_on: dt.date, now: dt.datetime
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO participants (challenge_id, discord_id, joined_on, joined_at) "
+            "VALUES (?, ?, ?, ?)",
+            (challenge_id, discord_id, joined_on.isoformat(), to_db_time(now)),
+        )
+
+    async def remove(self, challenge_id: int, discord_id: int) -> bool:
+        """Take a player out, with their scores and streak in this challenge (their daily
+        values are theirs and stay). False when they were not in it."""
+        async with self._db.transaction():
+            removed = await self._db.execute_rowcount(
+                "DELETE FROM participants WHERE challenge_id = ? AND discord_id = ?",
+                (challenge_id, discord_id),
+            )
+            await self._db.execute(
+                "DELETE FROM daily_scores WHERE challenge_id = ? AND discord_id = ?",
+                (challenge_id, discord_id),
+            )
+            await self._db.execute(
+                "DELETE FROM streaks WHERE challenge_id = ? AND discord_id = ?",
+                (challenge_id, discord_id),
+            )
+        return removed == 1
+
+    async def get(self, challenge_id: int, discord_id: int) -> Participant | None:
+        row = await self._db.fetch_one(
+            _PARTICIPANT_SELECT + "WHERE p.challenge_id = ? AND p.discord_id = ?",
+            (challenge_id, discord_id),
+        )
+        return None if row is None else _participant(row)
+
+    async def for_challenge(self, challenge_id: int) -> list[Participant]:
+        rows = await self._db.fetch_all(
+            _PARTICIPANT_SELECT + "WHERE p.challenge_id = ? ORDER BY p.joined_at, p.discord_id",
+            (challenge_id,),
+        )
+        return [_participant(row) for row in rows]
+
+    async def count(self, challenge_id: int) -> int:
+        return int(
+            await self._db.fetch_value(
+                "SELECT COUNT(*) FROM participants WHERE challenge_id = ?", (challenge_id,)
+            )
+        )
+
+    async def set_team(self, challenge_id: int, discord_id: int, team: str | None) -> bool:
+        return (
+            await self._db.execute_rowcount(
+                "UPDATE participants SET team = ? WHERE challenge_id = ? AND discord_id = ?",
+                (team, challenge_id, discord_id),
+            )
+            == 1
+        )
+
+    async def rename_team(self, challenge_id: int, old: str, new: str) -> int:
+        """Rename a team (case-insensitive match on the old name); returns members renamed."""
+        return await self._db.execute_rowcount(
+            "UPDATE participants SET team = ? WHERE challenge_id = ? AND team = ? COLLATE NOCASE",
+            (new, challenge_id, old),
+        )
+
+    async def set_teams(self, challenge_id: int, teams: dict[int, str]) -> None:
+        await self._db.execute_many(
+            "UPDATE participants SET team = ? WHERE challenge_id = ? AND discord_id = ?",
+            [(team, challenge_id, player) for player, team in teams.items()],
+        )
+
+
+class DailyHistoryRepo:
+    """Read-only history of participants' daily values, for team balancing and fair play."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def participants_daily_max(
+        self,
+        challenge_id: int,
+        metric: Metric,
+        first: dt.date,
+        last: dt.date,
+        *,
+        include_manual: bool,
+    ) -> dict[int, dict[dt.date, float]]:
+        """Each participant's highest reading per day in `first..last` (providers are merged
+        by max, as scoring does), manual entries only when `include_manual`."""
+        rows = await self._db.fetch_all(
+            "SELECT v.discord_id, v.day, MAX(v.value) AS value FROM daily_values v "
+            "JOIN participants p ON p.discord_id = v.discord_id AND p.challenge_id = ? "
+            "WHERE v.metric = ? AND v.day BETWEEN ? AND ? AND (? = 1 OR v.includes_manual = 0) "
+            "GROUP BY v.discord_id, v.day",
+            (challenge_id, metric.value, first.isoformat(), last.isoformat(), int(include_manual)),
+        )
+        history: defaultdict[int, dict[dt.date, float]] = defaultdict(dict)
+        for row in rows:
+            history[row["discord_id"]][dt.date.fromisoformat(row["day"])] = float(row["value"])
+        return dict(history)
+
+
+def _flag(row: aiosqlite.Row) -> Flag:
+    return Flag(
+        review_id=row["id"],
+        challenge_id=row["challenge_id"],
+        discord_id=row["discord_id"],
+        metric=Metric(row["metric"]),
+        day=dt.date.fromisoformat(row["day"]),
+        value=float(row["value"]),
+        reason=row["reason"],
+        status=ReviewStatus(row["status"]),
+        reviewed_by=row["reviewed_by"],
+    )
+
+
+class ReviewsRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add_pending(
+        self,
+        challenge_id: int,
+        flags: Sequence[tuple[int, Metric, dt.date, float, str]],
+        now: dt.datetime,
+    ) -> list[Flag]:
+        """Store (player, metric, day, value, reason) flags as pending reviews; returns the ones
+        that were new. A flag already stored for that player and day is left as it is, except
+        that a still-pending one takes the newer value and reason (a later sync)."""
+        created: list[Flag] = []
+        async with self._db.transaction():
+            for player, metric, day, value, reason in flags:
+                key = (challenge_id, player, metric.value, day.isoformat())
+                existing = await self._db.fetch_one(
+                    "SELECT id, status FROM value_reviews WHERE challenge_id = ? "
+                    "AND discord_id = ? AND metric = ? AND day = ?",
+                    key,
+                )
+                if existing is None:
+                    review_id = await self._db.execute(
+                        "INSERT INTO value_reviews (challenge_id, discord_id, metric, day, value, "
+                        "reason, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (*key, value, reason, to_db_time(now), to_db_time(now)),
+                    )
+                    created.append(
+                        Flag(review_id, challenge_id, player, metric, day, value, reason)
+                    )
+                elif existing["status"] == ReviewStatus.PENDING.value:
+                    await self._db.execute(
+                        "UPDATE value_reviews SET value = ?, reason = ?, updated_at = ? "
+                        "WHERE id = ?",
+                        (value, reason, to_db_time(now), existing["id"]),
+                    )
+        return created
+
+    async def get(self, review_id: int) -> Flag | None:
+        row = await self._db.fetch_one("SELECT * FROM value_reviews WHERE id = ?", (review_id,))
+        return None if row is None else _flag(row)
+
+    async def with_status(self, challenge_id: int, status: ReviewStatus) -> list[Flag]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM value_reviews WHERE challenge_id = ? AND status = ? "
+            "ORDER BY day, discord_id",
+            (challenge_id, status.value),
+        )
+        return [_flag(row) for row in rows]
+
+    async def decide(
+        self, review_id: int, status: ReviewStatus, reviewed_by: int, now: dt.datetime
+    ) -> bool:
+        return (
+            await self._db.execute_rowcount(
+                "UPDATE value_reviews SET status = ?, reviewed_by = ?, reviewed_at = ?, "
+                "updated_at = ? WHERE id = ?",
+                (status.value, reviewed_by, to_db_time(now), to_db_time(now), review_id),
+            )
+            == 1
+        )
+
+    async def excluded(self, challenge_id: int) -> set[tuple[int, dt.date]]:
+        rows = await self._db.fetch_all(
+            "SELECT discord_id, day FROM value_reviews WHERE challenge_id = ? "
+            "AND status = 'excluded'",
+            (challenge_id,),
+        )
+        return {(row["discord_id"], dt.date.fromisoformat(row["day"])) for row in rows}

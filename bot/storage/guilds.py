@@ -1,0 +1,71 @@
+"""Per-guild defaults (`guild_settings`): time zone, leaderboard channel, post time, admin role."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from bot.storage.db import Database
+
+DEFAULT_TIME_ZONE = "UTC"
+DEFAULT_POST_TIME = dt.time(9, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class GuildSettings:
+    """A guild's defaults; `GuildSettings(guild_id)` holds the defaults of an unconfigured one."""
+
+    guild_id: int
+    time_zone: str = DEFAULT_TIME_ZONE
+    leaderboard_channel_id: int | None = None
+    post_time: dt.time = DEFAULT_POST_TIME
+    admin_role_id: int | None = None
+
+
+def format_post_time(value: dt.time) -> str:
+    return f"{value.hour:02d}:{value.minute:02d}"
+
+
+def parse_post_time(value: str) -> dt.time:
+    hour, minute = value.split(":")
+    return dt.time(int(hour), int(minute))
+
+
+class GuildSettingsRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, guild_id: int) -> GuildSettings:
+        row = await self._db.fetch_one(
+            "SELECT guild_id, time_zone, leaderboard_channel_id, post_time, admin_role_id "
+            "FROM guild_settings WHERE guild_id = ?",
+            (guild_id,),
+        )
+        if row is None:
+            return GuildSettings(guild_id)
+        return GuildSettings(
+            guild_id=row["guild_id"],
+            time_zone=row["time_zone"],
+            leaderboard_channel_id=row["leaderboard_channel_id"],
+            post_time=parse_post_time(row["post_time"]),
+            admin_role_id=row["admin_role_id"],
+        )
+
+    async def save(self, settings: GuildSettings, now: dt.datetime) -> None:
+        """Insert or replace the guild's defaults (other columns, e.g. publishing, are kept)."""
+        await self._db.execute(
+            "INSERT INTO guild_settings (guild_id, time_zone, leaderboard_channel_id, post_time, "
+            "admin_role_id, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (guild_id) DO UPDATE SET time_zone = excluded.time_zone, "
+            "leaderboard_channel_id = excluded.leaderboard_channel_id, "
+            "post_time = excluded.post_time, admin_role_id = excluded.admin_role_id, "
+            "updated_at = excluded.updated_at",
+            (
+                settings.guild_id,
+                settings.time_zone,
+                settings.leaderboard_channel_id,
+                format_post_time(settings.post_time),
+                settings.admin_role_id,
+                now.astimezone(dt.UTC).isoformat(),
+            ),
+        )
