@@ -117,7 +117,10 @@ class ConfirmDeleteView(discord.ui.View):
         await interaction.response.edit_message(content="Nothing was deleted.", view=None)
 
 
-@app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
+# Every command here also works in a DM with the bot (linking is personal, not per server).
+in_guilds_and_dms = app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
+
+
 class AccountsCog(commands.Cog):
     privacy = app_commands.Group(
         name="privacy",
@@ -167,6 +170,7 @@ class AccountsCog(commands.Cog):
 
     # -- /link ---------------------------------------------------------------------------
 
+    @in_guilds_and_dms
     @app_commands.command(
         name="link", description="Link your wearable so Stride can count your activity"
     )
@@ -206,6 +210,7 @@ class AccountsCog(commands.Cog):
 
     # -- /unlink -------------------------------------------------------------------------
 
+    @in_guilds_and_dms
     @app_commands.command(name="unlink", description="Unlink a wearable and delete its tokens")
     @app_commands.describe(provider="The linked account to remove")
     async def unlink(self, interaction: discord.Interaction[StrideBot], provider: str) -> None:
@@ -235,6 +240,7 @@ class AccountsCog(commands.Cog):
 
     # -- /accounts -----------------------------------------------------------------------
 
+    @in_guilds_and_dms
     @app_commands.command(name="accounts", description="Your linked wearables and their status")
     async def accounts(self, interaction: discord.Interaction[StrideBot]) -> None:
         views = await self._linking.accounts(interaction.user.id)  # one quick query

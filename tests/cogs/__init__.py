@@ -1,0 +1,1 @@
+"""Tests of the cogs: command callbacks with interaction doubles built from discord.py classes."""
