@@ -228,7 +228,9 @@ class DiscordStandIn:
         )
         for channel_name in text_channels:
             self.world.add_text_channel(guild, channel_name)
-        await self._dispatch_if(INTENT_GUILDS, "GUILD_CREATE", self._guild_create(guild))
+        await self._dispatch_if(
+            INTENT_GUILDS, "GUILD_CREATE", self._guild_create(guild, lazy_load=False)
+        )
         return guild
 
     async def add_role(self, guild: Guild | int, name: str, permissions: Any = 0) -> Role:
@@ -408,8 +410,13 @@ class DiscordStandIn:
             deadline=self.interactions.deadline,
             component_message=component_message,
         )
+        # Recorded before dispatch: the bot may answer while the dispatch is still being sent.
         self.interactions.add(record)
-        await self.gateway.dispatch("INTERACTION_CREATE", payload)
+        try:
+            await self.gateway.dispatch("INTERACTION_CREATE", payload)
+        except RuntimeError:
+            self.interactions.remove(record)
+            raise
         return record
 
     async def dispatch(self, event: str, data: Any) -> int:
@@ -447,7 +454,7 @@ class DiscordStandIn:
     async def _on_identified(self, session: GatewaySession) -> None:
         await session.dispatch("READY", self._ready(session))
         for guild in self.world.guilds.values():
-            await session.dispatch("GUILD_CREATE", self._guild_create(guild))
+            await session.dispatch("GUILD_CREATE", self._guild_create(guild, lazy_load=True))
 
     def _ready(self, session: GatewaySession) -> Json:
         return {
@@ -471,8 +478,10 @@ class DiscordStandIn:
             "_trace": ["stride-discord-standin"],
         }
 
-    def _guild_create(self, guild: Guild) -> Json:
-        return self.payloads.guild_create(guild, self.world.guild_channels(guild))
+    def _guild_create(self, guild: Guild, *, lazy_load: bool) -> Json:
+        return self.payloads.guild_create(
+            guild, self.world.guild_channels(guild), lazy_load=lazy_load
+        )
 
     async def _on_request_members(self, session: GatewaySession, data: Json) -> None:
         guild = self.world.guilds.get(int(data.get("guild_id") or 0))

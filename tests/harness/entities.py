@@ -116,6 +116,10 @@ class Member:
     nick: str | None = None
     joined_at: datetime = field(default_factory=utcnow)
 
+    @property
+    def id(self) -> int:
+        return self.user.id
+
 
 @dataclass
 class Overwrite:

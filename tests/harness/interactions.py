@@ -268,6 +268,9 @@ class InteractionLog:
     def add(self, record: InteractionRecord) -> None:
         self.records.append(record)
 
+    def remove(self, record: InteractionRecord) -> None:
+        self.records.remove(record)
+
     def by_id_and_token(self, interaction_id: int, token: str) -> InteractionRecord | None:
         return next((r for r in self.records if r.id == interaction_id and r.token == token), None)
 

@@ -175,22 +175,30 @@ class PayloadBuilder:
         }
         return self._shape("GuildResponse", payload)
 
-    def guild_create(self, guild: Guild, channels: list[Channel]) -> Json:
-        """The GUILD_CREATE dispatch: the guild plus members, channels and the gateway extras."""
-        return self.guild(guild) | {
-            "joined_at": guild.joined_at.isoformat(),
-            "large": False,
-            "unavailable": False,
-            "member_count": len(guild.members),
-            "members": [self.member(member) for member in guild.members.values()],
-            "channels": [self.channel(channel) for channel in channels],
-            "threads": [],
-            "presences": [],
-            "voice_states": [],
-            "stage_instances": [],
-            "guild_scheduled_events": [],
-            "soundboard_sounds": [],
-        }
+    def guild_create(self, guild: Guild, channels: list[Channel], *, lazy_load: bool) -> Json:
+        """The GUILD_CREATE dispatch: the guild plus members, channels and the gateway extras.
+
+        After READY (``lazy_load``) Discord marks the guild ``unavailable: false`` (it was listed
+        as unavailable in READY); when the bot joins a guild later the field is absent.
+        """
+        extras: Json = {"unavailable": False} if lazy_load else {}
+        return (
+            self.guild(guild)
+            | extras
+            | {
+                "joined_at": guild.joined_at.isoformat(),
+                "large": False,
+                "member_count": len(guild.members),
+                "members": [self.member(member) for member in guild.members.values()],
+                "channels": [self.channel(channel) for channel in channels],
+                "threads": [],
+                "presences": [],
+                "voice_states": [],
+                "stage_instances": [],
+                "guild_scheduled_events": [],
+                "soundboard_sounds": [],
+            }
+        )
 
     # --- messages -----------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import discord
@@ -42,7 +43,17 @@ from tests.harness.openapi import (
 )
 
 DEADLINE = 3.0
-COMMAND_NAMES = {"ping", "chart", "remind", "challenge", "vote", "whoami", "settings", "slowpoke"}
+COMMAND_NAMES = {
+    "ping",
+    "chart",
+    "remind",
+    "challenge",
+    "vote",
+    "whoami",
+    "cheer",
+    "settings",
+    "slowpoke",
+}
 TEAMS = ("red", "redwood", "blue", "green")
 
 
@@ -77,13 +88,25 @@ class SampleBot(commands.Bot):
         )
         self.ready = asyncio.Event()
         self.resumed = asyncio.Event()
+        self.joined: asyncio.Queue[discord.Guild] = asyncio.Queue()
         self.dm_errors: list[discord.HTTPException] = []
         self.release_slowpoke = asyncio.Event()
         self.late_errors: list[discord.HTTPException] = []
         self.late_error_seen = asyncio.Event()
 
     async def setup_hook(self) -> None:
-        for command in (ping, chart, remind, challenge, vote, whoami, settings, slowpoke):
+        sample_commands: list[app_commands.Command[Any, ..., Any] | app_commands.Group] = [
+            ping,
+            chart,
+            remind,
+            challenge,
+            vote,
+            whoami,
+            cheer,
+            settings,
+            slowpoke,
+        ]
+        for command in sample_commands:
             self.tree.add_command(command)
 
     async def on_ready(self) -> None:
@@ -91,6 +114,9 @@ class SampleBot(commands.Bot):
 
     async def on_resumed(self) -> None:
         self.resumed.set()
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.joined.put(guild)
 
 
 def sample_bot(interaction: discord.Interaction) -> SampleBot:
@@ -172,6 +198,14 @@ async def whoami(interaction: discord.Interaction) -> None:
         f"bot_can_send={bot_in_channel.send_messages}",
         ephemeral=True,
     )
+
+
+@app_commands.command(name="cheer", description="Cheer a member on, in a channel")
+@app_commands.guild_only()
+async def cheer(
+    interaction: discord.Interaction, member: discord.Member, channel: discord.TextChannel
+) -> None:
+    await interaction.response.send_message(f"Go {member.display_name}! (in #{channel.name})")
 
 
 @app_commands.command(name="settings", description="Managers only")
@@ -261,6 +295,7 @@ async def test_bot_identifies_with_its_token_and_intents_and_registers_commands(
     active = discord.utils._ActiveDecompressionContext.COMPRESSION_TYPE
     assert connection.query["compress"] == active
     assert bot.user is not None and bot.user.id == discord_standin.application_id
+    assert discord_standin.gateway.heartbeats >= 1 and bot.latency < 1
     assert [g.name for g in bot.guilds] == ["Walkers"]
     [overwrite] = discord_standin.requests_to("PUT", "/applications/{application_id}/commands")
     assert {command["name"] for command in overwrite.json} == COMMAND_NAMES
@@ -340,8 +375,9 @@ async def test_command_dms_the_invoker(
     record = await discord_standin.slash(user=alice, guild=guild, name="remind")
     callback = await record.wait_response()
     assert (callback.content, callback.ephemeral) == ("Sent you a DM.", True)
-    [dm] = discord_standin.dms_to(alice)
+    dm = await discord_standin.wait_for_dm(alice)
     assert dm.content == "Time for your walk!"
+    assert discord_standin.dms_to(alice) == [dm]
 
 
 async def test_closed_dms_give_the_bot_forbidden_50007(
@@ -401,6 +437,29 @@ async def test_slash_command_in_a_dm(
     assert record.payload["context"] == 1 and "user" in record.payload
     with pytest.raises(CommandUnavailableError, match="not offered in DMs"):
         await discord_standin.slash(user=alice, name="whoami")
+
+
+async def test_user_and_channel_options_arrive_resolved(
+    discord_standin: DiscordStandIn, world: tuple[Guild, User], bot: SampleBot
+) -> None:
+    guild, alice = world
+    bob = await discord_standin.add_member(guild, name="bob", nick="Bobby")
+    track = await discord_standin.add_text_channel(guild, "track")
+    record = await discord_standin.slash(
+        user=alice, guild=guild, name="cheer", options={"member": bob, "channel": track}
+    )
+    assert (await record.wait_response()).content == "Go Bobby! (in #track)"
+    resolved = record.payload["data"]["resolved"]
+    assert set(resolved) == {"users", "members", "channels"}
+
+
+async def test_guild_added_while_connected_reaches_the_bot(
+    discord_standin: DiscordStandIn, bot: SampleBot
+) -> None:
+    guild = await discord_standin.add_guild("Runners", text_channels=("general", "results"))
+    joined = await asyncio.wait_for(bot.joined.get(), timeout=5)
+    assert joined.id == guild.id
+    assert sorted(channel.name for channel in joined.text_channels) == ["general", "results"]
 
 
 # --- permissions ---------------------------------------------------------------------------
