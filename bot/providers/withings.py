@@ -92,6 +92,7 @@ class _Model(BaseModel):
 class _Envelope(_Model):
     status: int
     body: Any = None
+    error: str | None = None  # free text: used to classify, never quoted
 
 
 class _TokenBody(_Model):
@@ -151,6 +152,18 @@ def _transient(resp: HttpResponse) -> TransientKind | None:
     return None
 
 
+def _grant_is_gone(status: int, error: str | None) -> bool:
+    """Whether a token endpoint error means the code or refresh token is no longer valid.
+
+    Withings answers 503 "Invalid Params: invalid code" or "... invalid refresh_token" for
+    those; other 503s (a bad client id, say) are our configuration's fault, not the user's.
+    """
+    if status in STATUS_INVALID_TOKEN:
+        return True
+    text = (error or "").lower()
+    return status == STATUS_INVALID_PARAMS and ("code" in text or "refresh" in text)
+
+
 def _envelope_body(resp: HttpResponse, *, token_endpoint: bool) -> Any:
     """The `body` of a Withings answer, or the error its `status` stands for."""
     raise_for_api_status(resp)  # real HTTP errors (gateway 5xx, 410) still happen
@@ -158,7 +171,7 @@ def _envelope_body(resp: HttpResponse, *, token_endpoint: bool) -> Any:
     status, who = envelope.status, f"{LABEL}: {resp.endpoint}"
     if status == STATUS_OK:
         return envelope.body
-    if token_endpoint and (status in STATUS_INVALID_TOKEN or status == STATUS_INVALID_PARAMS):
+    if token_endpoint and _grant_is_gone(status, envelope.error):
         # For a refresh, the only parameter that can go bad is the refresh token; for an
         # exchange, the code. Either way the user has to go through consent again.
         raise GrantRevoked(f"{who} rejected the code or refresh token (status {status})")

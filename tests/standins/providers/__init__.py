@@ -1,0 +1,29 @@
+"""Stand-ins for the wearable providers' APIs, shared by the tests, the e2e harness and `bench/`.
+
+Each is an aiohttp app on 127.0.0.1 with the provider's OAuth rules, data shapes, fault
+injection and request counting; see `base.StandinBase` for the common test-facing API and
+`stack.start_provider_standins` to run all four with a matching `Settings`.
+"""
+
+from .base import ConsentError, RecordedRequest, StandinBase
+from .discovery import DiscoveryChecker, google_fit_checker, google_health_checker
+from .google import GoogleFitStandin, GoogleHealthStandin
+from .oura import OuraStandin
+from .stack import ProviderStandins, provider_standins, start_provider_standins
+from .withings import WithingsStandin
+
+__all__ = [
+    "ConsentError",
+    "DiscoveryChecker",
+    "GoogleFitStandin",
+    "GoogleHealthStandin",
+    "OuraStandin",
+    "ProviderStandins",
+    "RecordedRequest",
+    "StandinBase",
+    "WithingsStandin",
+    "google_fit_checker",
+    "google_health_checker",
+    "provider_standins",
+    "start_provider_standins",
+]
