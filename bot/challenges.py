@@ -792,7 +792,8 @@ def balance_teams(strengths: Mapping[int, float | None], names: Sequence[str]) -
 class ChallengeListing:
     running: list[Challenge]
     upcoming: list[Challenge]
-    past: list[Challenge]
+    past: list[Challenge]  # most recent first
+    players: dict[int, int]  # challenge id -> players (0 when missing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -918,7 +919,8 @@ class ChallengeService:
         for challenge in await self._challenges.for_guild(guild_id):
             by_phase[challenge.phase(challenge.today(now))].append(challenge)
         past = sorted(by_phase[Phase.PAST], key=lambda c: (c.end, c.id), reverse=True)
-        return ChallengeListing(by_phase[Phase.RUNNING], by_phase[Phase.UPCOMING], past)
+        players = await self._participants.counts_for_guild(guild_id)
+        return ChallengeListing(by_phase[Phase.RUNNING], by_phase[Phase.UPCOMING], past, players)
 
     async def challenge_names(
         self, guild_id: int, text: str, *, active_only: bool = False

@@ -305,6 +305,16 @@ class ParticipantsRepo:
         )
         return [_participant(row) for row in rows]
 
+    async def counts_for_guild(self, guild_id: int) -> dict[int, int]:
+        """Players per challenge of the guild (challenges without players are left out)."""
+        rows = await self._db.fetch_all(
+            "SELECT p.challenge_id, COUNT(*) AS players FROM participants p "
+            "JOIN challenges c ON c.id = p.challenge_id WHERE c.guild_id = ? "
+            "GROUP BY p.challenge_id",
+            (guild_id,),
+        )
+        return {row["challenge_id"]: row["players"] for row in rows}
+
     async def count(self, challenge_id: int) -> int:
         return int(
             await self._db.fetch_value(
