@@ -17,7 +17,7 @@ The pieces: ``openapi`` (spec, validation, response shapes), ``entities``/``worl
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Self
@@ -603,11 +603,3 @@ def patch_discord(standin: DiscordStandIn) -> Iterator[None]:
     finally:
         discord.http.Route.BASE = saved_base
         DiscordWebSocket.DEFAULT_GATEWAY = saved_gateway
-
-
-def message_texts(messages: Iterable[StoredMessage]) -> list[str]:
-    """The readable text of each message (content, embed titles, descriptions, fields)."""
-    return [message.text for message in messages]
-
-
-Predicate = Callable[[StoredMessage], bool]

@@ -16,7 +16,7 @@ import functools
 import itertools
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -509,11 +509,3 @@ class SchemaFiller:
                 self.fill(properties[name], given, depth + 1) if name in properties else given
             )
         return result
-
-
-def iter_route_templates(spec: DiscordSpec) -> Iterator[tuple[str, str]]:
-    """Every (METHOD, template) pair the spec documents."""
-    for template, item in spec.document["paths"].items():
-        for method in item:
-            if method in {"get", "put", "post", "patch", "delete"}:
-                yield method.upper(), template

@@ -29,6 +29,7 @@ from tests.harness.interactions import (
     CALLBACK_AUTOCOMPLETE_RESULT,
     CALLBACK_CHANNEL_MESSAGE,
     CALLBACK_DEFERRED_CHANNEL_MESSAGE,
+    CALLBACK_MODAL,
     CALLBACK_UPDATE_MESSAGE,
     CommandNotRegisteredError,
     CommandUnavailableError,
@@ -53,6 +54,8 @@ COMMAND_NAMES = {
     "cheer",
     "settings",
     "slowpoke",
+    "lifecycle",
+    "feedback",
 }
 TEAMS = ("red", "redwood", "blue", "green")
 
@@ -105,6 +108,8 @@ class SampleBot(commands.Bot):
             cheer,
             settings,
             slowpoke,
+            lifecycle,
+            feedback,
         ]
         for command in sample_commands:
             self.tree.add_command(command)
@@ -223,6 +228,28 @@ async def slowpoke(interaction: discord.Interaction) -> None:
     except discord.NotFound as error:
         bot.late_errors.append(error)
         bot.late_error_seen.set()
+
+
+@app_commands.command(name="lifecycle", description="Answer, edit, follow up, edit, delete")
+async def lifecycle(interaction: discord.Interaction) -> None:
+    await interaction.response.send_message("draft")
+    await interaction.edit_original_response(content="final")
+    original = await interaction.original_response()
+    extra = await interaction.followup.send(f"extra for {original.content}", wait=True)
+    await extra.edit(content="extra, edited")
+    await extra.delete()
+    await interaction.delete_original_response()
+
+
+class FeedbackModal(discord.ui.Modal, title="Feedback"):
+    comment: discord.ui.TextInput[FeedbackModal] = discord.ui.TextInput(label="Comment")
+
+
+@app_commands.command(name="feedback", description="Open a modal")
+async def feedback(interaction: discord.Interaction) -> None:
+    modal = FeedbackModal(custom_id="feedback-modal", timeout=None)
+    await interaction.response.send_modal(modal)
+    modal.stop()
 
 
 # --- running it against the stand-in -----------------------------------------------------
@@ -462,6 +489,66 @@ async def test_guild_added_while_connected_reaches_the_bot(
     assert sorted(channel.name for channel in joined.text_channels) == ["general", "results"]
 
 
+async def test_answer_edit_follow_up_and_delete(
+    discord_standin: DiscordStandIn, world: tuple[Guild, User], bot: SampleBot
+) -> None:
+    guild, alice = world
+    record = await discord_standin.slash(user=alice, guild=guild, name="lifecycle")
+    await record.wait_response()
+    deleted = await record.wait_for(lambda e: e.kind == "delete_original", 5, "deletion")
+    kinds = [event.kind for event in record.events]
+    assert kinds == [
+        "callback",
+        "edit_original",
+        "followup",
+        "edit_message",
+        "delete_message",
+        "delete_original",
+    ]
+    assert record.followups[0].content == "extra for final"
+    assert deleted.message is record.original_message
+    assert discord_standin.messages_in(guild.channel_ids[0]) == []  # both deleted
+    assert [e.elapsed for e in record.events] == sorted(e.elapsed for e in record.events)
+
+
+async def test_modal_response_is_recorded(
+    discord_standin: DiscordStandIn, world: tuple[Guild, User], bot: SampleBot
+) -> None:
+    guild, alice = world
+    record = await discord_standin.slash(user=alice, guild=guild, name="feedback")
+    callback = await record.wait_response()
+    assert callback.callback_type == CALLBACK_MODAL
+    assert (callback.data["custom_id"], callback.data["title"]) == ("feedback-modal", "Feedback")
+
+
+async def test_rest_reads_and_message_edits_through_discord_py(
+    discord_standin: DiscordStandIn, world: tuple[Guild, User], bot: SampleBot
+) -> None:
+    guild, alice = world
+    assert (await bot.fetch_guild(guild.id)).name == "Walkers"
+    assert (await bot.fetch_user(alice.id)).name == "alice"
+    member = await (await bot.fetch_guild(guild.id)).fetch_member(alice.id)
+    assert member.id == alice.id
+    channel = await bot.fetch_channel(guild.channel_ids[0])
+    assert isinstance(channel, discord.TextChannel)
+    async with channel.typing():
+        sent = await channel.send("report", file=discord.File(io.BytesIO(b"a,b\n1,2\n"), "r.csv"))
+    edited = await sent.edit(
+        content="report v2",
+        attachments=[*sent.attachments, discord.File(io.BytesIO(PNG), "chart.png")],
+    )
+    assert [a.filename for a in edited.attachments] == ["r.csv", "chart.png"]
+    [stored] = discord_standin.messages_in(channel.id)
+    assert stored.content == "report v2" and stored.edited_at is not None
+    assert [a.data for a in stored.attachments] == [b"a,b\n1,2\n", PNG]
+    history = [message.content async for message in channel.history(limit=5)]
+    assert history == ["report v2"]
+    await edited.delete()
+    assert discord_standin.messages_in(channel.id) == []
+    with pytest.raises(discord.NotFound):
+        await channel.fetch_message(sent.id)
+
+
 # --- permissions ---------------------------------------------------------------------------
 
 
@@ -519,6 +606,17 @@ async def test_bot_resumes_after_a_dropped_connection(
     assert session.replayed == ["INTERACTION_CREATE"]  # dispatched while the bot was away
     resumed_on = discord_standin.gateway.connections[-1]
     assert (resumed_on.began_with, resumed_on.path) == ("resume", "/gateway/resume")
+
+
+async def test_bot_resumes_when_asked_to_reconnect(
+    discord_standin: DiscordStandIn, world: tuple[Guild, User], bot: SampleBot
+) -> None:
+    guild, alice = world
+    await discord_standin.gateway.reconnect_request()
+    await discord_standin.wait_for_resume()
+    record = await discord_standin.slash(user=alice, guild=guild, name="ping")
+    assert (await record.wait_response()).content == "pong"
+    assert len(discord_standin.gateway.sessions) == 1
 
 
 # --- what the stand-in catches ---------------------------------------------------------------
@@ -589,6 +687,17 @@ def test_missing_spec_is_an_error_under_ci(tmp_path: Path) -> None:
     missing = str(tmp_path / "absent.json")
     with pytest.raises(SpecUnavailableError, match=r"absent\.json"):
         spec_from_environment({"DISCORD_OPENAPI_SPEC": missing, "CI": "true"})
+
+
+def test_every_served_route_is_documented_in_the_spec(
+    discord_spec_required: DiscordSpec, discord_standin: DiscordStandIn
+) -> None:
+    undocumented = [
+        f"{route.method} {route.template}"
+        for route in discord_standin.routes.routes()
+        if not discord_spec_required.has_operation(route.method, route.template)
+    ]
+    assert undocumented == []
 
 
 def test_spec_validates_callback_bodies(discord_spec_required: DiscordSpec) -> None:
