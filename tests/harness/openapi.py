@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
@@ -257,40 +257,37 @@ class DiscordSpec:
     def _validator_for(self, schema: JsonObject) -> Draft202012Validator:
         return Draft202012Validator(schema, registry=self._registry)
 
-    def response_schema(self, method: str, template: str, status: int = 200) -> JsonObject | None:
+    def _response_pointer(self, method: str, template: str, status: int) -> str | None:
+        """JSON pointer to the JSON schema of a response (following a ``$ref``'d response)."""
         operation = self.operation(method, template)
-        if operation is None:
+        if operation is None or str(status) not in operation.get("responses", {}):
             return None
-        response = operation.get("responses", {}).get(str(status))
-        if response is None:
+        response = operation["responses"][str(status)]
+        pointer = _json_pointer("paths", template, method.lower(), "responses", str(status))
+        if isinstance(response.get("$ref"), str) and response["$ref"].startswith("#/"):
+            pointer, response = response["$ref"][1:], self.resolve(response)
+        if "schema" not in response.get("content", {}).get("application/json", {}):
             return None
-        response = self.resolve(response)
-        schema = response.get("content", {}).get("application/json", {}).get("schema")
-        return schema if isinstance(schema, dict) else None
+        return pointer + _json_pointer("content", "application/json", "schema")
+
+    def response_schema(self, method: str, template: str, status: int = 200) -> JsonObject | None:
+        pointer = self._response_pointer(method, template, status)
+        return None if pointer is None else self._lookup_local("#" + pointer)
 
     def response_violations(
         self, method: str, template: str, status: int, body: Any
     ) -> list[SchemaViolation]:
         """How a body the stand-in sends departs from the response schema (a stand-in bug)."""
-        schema = self.response_schema(method, template, status)
-        if schema is None:
+        key = (f"response {status}", template, method.lower())
+        if key not in self._validators:
+            pointer = self._response_pointer(method, template, status)
+            self._validators[key] = (
+                None if pointer is None else self._validator_for({"$ref": f"{SPEC_URI}#{pointer}"})
+            )
+        validator = self._validators[key]
+        if validator is None:
             return []
         route = f"{method.upper()} {template} -> {status}"
-        validator = self._validator_for(
-            {
-                "$ref": f"{SPEC_URI}#"
-                + _json_pointer(
-                    "paths",
-                    template,
-                    method.lower(),
-                    "responses",
-                    str(status),
-                    "content",
-                    "application/json",
-                    "schema",
-                )
-            }
-        )
         return [self._violation(route, error) for error in validator.iter_errors(body)]
 
     # --- components ---------------------------------------------------------------------
@@ -299,12 +296,6 @@ class DiscordSpec:
         schema = self.document["components"]["schemas"][name]
         assert isinstance(schema, dict)
         return schema
-
-    def component_violations(self, name: str, instance: Any) -> list[SchemaViolation]:
-        validator = self._validator_for(
-            {"$ref": f"{SPEC_URI}#" + _json_pointer("components", "schemas", name)}
-        )
-        return [self._violation(name, error) for error in validator.iter_errors(instance)]
 
     def resolve(self, node: Any) -> Any:
         """Follow ``$ref`` chains to the node they point at."""
@@ -322,7 +313,7 @@ class DiscordSpec:
     def _lookup_local(self, ref: str) -> Any:
         if ref not in self._local_refs:
             node: Any = self.document
-            for raw in ref[2:].split("/"):
+            for raw in unquote(ref[2:]).split("/"):
                 node = node[raw.replace("~1", "/").replace("~0", "~")]
             self._local_refs[ref] = node
         return self._local_refs[ref]
