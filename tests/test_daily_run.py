@@ -11,11 +11,12 @@ import asyncio
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.challenges import ChallengeService
 from bot.clock import FakeClock
 from bot.crypto import TokenCipher
 from bot.daily import DailyRunner
@@ -42,16 +43,13 @@ from bot.render.leaderboard import (
     discord_length,
 )
 from bot.scheduling import JobScheduler
-from bot.scoring import ChallengeRules
 from bot.storage import Database
 from bot.storage.accounts import AccountsRepo, UsersRepo
 from bot.storage.challenges import (
     Challenge,
     ChallengesRepo,
     ChallengeStatus,
-    Participant,
     ParticipantsRepo,
-    ReviewsRepo,
 )
 from bot.storage.runs import RunKind, RunsRepo, RunStatus
 
@@ -220,39 +218,6 @@ class RecordingMessenger:
         return True
 
 
-class RepoChallenges:
-    """`ChallengeSource` straight over the challenge repositories."""
-
-    def __init__(self, db: Database) -> None:
-        self.repo = ChallengesRepo(db)
-        self.players = ParticipantsRepo(db)
-        self.reviews = ReviewsRepo(db)
-
-    async def active_challenges(self) -> list[Challenge]:
-        return await self.repo.with_status(ChallengeStatus.ACTIVE)
-
-    async def get(self, challenge_id: int) -> Challenge | None:
-        return await self.repo.get(challenge_id)
-
-    async def participants(self, challenge_id: int) -> list[Participant]:
-        return await self.players.for_challenge(challenge_id)
-
-    def rules(self, challenge: Challenge) -> ChallengeRules:
-        return ChallengeRules(
-            metric=challenge.metric,
-            mode=challenge.mode,
-            start=challenge.start,
-            end=challenge.end,
-            daily_goal=challenge.daily_goal,
-            daily_cap=challenge.daily_cap,
-            allow_manual=challenge.allow_manual,
-            team_mode=challenge.team_mode,
-        )
-
-    async def excluded_days(self, challenge_id: int) -> set[tuple[int, dt.date]]:
-        return await self.reviews.excluded(challenge_id)
-
-
 class World:
     def __init__(self, db: Database, cipher: TokenCipher, *, concurrency: int = 8) -> None:
         self.db = db
@@ -261,7 +226,10 @@ class World:
         self.provider = FakeProvider()
         self.messenger = RecordingMessenger()
         self.events = EventBus()
-        self.challenges = RepoChallenges(db)
+        self.challenges = ChallengeService(db, self.clock, self.events, AccountsRepo(db, cipher))
+        self.repo = ChallengesRepo(db)
+        self.players = ParticipantsRepo(db)
+        self.scheduler = JobScheduler()
         self.finalised: list[tuple[int, dt.date]] = []
         self.events.on("day_finalised", self._on_finalised)
         providers = {"fake": self.provider}
@@ -281,6 +249,7 @@ class World:
             events=self.events,
             messenger=lambda: self.messenger,
             concurrency=concurrency,
+            scheduler=self.scheduler,
         )
         self.runs = RunsRepo(db)
 
@@ -327,7 +296,7 @@ class World:
             created_by=1,
             created_at=self.clock.now(),
         )
-        new_id = await self.challenges.repo.insert(challenge)
+        new_id = await self.repo.insert(challenge)
         stored = await self.challenges.get(new_id)
         assert stored is not None
         return stored
@@ -345,9 +314,7 @@ class World:
         users = UsersRepo(self.db)
         await users.ensure(discord_id, self.clock.now(), name)
         await users.set_time_zone(discord_id, tz)
-        await self.challenges.players.add(
-            challenge.id, discord_id, challenge.start, self.clock.now()
-        )
+        await self.players.add(challenge.id, discord_id, challenge.start, self.clock.now())
         user = f"user{discord_id}"
         if linked and await AccountsRepo(self.db, self.cipher).get(discord_id, "fake") is None:
             await AccountsRepo(self.db, self.cipher).save_link(
@@ -511,12 +478,14 @@ async def test_start_up_schedules_every_challenge_and_catches_up(world: World) -
     first = await world.add_challenge(name="One")
     second = await world.add_challenge(name="Two", tz="Pacific/Auckland", post_time=dt.time(7, 30))
     await world.add_player(first, 1, "Alice")
-    scheduler = JobScheduler()
     world.clock.set(local(day(3), 12))
 
-    await world.runner.start(scheduler)
+    await world.runner.start()
 
-    assert scheduler.job_ids() == [DailyRunner.job_id(first.id), DailyRunner.job_id(second.id)]
+    assert world.scheduler.job_ids() == [
+        DailyRunner.job_id(first.id),
+        DailyRunner.job_id(second.id),
+    ]
     posted_channels = [post.channel_id for post in world.messenger.posts]
     assert posted_channels == [CHANNEL, CHANNEL]  # one catch-up post per challenge
     assert sorted(await world.runs.day_records(first.id)) == [day(1), day(2)]
@@ -880,6 +849,8 @@ async def test_results_post_once_when_the_last_day_is_final(world: World) -> Non
     assert "Longest streak: **Alice** — 2 days" in awards
     assert (await world.runs.results_record(challenge.id)) is not None
     assert world.finalised == [(challenge.id, day(1)), (challenge.id, day(2))]
+    closed = await world.challenges.get(challenge.id)
+    assert closed is not None and closed.status is ChallengeStatus.ENDED
 
 
 async def test_admin_ending_early_posts_results_for_the_days_played(world: World) -> None:
@@ -888,17 +859,15 @@ async def test_admin_ending_early_posts_results_for_the_days_played(world: World
     world.provider.set(alice, day(1), 4_000)
     world.provider.set(alice, day(2), 5_000)
     world.provider.set(alice, day(3), 6_000)
-    scheduler = JobScheduler()
-    world.runner.subscribe(world.events, scheduler)
-    world.runner.schedule(scheduler, challenge)
+    world.runner.subscribe(world.events)
+    world.runner.schedule(challenge)
     await world.run_at(local(day(2), 9))
 
     world.clock.set(local(day(3), 15))
-    await world.challenges.repo.update(_ended(challenge, world.clock.now()))
-    await world.events.emit("challenge_ended", challenge_id=challenge.id)
+    await world.challenges.end(challenge.guild_id, challenge.name)
     await world.runner.wait_background()
 
-    assert scheduler.job_ids() == []
+    assert world.scheduler.job_ids() == []
     results = world.messenger.posts[-1].embed
     assert "final results" in results.title
     assert "9,000 steps" in results.description  # days 1 and 2; day 3 was not over
@@ -909,7 +878,88 @@ async def test_admin_ending_early_posts_results_for_the_days_played(world: World
     assert len(world.messenger.posts) == 2
 
 
-def _ended(challenge: Challenge, now: dt.datetime) -> Challenge:
-    from dataclasses import replace
+async def test_results_post_that_failed_after_an_early_end_is_retried(world: World) -> None:
+    challenge = await world.add_challenge(days=7)
+    alice = await world.add_player(challenge, 1, "Alice")
+    world.provider.set(alice, day(1), 4_000)
+    world.runner.subscribe(world.events)
+    world.clock.set(local(day(2), 15))
+    world.messenger.fail_with = ChannelUnavailable("gone")
+    await world.challenges.end(challenge.guild_id, challenge.name)
+    await world.runner.wait_background()
+    record = await world.runs.results_record(challenge.id)
+    assert record is not None and record.status is RunStatus.FAILED
 
-    return replace(challenge, status=ChallengeStatus.ENDED, ended_at=now)
+    world.messenger.fail_with = None
+    await world.run_at(local(day(3), 9))
+    await world.run_at(local(day(4), 9))
+    [post] = world.messenger.posts
+    assert "final results" in post.embed.title
+
+
+async def test_streak_challenges_rank_by_best_streak(world: World) -> None:
+    challenge = await world.add_challenge(days=4, mode=ScoringMode.GOAL_DAYS, goal=5_000)
+    await world.repo.update(replace(challenge, preset="streak"))
+    steady = await world.add_player(challenge, 1, "Steady")
+    patchy = await world.add_player(challenge, 2, "Patchy")
+    burst = await world.add_player(challenge, 3, "Burst")
+    met, missed = 6_000, 1_000
+    days = {
+        steady: [met, met, met, met],
+        patchy: [met, met, missed, met],
+        burst: [missed, met, met, met],
+    }
+    for user, values in days.items():
+        for n, value in enumerate(values, start=1):
+            world.provider.set(user, day(n), value)
+    await world.run_at(local(day(5), 9))
+    rows = world.messenger.posts[-1].embed.description.splitlines()
+    # Patchy and Burst met the goal on 3 days each; Burst's 3 in a row beat Patchy's 2.
+    assert next(row for row in rows if "Steady" in row).startswith("`1.` Steady · **4 days**")
+    assert next(row for row in rows if "Burst" in row).startswith("`2.` Burst · **3 days**")
+    assert next(row for row in rows if "Patchy" in row).startswith("`3.` Patchy · **2 days**")
+
+
+async def test_fair_play_flags_new_values_and_leaves_excluded_days_out(world: World) -> None:
+    challenge = await world.add_challenge()
+    alice = await world.add_player(challenge, 1, "Alice")
+    bob = await world.add_player(challenge, 2, "Bob")
+    world.provider.set(alice, day(1), 150_000)  # above any plausible day
+    world.provider.set(bob, day(1), 9_000)
+    await world.run_at(local(day(2), 9))
+    [flag] = await world.challenges.pending_reviews(challenge.id)
+    assert (flag.discord_id, flag.day, flag.value) == (1, day(1), 150_000)
+    assert world.messenger.posts[0].embed.description.index("Alice") < (
+        world.messenger.posts[0].embed.description.index("Bob")
+    )  # pending flags still count until an admin decides
+
+    await world.challenges.decide_review(
+        challenge.guild_id, flag.review_id, exclude=True, reviewed_by=99
+    )
+    world.provider.set(alice, day(2), 3_000)
+    await world.run_at(local(day(3), 9))
+    text = world.messenger.posts[-1].embed.description
+    alice_row = next(row for row in text.splitlines() if "Alice" in row)
+    assert "**3,000 steps**" in alice_row
+    assert next(row for row in text.splitlines() if "Bob" in row).startswith("`1.`")
+
+
+async def test_late_joiners_count_from_the_day_they_joined(world: World) -> None:
+    challenge = await world.add_challenge()
+    alice = await world.add_player(challenge, 1, "Alice")
+    world.provider.set(alice, day(1), 5_000)
+    world.provider.set(alice, day(2), 5_000)
+    await UsersRepo(world.db).ensure(2, world.clock.now(), "Late Larry")
+    await world.players.add(challenge.id, 2, day(2), world.clock.now())
+    await AccountsRepo(world.db, world.cipher).save_link(
+        2,
+        "fake",
+        "user2",
+        TokenSet("tok-user2", "refresh", dt.datetime(2030, 1, 1, tzinfo=UTC)),
+        world.clock.now(),
+    )
+    world.provider.set("user2", day(1), 50_000)  # before he joined: does not count
+    world.provider.set("user2", day(2), 4_000)
+    await world.run_at(local(day(3), 9))
+    text = world.messenger.posts[-1].embed.description
+    assert "**4,000 steps**" in next(row for row in text.splitlines() if "Larry" in row)

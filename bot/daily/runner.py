@@ -33,6 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
+from bot.challenges import ranks_by_streak
 from bot.clock import Clock
 from bot.daily.calendar import ChallengeCalendar, days_between
 from bot.daily.fetch import (
@@ -43,7 +44,7 @@ from bot.daily.fetch import (
     fetch_all,
     plan_fetches,
 )
-from bot.domain import DailyValue, ScoringMode
+from bot.domain import DailyValue, Metric, ScoringMode
 from bot.events import EventBus
 from bot.metrics import Metrics
 from bot.notify import Attachment, ChannelUnavailable
@@ -62,10 +63,12 @@ from bot.scoring import (
     PlayerId,
     Standings,
     baseline_from_history,
+    competition_ranks,
     compute_awards,
     compute_standings,
     cumulative_series,
     scored_days,
+    team_standings,
 )
 from bot.storage.challenges import Challenge, ChallengeStatus, Participant
 from bot.storage.db import Database
@@ -100,6 +103,12 @@ class ChallengeSource(Protocol):
 
     async def excluded_days(self, challenge_id: int) -> set[tuple[int, dt.date]]: ...
 
+    async def review_new_values(
+        self, challenge_id: int, values: Sequence[tuple[int, Metric | str, dt.date, float]]
+    ) -> Sequence[object]: ...
+
+    async def finish(self, challenge_id: int) -> None: ...
+
 
 def calendar_of(challenge: Challenge) -> ChallengeCalendar:
     return ChallengeCalendar(
@@ -114,6 +123,23 @@ def calendar_of(challenge: Challenge) -> ChallengeCalendar:
 def fallback_name(discord_id: int) -> str:
     """What a player without a stored display name is called: 'Player …1234'."""
     return f"Player …{str(discord_id)[-4:]}"
+
+
+def rank_by_best_streak(standings: Standings, teams: Mapping[PlayerId, str]) -> Standings:
+    """Streak challenges: each player's score is their best streak, and ranks follow it."""
+    scores = {p.player_id: float(p.best_streak) for p in standings.players}
+    ranks = competition_ranks(scores)
+    players = tuple(
+        sorted(
+            (
+                replace(p, score=scores[p.player_id], rank=ranks[p.player_id])
+                for p in standings.players
+            ),
+            key=lambda p: (p.rank, p.player_id),
+        )
+    )
+    teams_ranked = team_standings(standings.rules.team_mode, players, teams)
+    return replace(standings, players=players, teams=teams_ranked)
 
 
 def chart_label(rules: ChallengeRules) -> str:
@@ -204,6 +230,7 @@ class DailyRunner:
         events: EventBus,
         messenger: MessengerSource,
         concurrency: int,
+        scheduler: JobScheduler | None = None,
         metrics: Metrics | None = None,
         render_chart: ChartRenderer = render_cumulative_chart,
     ) -> None:
@@ -215,6 +242,7 @@ class DailyRunner:
         self._events = events
         self._messenger = messenger
         self._concurrency = concurrency
+        self._scheduler = scheduler
         self._metrics = metrics
         self._render_chart = render_chart
         self._values = ValuesRepo(db)
@@ -230,42 +258,48 @@ class DailyRunner:
     def job_id(challenge_id: int) -> str:
         return f"{JOB_PREFIX}{challenge_id}"
 
-    def schedule(self, scheduler: JobScheduler, challenge: Challenge) -> None:
+    def schedule(self, challenge: Challenge) -> None:
         """The challenge's job, at its post time in its time zone (replaces an older one)."""
-        if challenge.status is not ChallengeStatus.ACTIVE:
-            scheduler.remove(self.job_id(challenge.id))
+        if self._scheduler is None:
             return
-        scheduler.add_daily(
+        if challenge.status is not ChallengeStatus.ACTIVE:
+            self._unschedule(challenge.id)
+            return
+        self._scheduler.add_daily(
             self.job_id(challenge.id), self._run_job, at=challenge.post_time, tz=challenge.zone
         )
+
+    def _unschedule(self, challenge_id: int) -> None:
+        if self._scheduler is not None:
+            self._scheduler.remove(self.job_id(challenge_id))
 
     async def _run_job(self) -> None:
         await self.run_due()
 
-    def subscribe(self, events: EventBus, scheduler: JobScheduler) -> None:
+    def subscribe(self, events: EventBus) -> None:
         """Keep the jobs in step with the challenges, and post results on an early end."""
+        events.on("challenge_changed", self._on_changed)
+        events.on("challenge_ended", self._on_ended)
 
-        async def changed(challenge_id: int) -> None:
-            challenge = await self._challenges.get(challenge_id)
-            if challenge is None:
-                scheduler.remove(self.job_id(challenge_id))
-            else:
-                self.schedule(scheduler, challenge)
+    async def _on_changed(self, challenge_id: int) -> None:
+        challenge = await self._challenges.get(challenge_id)
+        if challenge is None:
+            self._unschedule(challenge_id)
+        else:
+            self.schedule(challenge)
 
-        async def ended(challenge_id: int) -> None:
-            scheduler.remove(self.job_id(challenge_id))
-            # Outside the emitter's transaction and task: the results need provider calls.
-            task = asyncio.create_task(self.finish(challenge_id), name=f"results-{challenge_id}")
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+    async def _on_ended(self, challenge_id: int) -> None:
+        self._unschedule(challenge_id)
+        # In a task of its own: the results need provider calls and a post, which must not
+        # hold up (or be undone by) whatever ended the challenge.
+        task = asyncio.create_task(self.close_early(challenge_id), name=f"results-{challenge_id}")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
-        events.on("challenge_changed", changed)
-        events.on("challenge_ended", ended)
-
-    async def start(self, scheduler: JobScheduler) -> RunReport:
+    async def start(self) -> RunReport:
         """At start-up: a job for every active challenge, then catch up on what was missed."""
         for challenge in await self._challenges.active_challenges():
-            self.schedule(scheduler, challenge)
+            self.schedule(challenge)
         return await self.run_due()
 
     async def wait_background(self) -> None:
@@ -281,7 +315,16 @@ class DailyRunner:
             started = time.perf_counter()
             now = self._clock.now()
             work = []
-            for challenge in await self._challenges.active_challenges():
+            challenges = await self._challenges.active_challenges()
+            # An ended challenge whose results post failed is no longer active, but is owed it.
+            active_ids = {challenge.id for challenge in challenges}
+            for challenge_id in await self._runs.unposted_challenge_ids():
+                owed = (
+                    None if challenge_id in active_ids else await self._challenges.get(challenge_id)
+                )
+                if owed is not None:
+                    challenges.append(owed)
+            for challenge in challenges:
                 item = await self._plan(challenge, now, ended_early=False)
                 if item is not None:
                     work.append(item)
@@ -290,7 +333,7 @@ class DailyRunner:
                 self._metrics.daily_run_seconds.observe(time.perf_counter() - started)
             return report
 
-    async def finish(self, challenge_id: int) -> RunReport:
+    async def close_early(self, challenge_id: int) -> RunReport:
         """Score what was played of a challenge an admin ended early, and post its results."""
         async with self._lock:
             now = self._clock.now()
@@ -313,13 +356,18 @@ class DailyRunner:
             calendar = calendar_of(challenge)
         records = await self._runs.day_records(challenge.id)
         results_record = await self._runs.results_record(challenge.id)
-        due = (
-            list(days_between(challenge.start, challenge.end))
-            if ended_early
-            else calendar.due_days(now)
-        )
+        if ended_early:
+            due = list(days_between(challenge.start, challenge.end))
+        elif challenge.status is ChallengeStatus.ENDED:
+            due = []  # closed: only posts still owed are sent
+        else:
+            due = calendar.due_days(now)
         new_days = [day for day in due if day not in records]
-        results = results_record is None and (ended_early or calendar.results_due(now))
+        results = (
+            results_record is None
+            and (challenge.status is ChallengeStatus.ACTIVE or ended_early)
+            and (ended_early or calendar.results_due(now))
+        )
         unposted = any(r.status is not RunStatus.POSTED for r in records.values()) or (
             results_record is not None and results_record.status is not RunStatus.POSTED
         )
@@ -392,6 +440,7 @@ class DailyRunner:
             jobs, self._providers, self._call_with_token, concurrency=self._concurrency
         )
         await self._store(outcomes, now)
+        await self._review(work, outcomes)
         report.accounts_fetched += len(outcomes)
         for outcome in outcomes:
             if outcome.failure is not None:
@@ -408,6 +457,19 @@ class DailyRunner:
         ]
         synced = [o.job.account.id for o in outcomes if o.failure is None]
         await self._values.store_fetched(values, synced, now)
+
+    async def _review(self, work: Sequence[_Work], outcomes: Sequence[FetchOutcome]) -> None:
+        """Hand each challenge its players' new values for the fair-play checks."""
+        by_player: dict[int, list[tuple[int, Metric | str, dt.date, float]]] = {}
+        for outcome in outcomes:
+            player = outcome.job.account.discord_id
+            by_player.setdefault(player, []).extend(
+                (player, v.metric, v.day, v.value) for v in outcome.values
+            )
+        for item in work:
+            values = [v for p in item.participants for v in by_player.get(p.discord_id, ())]
+            if values:
+                await self._challenges.review_new_values(item.challenge.id, values)
 
     # -- scoring -----------------------------------------------------------------------
 
@@ -502,6 +564,8 @@ class DailyRunner:
             baselines=baselines,
             teams=teams or None,
         )
+        if ranks_by_streak(challenge):
+            standings = rank_by_best_streak(standings, teams)
         names = {p.discord_id: p.display_name or fallback_name(p.discord_id) for p in participants}
         return Board(
             challenge=challenge,
@@ -562,6 +626,9 @@ class DailyRunner:
             await self._runs.mark_posted(challenge.id, covered, message_id, self._clock.now())
             await self._runs.save_posted_ranks(challenge.id, through, ranks)
         report.posts[challenge.id] = message_id
+        if any(record.kind is RunKind.RESULTS for record in covered):
+            await self._challenges.finish(challenge.id)  # closed: no more runs
+            self._unschedule(challenge.id)
 
     def _content(self, board: Board, covered: Sequence[RunRecord]) -> tuple[EmbedContent, str]:
         """The post for these records, and the chart's title."""

@@ -84,6 +84,14 @@ class RunsRepo:
         )
         return None if row is None else _record(row)
 
+    async def unposted_challenge_ids(self) -> list[int]:
+        """Challenges with a post still owed (scored, or failed and to be retried)."""
+        rows = await self._db.fetch_all(
+            "SELECT DISTINCT challenge_id FROM scheduled_runs WHERE status != 'posted' "
+            "ORDER BY challenge_id"
+        )
+        return [int(row["challenge_id"]) for row in rows]
+
     async def record_scored(
         self,
         challenge_id: int,
