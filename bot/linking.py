@@ -167,9 +167,9 @@ class TokenManager:
             raise RuntimeError("call_with_token must not run inside a database transaction")
         provider = self._provider_for(account)
         tokens = await self._current_tokens(account)
-        if tokens.expires_at - self._margin <= self._clock.now():
-            tokens = await self._refresh(account, provider, stale=tokens.access_token)
         try:
+            if tokens.expires_at - self._margin <= self._clock.now():
+                tokens = await self._refresh(account, provider, stale=tokens.access_token)
             try:
                 return await fn(tokens.access_token)
             except AccessTokenRejected:

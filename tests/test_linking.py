@@ -441,6 +441,21 @@ async def test_revoked_grant_marks_relink_and_dms_once_over_two_runs(
     assert provider.refresh_calls == 1  # the second run did not even try
 
 
+async def test_revoked_grant_found_at_the_expiry_refresh_marks_relink(
+    client: TestClient, env: Linking, provider: FakeProvider
+) -> None:
+    account = await _linked(client, env, provider)
+    env.messenger.sent.clear()
+    provider.revoke_all_grants()
+    env.clock.advance(dt.timedelta(hours=2))  # the token expired: refreshed before any call
+
+    with pytest.raises(GrantRevoked):
+        await env.tokens.call_with_token(account, provider.whoami)
+
+    assert (await _account(env, ALICE)).status is AccountStatus.NEEDS_RELINK
+    assert len(env.messenger.to(ALICE)) == 1
+
+
 async def test_relinking_clears_the_relink_state_so_a_new_breakage_is_told_again(
     client: TestClient, env: Linking, provider: FakeProvider
 ) -> None:
