@@ -120,7 +120,7 @@ class GatewayConnection:
     opened_at: Any = field(default_factory=utcnow)
     session: GatewaySession | None = None
     began_with: str | None = None  # "identify" or "resume"
-    close_code: int | None = None
+    close_code: int | None = None  # the code of whichever side closed first
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def send(self, frame: Json) -> bool:
@@ -306,7 +306,8 @@ class Gateway:
         return next((s for s in self.sessions if s.session_id == session_id), None)
 
     async def _detach(self, connection: GatewayConnection) -> None:
-        connection.close_code = connection.ws.close_code
+        if connection.close_code is None:  # the bot closed it, not the stand-in
+            connection.close_code = connection.ws.close_code
         session = connection.session
         if session is not None and session.connection is connection:
             session.connection = None

@@ -252,6 +252,21 @@ class InteractionRecord:
             lambda e: e.kind == "edit_original", timeout, "edit of @original"
         )
 
+    async def wait_message(self, timeout: float = 5.0) -> StoredMessage:  # noqa: ASYNC109
+        """The response message, once it carries the bot's answer.
+
+        That is at once for a type 4 callback, and after the edit of ``@original`` or the first
+        follow-up for a deferred (type 5) one.
+        """
+
+        def answered(event: InteractionEvent) -> bool:
+            original = self.original
+            return original is not None and not original.loading and event.message is original
+
+        await self.wait_for(answered, timeout, "an answered response message")
+        assert self.original is not None
+        return self.original
+
     def _summary(self) -> str:
         if not self.events:
             return "nothing"

@@ -330,6 +330,23 @@ async def test_bot_identifies_with_its_token_and_intents_and_registers_commands(
     assert discord_standin.unknown_routes == []
 
 
+async def test_wrong_token_and_privileged_intents_are_refused(
+    discord_standin: DiscordStandIn,
+) -> None:
+    with patch_discord(discord_standin):
+        impostor = discord.Client(intents=discord.Intents.default())
+        with pytest.raises(discord.LoginFailure):
+            await impostor.start("not-the-token")
+        await impostor.close()
+        greedy = discord.Client(intents=discord.Intents.default() | discord.Intents(members=True))
+        with pytest.raises(discord.PrivilegedIntentsRequired):
+            await greedy.start(discord_standin.token)
+        await greedy.close()
+    [refused] = discord_standin.gateway.connections
+    assert refused.close_code == 4014
+    assert discord_standin.gateway.sessions == []
+
+
 async def test_a_command_never_registered_fails_clearly(
     discord_standin: DiscordStandIn, world: tuple[Guild, User], bot: SampleBot
 ) -> None:
@@ -373,8 +390,8 @@ async def test_deferred_answer_follows_up_with_an_embed_and_a_png(
     followup = await record.wait_followup()
     assert answered_in_time(record)
     assert followup.elapsed >= callback.elapsed
-    message = followup.message
-    assert message is not None and message is record.original_message
+    message = await record.wait_message()
+    assert message is followup.message
     assert not message.loading  # the first follow-up after a defer replaces "thinking..."
     assert [embed["title"] for embed in message.embeds] == ["Weekly steps"]
     [attachment] = message.attachments
