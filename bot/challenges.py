@@ -764,8 +764,8 @@ def balance_teams(strengths: Mapping[int, float | None], names: Sequence[str]) -
     Greedy by rounds: players are taken strongest first, `len(names)` at a time, and in each
     round the strongest goes to the team with the lowest total so far, the next to the next
     lowest, and so on (ties: fewer members, then the order of `names`). A player without a
-    recent average (None) counts as the median of the others, so players without data spread
-    out instead of piling into one team."""
+    recent average (None) counts as the median of the others: someone whose data is unknown is
+    assumed typical rather than idle."""
     if not names:
         raise ValueError("at least one team name is needed")
     known = [s for s in strengths.values() if s is not None]
