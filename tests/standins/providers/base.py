@@ -436,6 +436,7 @@ class StandinBase:
         user_id = query.get("standin_user") or self.add_user()
         self.user(user_id)
         self.last_consent_user = user_id
+        request[USER_KEY] = user_id
         scopes = self.requested_scopes(query)
         granted = query.get("standin_scopes")
         if granted is not None:
