@@ -71,6 +71,8 @@ def build_services(
         providers=build_providers(settings, http, clock),
     )
     install_publish(services)
+    # Jobs follow challenges as they are created, edited and ended (results on an early end).
+    services.daily_run.subscribe(services.events)
     return services
 
 
@@ -110,6 +112,9 @@ class StrideApp:
         self.bot: StrideBot | None = None
         self.web: WebServer | None = None
         self._bot_task: asyncio.Task[None] | None = None
+        # Schedules every active challenge and catches up on missed days once Discord is
+        # ready; the e2e harness may await it.
+        self.start_up_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         if self.settings.discord_token is None:
@@ -124,6 +129,7 @@ class StrideApp:
             services = build_services(self.settings, db, http, self.clock)
             self.services = services
             self._stack.push_async_callback(services.scheduler.shutdown)
+            self._stack.push_async_callback(services.daily_run.aclose)
             app = create_app(db=db, metrics=services.metrics, installers=route_installers(services))
             self.web = WebServer(app, self.settings.web_host, self.settings.web_port)
             await self.web.start()
@@ -132,9 +138,20 @@ class StrideApp:
             self._stack.push_async_callback(self.bot.close)
             token = self.settings.discord_token.get_secret_value()
             self._bot_task = asyncio.create_task(self.bot.start(token), name="discord-client")
+            self.start_up_task = asyncio.create_task(
+                self._start_daily_run(self.bot, services), name="daily-run-start-up"
+            )
         except BaseException:
             await self._stack.aclose()
             raise
+
+    @staticmethod
+    async def _start_daily_run(bot: StrideBot, services: Services) -> None:
+        await bot.wait_until_ready()  # the catch-up posts need a connected client
+        try:
+            await services.daily_run.start()
+        except Exception:
+            log.exception("the start-up catch-up of the daily run failed")
 
     async def wait_until_ready(self) -> None:
         if self.bot is None or self._bot_task is None:
@@ -153,6 +170,10 @@ class StrideApp:
         if self._bot_task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.gather(self._bot_task, return_exceptions=True)
+        if self.start_up_task is not None and not self.start_up_task.done():
+            # Safe to cut short: a run commits all of a day or none of it.
+            self.start_up_task.cancel()
+            await asyncio.gather(self.start_up_task, return_exceptions=True)
         await self._stack.aclose()
 
     async def run(self) -> int:

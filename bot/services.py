@@ -10,6 +10,7 @@ import aiohttp
 from bot.challenges import ChallengeService
 from bot.clock import Clock
 from bot.crypto import TokenCipher
+from bot.daily import DailyRunner
 from bot.events import EventBus
 from bot.linking import LinkService, PrivacyService, TokenManager
 from bot.metrics import Metrics
@@ -44,6 +45,7 @@ class Services:
     linking: LinkService = field(init=False, repr=False)
     privacy: PrivacyService = field(init=False, repr=False)
     challenges: ChallengeService = field(init=False, repr=False)
+    daily_run: DailyRunner = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.tokens = TokenManager(
@@ -72,4 +74,16 @@ class Services:
         )
         self.challenges = ChallengeService(
             self.db, self.clock, self.events, AccountsRepo(self.db, self.cipher)
+        )
+        self.daily_run = DailyRunner(
+            db=self.db,
+            clock=self.clock,
+            challenges=self.challenges,
+            call_with_token=self.tokens.call_with_token,
+            providers=self.providers,
+            events=self.events,
+            messenger=lambda: self.messenger,
+            concurrency=self.settings.fetch_concurrency,
+            scheduler=self.scheduler,
+            metrics=self.metrics,
         )

@@ -303,9 +303,15 @@ class DailyRunner:
         return await self.run_due()
 
     async def wait_background(self) -> None:
-        """Wait for results posts started by `challenge_ended` (tests, shutdown)."""
+        """Wait for results posts started by `challenge_ended` (tests)."""
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
+
+    async def aclose(self) -> None:
+        """Cancel results posts still running (a run commits all of a day or none of it)."""
+        for task in list(self._background):
+            task.cancel()
+        await self.wait_background()
 
     # -- the run -----------------------------------------------------------------------
 
