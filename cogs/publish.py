@@ -55,6 +55,8 @@ def sink_line(sink: SinkStatus) -> str:
 def status_message(status: PublishStatus) -> str:
     state = "on" if status.enabled else "off"
     lines = [f"Publishing is **{state}** for this server.", _privacy_line(status), ""]
+    if status.problem is not None:
+        lines.insert(1, f"⚠️ Publishing cannot run: {status.problem}.")
     lines += [sink_line(sink) for sink in status.sinks]
     return _fit("\n".join(lines))
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import aiohttp
 
 from bot.clock import Clock
+from bot.errors import ConfigError, UserError
 from bot.notify import ChannelUnavailable, Messenger
 from bot.publish.aggregate import aggregate, clamp_bound
 from bot.publish.keys import PublishKeys, keys_from_settings
@@ -70,6 +71,7 @@ class PublishStatus:
     k: int
     epsilon: float | None
     sinks: list[SinkStatus]
+    problem: str | None = None  # a configuration problem that stops all publishing
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,7 @@ class PublishService:
         messenger: MessengerSource,
         disabled_reasons: Mapping[str, str] | None = None,
         rng: random.Random | None = None,
+        problem: str | None = None,
     ) -> None:
         self._db = db
         self._repo = PublishRepo(db)
@@ -108,6 +111,7 @@ class PublishService:
         self._clock = clock
         self._messenger = messenger
         self._disabled_reasons = dict(disabled_reasons or {})
+        self._problem = problem
         # Noise must be unpredictable: the OS's CSPRNG unless a test injects its own.
         self._rng = rng if rng is not None else secrets.SystemRandom()
         self.worker = OutboxWorker(
@@ -228,6 +232,8 @@ class PublishService:
 
     async def enable(self, guild_id: int) -> bool:
         """Turn publishing on; False when it already was."""
+        if self._problem is not None:
+            raise UserError(f"Publishing cannot be turned on: {self._problem}.")
         async with self._db.transaction():
             if await self._repo.publish_enabled(guild_id):
                 return False
@@ -267,7 +273,11 @@ class PublishService:
                 )
             )
         return PublishStatus(
-            enabled=enabled, k=self._settings.k, epsilon=self._settings.epsilon, sinks=sinks
+            enabled=enabled,
+            k=self._settings.k,
+            epsilon=self._settings.epsilon,
+            sinks=sinks,
+            problem=self._problem,
         )
 
     async def preview(self, guild_id: int) -> Preview:
@@ -324,14 +334,18 @@ def sinks_from_settings(
         reasons[STREAMR] = streamr.disabled_reason() or "not configured"
     mqtt = publish.mqtt
     if mqtt.host:
-        sinks[MQTT] = MqttSink(
-            host=mqtt.host,
-            port=mqtt.port,
-            topic_template=mqtt.topic_template,
-            username=mqtt.username,
-            password=mqtt.password.get_secret_value() if mqtt.password else None,
-            tls_context=ssl.create_default_context() if mqtt.tls else None,
-        )
+        try:
+            sinks[MQTT] = MqttSink(
+                host=mqtt.host,
+                port=mqtt.port,
+                topic_template=mqtt.topic_template,
+                username=mqtt.username,
+                password=mqtt.password.get_secret_value() if mqtt.password else None,
+                tls_context=ssl.create_default_context() if mqtt.tls else None,
+            )
+        except ConfigError as exc:  # a bad topic template: the bot runs, the sink does not
+            reasons[MQTT] = "; ".join(exc.problems)
+            log.error("the MQTT publish sink is off: %s", reasons[MQTT])
     else:
         reasons[MQTT] = mqtt.disabled_reason() or "not configured"
     webhook = publish.webhook
@@ -358,13 +372,27 @@ def create_publish_service(
     clock: Clock,
     messenger: MessengerSource,
 ) -> PublishService:
+    """The service from the settings. A configuration problem does not stop the bot: it
+    switches publishing off, logs why, and `/publish status` and `/publish enable` say why."""
     sinks, reasons = sinks_from_settings(settings, http, clock)
+    problem = None
+    try:
+        keys = keys_from_settings(settings.publish.secret, settings.database_path)
+    except ConfigError as exc:
+        problem = "; ".join(exc.problems)
+        log.error("publishing is off: %s", problem)
+        # A throwaway key: with no sinks, nothing is ever queued or sent with it.
+        keys = PublishKeys(secrets.token_bytes(32))
+        for name in sinks:
+            reasons[name] = "off until the problem above is fixed"
+        sinks = {}
     return PublishService(
         db=db,
         settings=settings.publish,
-        keys=keys_from_settings(settings.publish.secret, settings.database_path),
+        keys=keys,
         sinks=sinks,
         clock=clock,
         messenger=messenger,
         disabled_reasons=reasons,
+        problem=problem,
     )

@@ -15,7 +15,9 @@ from bot.clock import FakeClock
 from bot.discord_bot import StrideBot
 from bot.errors import UserError
 from bot.events import EventBus
+from bot.publish.keys import PublishKeys
 from bot.publish.service import PublishService
+from bot.settings import PublishSettings
 from bot.storage import Database
 from bot.storage.publish import PublishRepo
 from cogs import publish as publish_cog
@@ -177,3 +179,21 @@ async def test_without_the_service_the_admin_gets_a_clear_message() -> None:
 async def test_outside_a_server_the_admin_gets_a_clear_message(cog: PublishCog) -> None:
     with pytest.raises(UserError, match="only in a server"):
         await cog.enable.callback(cog, _interaction(guild_id=None))  # type: ignore[arg-type]
+
+
+async def test_status_explains_a_configuration_problem(
+    db: Database, clock: FakeClock, messenger: FakeMessenger
+) -> None:
+    service = PublishService(
+        db=db,
+        settings=PublishSettings(),
+        keys=PublishKeys(b"x" * 32),
+        sinks={},
+        clock=clock,
+        messenger=lambda: messenger,
+        problem="PUBLISH__SECRET must be at least 16 characters long",
+    )
+    cog = PublishCog(SimpleNamespace(services=SimpleNamespace(publish=service)))  # type: ignore[arg-type]
+    interaction = _interaction()
+    await cog.status.callback(cog, interaction)  # type: ignore[arg-type]
+    assert "⚠️ Publishing cannot run: PUBLISH__SECRET must be at least 16" in _reply(interaction)

@@ -7,10 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from bot.app import build_services
 from bot.clock import FakeClock
-from bot.publish.service import DELIVERY_JOB_ID, sinks_from_settings
+from bot.errors import UserError
+from bot.publish.service import DELIVERY_JOB_ID, create_publish_service, sinks_from_settings
 from bot.settings import Settings
 from bot.storage import Database
 from tests.publish.conftest import DAY1, GUILD_ID, finalise_day, players, score_day, seed_challenge
@@ -48,3 +50,35 @@ async def test_the_file_sink_is_the_default_when_nothing_is_configured(
     assert "default" in sinks["file"].describe()
     assert reasons["mqtt"] == "set PUBLISH__MQTT__HOST"
     assert "PUBLISH__STREAMR__NODE_URL" in reasons["streamr"]
+
+
+async def test_a_short_secret_switches_publishing_off_with_a_reason(
+    db: Database, make_settings: Callable[..., Settings], clock: FakeClock, tmp_path: Path
+) -> None:
+    settings = make_settings(
+        publish={"secret": "short-secret", "file": {"path": str(tmp_path / "out.jsonl")}}
+    )
+    async with aiohttp.ClientSession() as http:
+        service = create_publish_service(settings, db, http, clock, lambda: None)
+    status = await service.status(GUILD_ID)
+    assert status.problem is not None and "at least 16 characters" in status.problem
+    assert "short-secret" not in status.problem
+    assert not any(sink.configured for sink in status.sinks)
+    with pytest.raises(UserError, match="cannot be turned on"):
+        await service.enable(GUILD_ID)
+    assert not (await service.status(GUILD_ID)).enabled
+
+
+async def test_a_bad_topic_template_turns_only_the_mqtt_sink_off(
+    make_settings: Callable[..., Settings], clock: FakeClock, tmp_path: Path
+) -> None:
+    settings = make_settings(
+        publish={
+            "mqtt": {"host": "broker.invalid", "topic_template": "stride/{guild}/{metric}"},
+            "file": {"path": str(tmp_path / "out.jsonl")},
+        }
+    )
+    async with aiohttp.ClientSession() as http:
+        sinks, reasons = sinks_from_settings(settings, http, clock)
+    assert list(sinks) == ["file"]
+    assert "PUBLISH__MQTT__TOPIC_TEMPLATE" in reasons["mqtt"]
