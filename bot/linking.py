@@ -108,6 +108,35 @@ def _relink_hint(display_name: str) -> str:
     return f"Use `/link` and choose **{display_name}** to link it again."
 
 
+# --------------------------------------------------------------------------- log redaction
+
+_SECRET_PARAMETER = re.compile(
+    r"\b(state|code|code_verifier|access_token|refresh_token|token)=([^&\s\"'\\<>]+)"
+)
+# discord.py logs every request and answer body at DEBUG, and a /link DM or reply carries the
+# link with its state.
+DISCORD_HTTP_LOGGERS = ("discord.http", "discord.webhook.async_")
+
+
+class RedactOAuthSecrets(logging.Filter):
+    """Blanks `state=…`, `code=…` and token parameters in a record's message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _SECRET_PARAMETER.sub(r"\1=[redacted]", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def install_log_redaction(loggers: tuple[str, ...] = DISCORD_HTTP_LOGGERS) -> None:
+    """Put `RedactOAuthSecrets` on the loggers that may see a link (once; idempotent)."""
+    for name in loggers:
+        logger = logging.getLogger(name)
+        if not any(isinstance(existing, RedactOAuthSecrets) for existing in logger.filters):
+            logger.addFilter(RedactOAuthSecrets())
+
+
 # --------------------------------------------------------------------------- tokens
 
 

@@ -18,7 +18,14 @@ from discord.ext import commands
 
 from bot.discord_bot import StrideBot, link_view, to_discord_embed
 from bot.domain import AccountStatus
-from bot.linking import AccountView, DeletionReport, LinkService, PrivacyService, UnlinkResult
+from bot.linking import (
+    AccountView,
+    DeletionReport,
+    LinkService,
+    PrivacyService,
+    UnlinkResult,
+    install_log_redaction,
+)
 
 log = logging.getLogger(__name__)
 
@@ -303,5 +310,7 @@ class AccountsCog(commands.Cog):
 
 
 async def setup(bot: StrideBot) -> None:
+    # The links this cog sends carry an OAuth state; discord.py logs request bodies at DEBUG.
+    install_log_redaction()
     await bot.add_cog(AccountsCog(bot))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 from unittest.mock import MagicMock, create_autospec
@@ -18,7 +19,7 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.crypto import TokenCipher
-from bot.discord_bot import StrideBot
+from bot.discord_bot import StrideBot, link_view
 from bot.domain import AccountStatus
 from bot.errors import UserError
 from bot.metrics import Metrics
@@ -29,7 +30,7 @@ from bot.settings import Settings
 from bot.storage import Database
 from bot.storage.accounts import AccountsRepo, UsersRepo
 from cogs.accounts import AccountsCog, ConfirmDeleteView
-from tests.test_linking_fakes import BASE_URL, START, FakeMessenger, FakeProvider
+from tests.test_linking_fakes import BASE_URL, START, FakeMessenger, FakeProvider, query_of
 
 ALICE = 333_333_333_333_333_333
 MALLORY = 444_444_444_444_444_444
@@ -366,3 +367,28 @@ async def test_extension_loads_into_the_bot_and_serialises_for_sync(services: Se
     publish = next(o for o in payloads["privacy"]["options"] if o["name"] == "publish")
     assert [c["value"] for c in publish["options"][0]["choices"]] == ["on", "off"]
     assert payloads["accounts"]["contexts"] == [0, 1]  # guild and bot DM
+
+
+async def test_discord_request_logs_never_show_the_link_state(
+    services: Services, messenger: FakeMessenger, caplog: pytest.LogCaptureFixture
+) -> None:
+    """discord.py logs each request body at DEBUG; a /link reply's body holds the link."""
+    caplog.set_level(logging.DEBUG)
+    bot = StrideBot(services)
+    try:
+        await bot.load_extension("cogs.accounts")
+        offer = await services.linking.start_link(ALICE, "fakefit")
+        view = link_view([offer.button()])
+        assert view is not None
+        payload = json.dumps({"components": view.to_components(), "flags": 64})
+        logging.getLogger("discord.http").debug(
+            "%s %s with %s has returned %s", "POST", "https://discord.com/api/v10/x", payload, 200
+        )
+        logging.getLogger("discord.webhook.async_").debug("Webhook payload %s", payload)
+    finally:
+        await bot.close()
+    state = query_of(offer.url)["state"]
+    assert state in payload
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "state=[redacted]" in logged
+    assert state not in logged
