@@ -210,7 +210,7 @@ class TokenManager:
                 return await fn(tokens.access_token)
         except GrantRevoked as exc:
             if not isinstance(exc, NotConnected):
-                await self._needs_relink(account, provider)
+                await self._needs_relink(account, provider, failed=tokens.access_token)
             raise
 
     def _provider_for(self, account: LinkedAccount) -> Provider:
@@ -246,16 +246,23 @@ class TokenManager:
             stored = await self._accounts.tokens(account.id)
             return stored if stored is not None else fresh
 
-    async def _needs_relink(self, account: LinkedAccount, provider: Provider) -> None:
-        now = self._clock.now()
-        await self._accounts.set_status(account.id, AccountStatus.NEEDS_RELINK, now)
+    async def _needs_relink(
+        self, account: LinkedAccount, provider: Provider, *, failed: str
+    ) -> None:
+        async with self.lock_for(account.id):
+            stored = await self._accounts.tokens(account.id)
+            if stored is None or stored.access_token != failed:
+                # Re-linked (or unlinked) while this call ran: the new grant is not broken.
+                return
+            now = self._clock.now()
+            await self._accounts.set_status(account.id, AccountStatus.NEEDS_RELINK, now)
         log.info(
             "%s: grant of account %d is no longer valid; marked needs_relink",
             account.provider, account.id,
         )
         messenger = self._messenger()
         if messenger is None:
-            return  # no Discord client (yet): leave the DM for a later run
+            return  # no Discord client (a CLI tool, a test): nobody to tell
         if not await self._accounts.mark_relink_notified(account.id, now):
             return  # already told about this breakage
         display = provider.info.display_name

@@ -456,6 +456,25 @@ async def test_revoked_grant_found_at_the_expiry_refresh_marks_relink(
     assert len(env.messenger.to(ALICE)) == 1
 
 
+async def test_a_grant_replaced_by_a_relink_during_the_call_is_not_marked_broken(
+    client: TestClient, env: Linking, provider: FakeProvider
+) -> None:
+    account = await _linked(client, env, provider)
+    env.messenger.sent.clear()
+
+    async def fetch_while_the_user_relinks(token: str) -> str:
+        assert (await _link(client, env, provider, ALICE, "u-1")).status == 200
+        env.messenger.sent.clear()
+        raise GrantRevoked("fake: the old grant was replaced")
+
+    with pytest.raises(GrantRevoked):
+        await env.tokens.call_with_token(account, fetch_while_the_user_relinks)
+
+    assert (await _account(env, ALICE)).status is AccountStatus.ACTIVE
+    assert env.messenger.sent == []
+    assert await env.tokens.call_with_token(account, provider.whoami) == "u-1"
+
+
 async def test_relinking_clears_the_relink_state_so_a_new_breakage_is_told_again(
     client: TestClient, env: Linking, provider: FakeProvider
 ) -> None:
