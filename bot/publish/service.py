@@ -147,24 +147,22 @@ class PublishService:
                 body = await self._day_payload(facts, civil_day)
             if body is None:
                 return
+            # One draw of the numbers for every sink; only the idempotency key differs.
             template = DailyAggregateMessage.from_json(body)
-            rows = [
-                NewOutboxRow(
-                    idempotency_key=idempotency_key(template.challenge_key, civil_day, sink),
-                    sink=sink,
-                    guild_id=facts.guild_id,
-                    challenge_id=challenge_id,
-                    day=civil_day,
-                    payload=template.model_copy(
-                        update={
-                            "idempotency_key": idempotency_key(
-                                template.challenge_key, civil_day, sink
-                            )
-                        }
-                    ).to_json(),
+            rows = []
+            for sink in self.sink_names:
+                key = idempotency_key(template.challenge_key, civil_day, sink)
+                payload = template.model_copy(update={"idempotency_key": key}).to_json()
+                rows.append(
+                    NewOutboxRow(
+                        idempotency_key=key,
+                        sink=sink,
+                        guild_id=facts.guild_id,
+                        challenge_id=challenge_id,
+                        day=civil_day,
+                        payload=payload,
+                    )
                 )
-                for sink in self.sink_names
-            ]
             inserted = await self._repo.enqueue(rows, self._clock.now())
         if inserted:
             log.info("queued %d publish message(s) for a challenge day", inserted)
