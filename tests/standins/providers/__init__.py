@@ -5,7 +5,7 @@ injection and request counting; see `base.StandinBase` for the common test-facin
 `stack.start_provider_standins` to run all four with a matching `Settings`.
 """
 
-from .base import ConsentError, RecordedRequest, StandinBase
+from .base import ConsentError, IssuedTokens, RecordedRequest, StandinBase
 from .discovery import DiscoveryChecker, google_fit_checker, google_health_checker
 from .google import GoogleFitStandin, GoogleHealthStandin
 from .oura import OuraStandin
@@ -17,6 +17,7 @@ __all__ = [
     "DiscoveryChecker",
     "GoogleFitStandin",
     "GoogleHealthStandin",
+    "IssuedTokens",
     "OuraStandin",
     "ProviderStandins",
     "RecordedRequest",

@@ -110,6 +110,14 @@ class RefreshToken:
     superseded_at: dt.datetime | None = None
 
 
+@dataclass(frozen=True)
+class IssuedTokens:
+    access_token: str
+    refresh_token: str | None
+    expires_at: dt.datetime
+    scopes: tuple[str, ...]
+
+
 @dataclass
 class RecordedRequest:
     endpoint: str
@@ -133,6 +141,7 @@ class StandinBase:
     code_lifetime: ClassVar[dt.timedelta] = dt.timedelta(minutes=10)
     access_lifetime: ClassVar[dt.timedelta] = dt.timedelta(hours=1)
     required_scopes: ClassVar[tuple[str, ...]] = ()
+    default_access_type: ClassVar[str] = "offline"
 
     def __init__(
         self,
@@ -450,7 +459,8 @@ class StandinBase:
             code_challenge=query.get("code_challenge"),
             code_challenge_method=query.get("code_challenge_method"),
             expires_at=self.clock.now() + self.code_lifetime,
-            offline=query.get("access_type", "offline") == "offline",
+            # Only Google has access_type (default "online"); the others always refresh.
+            offline=query.get("access_type", self.default_access_type) == "offline",
         )
         return _redirect(_add_query(redirect_uri, self.callback_params(code, state, scopes)))
 
@@ -513,13 +523,15 @@ class StandinBase:
         user: str | None = None,
         deny: bool = False,
         scopes: Collection[str] | None = None,
+        session: aiohttp.ClientSession | None = None,
     ) -> str:
         """Do what a browser following Stride's consent link would; returns the callback URL.
 
         The authorize URL must point at this stand-in; its parameters are checked as the real
         provider would (client id, redirect URI, scopes, PKCE where required). `user` picks the
         account that consents (a new one by default), `deny` clicks "Deny", and `scopes`
-        grants only some of the requested scopes.
+        grants only some of the requested scopes. Pass `session` to reuse one when consenting
+        for many users (a benchmark); by default a short-lived one is opened and closed.
         """
         parts = urlsplit(authorize_url)
         base = urlsplit(self.base_url)
@@ -537,13 +549,22 @@ class StandinBase:
         if scopes is not None:
             query["standin_scopes"] = " ".join(scopes)
         url = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
-        async with (
-            aiohttp.ClientSession() as session,
-            session.get(url, allow_redirects=False) as response,
-        ):
-            if response.status != 302:
-                raise ConsentError(await response.text())
-            return response.headers["Location"]
+        async with contextlib.AsyncExitStack() as stack:
+            if session is None:
+                session = await stack.enter_async_context(aiohttp.ClientSession())
+            async with session.get(url, allow_redirects=False) as response:
+                if response.status != 302:
+                    raise ConsentError(await response.text())
+                return response.headers["Location"]
+        raise AssertionError("unreachable")
+
+    def direct_tokens(self, user_id: str, scopes: Collection[str] | None = None) -> IssuedTokens:
+        """Tokens for `user_id` without the consent round trip, as if the user had linked
+        (for seeding a benchmark's database). Scopes default to the required ones."""
+        self.user(user_id)
+        grant = Grant(user_id, tuple(scopes) if scopes is not None else self.required_scopes)
+        access_value, access, refresh_value = self.issue_tokens(grant)
+        return IssuedTokens(access_value, refresh_value, access.expires_at, grant.scopes)
 
     # -- for subclasses ---------------------------------------------------------------------
 

@@ -68,6 +68,7 @@ class GoogleOAuthStandin(StandinBase):
     revoke_path = "/revoke"
     code_lifetime = dt.timedelta(minutes=10)
     access_lifetime = dt.timedelta(seconds=3599)
+    default_access_type = "online"  # Google's default: no refresh token unless offline
 
     def __init__(self, *, require_pkce: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
