@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
-from typing import Literal
+import secrets
+from typing import Any, Literal
 
 import discord
 from discord import app_commands
@@ -97,6 +98,27 @@ class ConfirmDeleteView(discord.ui.View):
             )
             return False
         return True
+
+    async def on_error(
+        self,
+        interaction: discord.Interaction,
+        error: Exception,
+        item: discord.ui.Item[Any],
+        /,
+    ) -> None:
+        code = secrets.token_hex(2).upper()
+        log.error("/privacy delete failed (code %s)", code, exc_info=error)
+        message = (
+            f"Something went wrong (code {code}) and your data may not be fully deleted. "
+            "Please try /privacy delete again; the admins can find the code in the log."
+        )
+        try:
+            if interaction.response.is_done():
+                await interaction.edit_original_response(content=message, view=None)
+            else:
+                await interaction.response.send_message(message, ephemeral=True)
+        except discord.HTTPException:
+            log.warning("could not report a /privacy delete failure to the user")
 
     @discord.ui.button(label="Delete everything", style=discord.ButtonStyle.danger)
     async def confirm(

@@ -392,3 +392,21 @@ async def test_discord_request_logs_never_show_the_link_state(
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "state=[redacted]" in logged
     assert state not in logged
+
+
+async def test_privacy_delete_failure_is_reported_with_a_code(
+    cog: AccountsCog, services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    ask = interaction()
+    await cog.privacy_delete.callback(cog, ask)
+    view: ConfirmDeleteView = only_reply(ask)[1]["view"]
+    press = interaction()
+    press.response.is_done.return_value = True  # the button press was acknowledged
+    error = RuntimeError("database is locked")
+
+    await view.on_error(press, error, view.confirm)
+
+    text = press.edit_original_response.await_args.kwargs["content"]
+    assert "Something went wrong (code " in text
+    code = text.split("(code ")[1][:4]
+    assert any(code in r.getMessage() and r.exc_info for r in caplog.records)
