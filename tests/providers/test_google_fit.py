@@ -28,7 +28,7 @@ METRICS = [Metric.STEPS, Metric.DISTANCE, Metric.ACTIVE_MINUTES]
 def make_provider(
     standin: GoogleFitStandin, session: aiohttp.ClientSession, clock: FakeClock, sleep: FakeSleep
 ) -> GoogleFitProvider:
-    settings = GoogleFitSettings(**standin.settings_values())  # type: ignore[arg-type]
+    settings = GoogleFitSettings(**standin.settings_values())
     return GoogleFitProvider(settings, session, clock, sleep=sleep)
 
 

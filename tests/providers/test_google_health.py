@@ -41,7 +41,7 @@ def make_provider(
     sleep: FakeSleep,
     retry: RetryPolicy | None = None,
 ) -> GoogleHealthProvider:
-    settings = GoogleHealthSettings(**standin.settings_values())  # type: ignore[arg-type]
+    settings = GoogleHealthSettings(**standin.settings_values())
     return GoogleHealthProvider(settings, session, clock, sleep=sleep, retry=retry)
 
 

@@ -32,7 +32,7 @@ DAY0 = dt.date(2026, 5, 1)
 def make_provider(
     standin: OuraStandin, session: aiohttp.ClientSession, clock: FakeClock, sleep: FakeSleep
 ) -> OuraProvider:
-    settings = OuraSettings(**standin.settings_values())  # type: ignore[arg-type]
+    settings = OuraSettings(**standin.settings_values())
     return OuraProvider(settings, session, clock, sleep=sleep)
 
 

@@ -28,6 +28,7 @@ from .helpers import assert_no_secrets, query_of
 BASE = "https://stride.example"
 CALLBACK = BASE + "/oauth/callback"
 UTC = ZoneInfo("UTC")
+Client = TestClient[web.Request, web.Application]
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def provider(clock: FakeClock) -> SandboxProvider:
 
 
 @pytest.fixture
-async def client(provider: SandboxProvider) -> AsyncIterator[TestClient]:
+async def client(provider: SandboxProvider) -> AsyncIterator[Client]:
     app = web.Application()
     add_sandbox_routes(app, provider)
     # Without an access log, as Stride's own WebServer runs: request lines carry the state.
@@ -104,7 +105,7 @@ def test_synthetic_data_does_not_depend_on_the_hash_seed() -> None:
 
 async def test_consent_allow_exchange_fetch(
     provider: SandboxProvider,
-    client: TestClient,
+    client: Client,
     clock: FakeClock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -176,7 +177,7 @@ async def test_consent_allow_exchange_fetch(
     )
 
 
-async def test_consent_deny(provider: SandboxProvider, client: TestClient) -> None:
+async def test_consent_deny(provider: SandboxProvider, client: Client) -> None:
     url = provider.authorization_url(state="s-deny", redirect_uri=CALLBACK, code_challenge=None)
     assert (await client.get(page_path(url))).status == 200
     answer = await client.post(
@@ -188,9 +189,7 @@ async def test_consent_deny(provider: SandboxProvider, client: TestClient) -> No
     assert query_of(answer.headers["Location"]) == {"error": "access_denied", "state": "s-deny"}
 
 
-async def test_foreign_redirect_uri_is_refused(
-    provider: SandboxProvider, client: TestClient
-) -> None:
+async def test_foreign_redirect_uri_is_refused(provider: SandboxProvider, client: Client) -> None:
     with pytest.raises(ValueError, match="own callback"):
         provider.authorization_url(
             state="s", redirect_uri="https://evil.example/cb", code_challenge=None
@@ -222,7 +221,7 @@ async def test_foreign_redirect_uri_is_refused(
 
 
 async def test_consent_and_code_expire(
-    provider: SandboxProvider, client: TestClient, clock: FakeClock
+    provider: SandboxProvider, client: Client, clock: FakeClock
 ) -> None:
     provider.authorization_url(state="old", redirect_uri=CALLBACK, code_challenge=None)
     clock.advance(dt.timedelta(minutes=31))

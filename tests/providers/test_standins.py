@@ -27,7 +27,7 @@ async def test_google_gives_no_refresh_token_without_offline_access(
     clock: FakeClock,
     fake_sleep: FakeSleep,
 ) -> None:
-    settings = GoogleHealthSettings(**google_health.settings_values())  # type: ignore[arg-type]
+    settings = GoogleHealthSettings(**google_health.settings_values())
     provider = GoogleHealthProvider(settings, session, clock, sleep=fake_sleep)
     verifier = new_code_verifier()
     url = provider.authorization_url(
@@ -55,7 +55,7 @@ async def test_google_gives_no_refresh_token_without_offline_access(
 async def test_direct_tokens_skip_the_consent_round_trip(
     oura: OuraStandin, session: aiohttp.ClientSession, clock: FakeClock, fake_sleep: FakeSleep
 ) -> None:
-    settings = OuraSettings(**oura.settings_values())  # type: ignore[arg-type]
+    settings = OuraSettings(**oura.settings_values())
     provider = OuraProvider(settings, session, clock, sleep=fake_sleep)
     day = dt.date(2026, 11, 1)
     oura.set_daily("bench-1", day, Metric.STEPS, 777)

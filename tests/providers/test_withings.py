@@ -33,7 +33,7 @@ DAY0 = dt.date(2026, 8, 1)
 def make_provider(
     standin: WithingsStandin, session: aiohttp.ClientSession, clock: FakeClock, sleep: FakeSleep
 ) -> WithingsProvider:
-    settings = WithingsSettings(**standin.settings_values())  # type: ignore[arg-type]
+    settings = WithingsSettings(**standin.settings_values())
     return WithingsProvider(settings, session, clock, sleep=sleep)
 
 

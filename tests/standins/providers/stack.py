@@ -53,7 +53,7 @@ class ProviderStandins:
         """A `Settings` pointing at the stand-ins (no `.env` file); `overrides` win."""
         values: dict[str, Any] = {**self.settings_values(), "sandbox": {"enabled": sandbox}}
         values.update(overrides)
-        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+        return Settings(_env_file=None, **values)
 
     def requests_by_user(self) -> Counter[str]:
         """Requests per provider user id, over every stand-in."""
