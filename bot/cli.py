@@ -6,14 +6,16 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
 from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
+from bot.challenges import MAX_DAYS, MAX_PLAYERS_LIMIT
 from bot.crypto import EncryptionKeyError, parse_keys
+from bot.domain import ScoringMode
 from bot.settings import Settings
 from bot.storage import Database, DatabaseTooNew, MigrationError
 
@@ -128,12 +130,11 @@ def cmd_run(out: TextIO, err: TextIO) -> int:
     )
     if settings.discord_token is None:
         print(
-            "No DISCORD_TOKEN is configured, so the bot cannot connect to Discord.\n"
-            "To run the bot: create an application at https://discord.com/developers, put its "
-            "bot token in DISCORD_TOKEN (environment or .env), and run `stride check`.\n",
+            "No DISCORD_TOKEN is configured: running `stride demo`, a simulated challenge "
+            "(see README to run the bot).",
             file=err,
         )
-        return 0
+        return cmd_demo(build_parser().parse_args(["demo"]), out, err)
     problems, _notes = configuration_report(settings)
     if problems:
         for line in problems:
@@ -148,6 +149,29 @@ def cmd_run(out: TextIO, err: TextIO) -> int:
         return 1
 
 
+def cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    # Imported here: the demo brings the daily run and matplotlib, which no other command needs.
+    from bot.demo import DemoOptions, run_demo
+
+    options = DemoOptions(
+        players=args.players, days=args.days, mode=args.mode, seed=args.seed, out=args.out
+    )
+    return asyncio.run(run_demo(options, out, err))
+
+
+def _bounded_int(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}")
+        return value
+
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stride", description="Stride: group fitness challenges on Discord."
@@ -157,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="run the bot (the default)",
         description="Start the Discord client, the web server and the scheduler. "
-        "Without DISCORD_TOKEN, say what to configure.",
+        "Without DISCORD_TOKEN, run the demo instead.",
     )
     sub.add_parser(
         "check",
@@ -177,6 +201,36 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print a new Fernet key. To rotate, put it first in TOKEN_ENCRYPTION_KEYS "
         "and keep the old keys after it.",
     )
+    demo = sub.add_parser(
+        "demo",
+        help="run a simulated challenge offline (no Discord token or wearable needed)",
+        description="Simulate a challenge with sandbox players through the real daily run: "
+        "print each day's standings, write the charts as PNG files. The same options give "
+        "the same output.",
+    )
+    demo.add_argument(
+        "--players",
+        type=_bounded_int(1, MAX_PLAYERS_LIMIT),
+        default=6,
+        help="players (default 6)",
+    )
+    demo.add_argument(
+        "--days", type=_bounded_int(1, MAX_DAYS), default=7, help="challenge days (default 7)"
+    )
+    demo.add_argument(
+        "--mode",
+        type=ScoringMode,
+        choices=list(ScoringMode),
+        default=ScoringMode.TOTAL,
+        help="scoring mode (default total)",
+    )
+    demo.add_argument("--seed", type=int, default=1, help="seed of the synthetic data (default 1)")
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=Path("demo-out"),
+        help="where the charts go (default ./demo-out)",
+    )
     return parser
 
 
@@ -187,6 +241,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_check(out, err)
     if args.command == "migrate":
         return cmd_migrate(args.database, out, err)
+    if args.command == "demo":
+        return cmd_demo(args, out, err)
     if args.command == "keygen":
         print(Fernet.generate_key().decode("ascii"), file=out)
         return 0

@@ -186,6 +186,8 @@ class RunReport:
     days_scored: dict[int, list[dt.date]] = field(default_factory=dict)
     days_finalised: dict[int, list[dt.date]] = field(default_factory=dict)
     posts: dict[int, int] = field(default_factory=dict)  # challenge -> message id
+    boards: dict[int, Board] = field(default_factory=dict)  # challenge -> what was posted
+    post_kinds: dict[int, RunKind] = field(default_factory=dict)  # daily, catch_up or results
     failed_posts: dict[int, str] = field(default_factory=dict)  # challenge -> error code
     accounts_fetched: int = 0
     fetch_failures: Counter[FetchFailure] = field(default_factory=Counter)
@@ -614,7 +616,8 @@ class DailyRunner:
         chart = await asyncio.to_thread(
             self._render_chart, series, board.names, title, chart_label(board.standings.rules)
         )
-        attachment = Attachment(f"stride-{challenge.id}-{through.isoformat()}.png", chart)
+        suffix = "results" if _post_kind(covered) is RunKind.RESULTS else through.isoformat()
+        attachment = Attachment(f"stride-{challenge.id}-{suffix}.png", chart)
         try:
             message_id = await messenger.post(
                 challenge.channel_id, embed=content, files=[attachment]
@@ -632,14 +635,16 @@ class DailyRunner:
             await self._runs.mark_posted(challenge.id, covered, message_id, self._clock.now())
             await self._runs.save_posted_ranks(challenge.id, through, ranks)
         report.posts[challenge.id] = message_id
-        if any(record.kind is RunKind.RESULTS for record in covered):
+        report.boards[challenge.id] = board
+        report.post_kinds[challenge.id] = _post_kind(covered)
+        if _post_kind(covered) is RunKind.RESULTS:
             await self._challenges.finish(challenge.id)  # closed: no more runs
             self._unschedule(challenge.id)
 
     def _content(self, board: Board, covered: Sequence[RunRecord]) -> tuple[EmbedContent, str]:
         """The post for these records, and the chart's title."""
         name = board.challenge.name
-        if any(r.kind is RunKind.RESULTS for r in covered):
+        if _post_kind(covered) is RunKind.RESULTS:
             awards = compute_awards(board.standings)
             content = render_results_post(board.standings, awards, board.names, challenge_name=name)
             return content, f"{name}: final standings"
@@ -682,3 +687,10 @@ class DailyRunner:
             day for day in days_between(challenge.start, through) if day not in final_days
         )
         return await self._board(challenge, participants, through, provisional)
+
+
+def _post_kind(covered: Sequence[RunRecord]) -> RunKind:
+    """What a post covering these records is: results, a catch-up, or a daily post."""
+    if any(record.kind is RunKind.RESULTS for record in covered):
+        return RunKind.RESULTS
+    return RunKind.CATCH_UP if len(covered) > 1 else RunKind.DAILY

@@ -1,0 +1,280 @@
+"""`stride demo`: a complete simulated challenge, offline, without a Discord token or a wearable.
+
+Everything real that can be: a temporary SQLite database with the real migrations, the real
+`ChallengeService` creating the challenge and letting the players join, sandbox players whose
+data comes from the real sandbox provider (its deterministic synthetic generator), the real
+`TokenManager` refreshing their tokens, and the real daily run scoring, finalising and
+rendering each day while a `FakeClock` moves from one post time to the next. Only Discord is
+replaced: a messenger that writes each post's chart to `--out` instead of posting it.
+
+Standard output gets each day's standings as a table and the path of each chart; standard
+error gets progress. The same options give byte-identical standard output: the players, their
+time zones and their sandbox accounts all derive from `--seed`, and the dates are fixed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import random
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from cryptography.fernet import Fernet
+
+from bot.challenges import ChallengeDraft, ChallengeService
+from bot.clock import FakeClock
+from bot.crypto import TokenCipher
+from bot.daily import Board, DailyRunner, calendar_of
+from bot.daily.calendar import days_between
+from bot.domain import Metric, ScoringMode
+from bot.events import EventBus
+from bot.linking import TokenManager
+from bot.notify import Attachment, LinkButton
+from bot.providers.base import TokenSet
+from bot.providers.sandbox import SandboxProvider
+from bot.render.leaderboard import (
+    EmbedContent,
+    display_name,
+    format_amount,
+    format_date,
+    render_text_table,
+)
+from bot.scoring import compute_awards
+from bot.settings import SandboxSettings
+from bot.storage import Database
+from bot.storage.accounts import AccountsRepo, UsersRepo
+from bot.storage.runs import RunKind
+
+DEFAULT_OUT = Path("demo-out")
+START = dt.date(2026, 6, 1)  # a Monday; fixed so that the same seed gives the same output
+GUILD_ID = 1
+CHANNEL_ID = 1000
+ADMIN_ID = 2000
+FIRST_PLAYER_ID = 100_000_000_000_000_001
+DAILY_GOAL = 10_000
+
+NAMES = (
+    "Ada", "Bashir", "Chen", "Dagny", "Emeka", "Farah", "Goran", "Hina", "Ines", "Jonas",
+    "Keala", "Lucía", "Mateus", "Nia", "Oskar", "Priya", "Quinn", "Rania", "Sven", "Tomiko",
+)  # fmt: skip
+# Players live in different zones; their providers report their own civil dates. Honolulu
+# is still in "yesterday" at 09:00 UTC, so its players' days show up provisional and change.
+ZONES = ("Europe/London", "UTC", "America/New_York", "Asia/Tokyo", "Pacific/Honolulu")
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOptions:
+    players: int = 6
+    days: int = 7
+    mode: ScoringMode = ScoringMode.TOTAL
+    seed: int = 1
+    out: Path = DEFAULT_OUT
+
+
+@dataclass(frozen=True, slots=True)
+class DemoPlayer:
+    discord_id: int
+    name: str
+    time_zone: str
+    sandbox_user: str
+
+
+def demo_players(count: int, seed: int) -> list[DemoPlayer]:
+    """The players of a demo: names, zones and sandbox accounts all follow from the seed."""
+    # Synthetic demo data, not security: a seeded PRNG is exactly what is wanted.
+    rng = random.Random(seed)  # noqa: S311
+    names = list(NAMES)
+    rng.shuffle(names)
+    players = []
+    for index in range(count):
+        name = names[index % len(names)]
+        if index >= len(names):
+            name = f"{name} {index // len(names) + 1}"
+        digest = hashlib.sha256(f"stride-demo:{seed}:{index}".encode()).hexdigest()
+        players.append(
+            DemoPlayer(
+                discord_id=FIRST_PLAYER_ID + index,
+                name=name,
+                time_zone=rng.choice(ZONES),
+                sandbox_user=f"sandbox-{digest[:12]}",
+            )
+        )
+    return players
+
+
+class DemoSandbox(SandboxProvider):
+    """The sandbox provider, able to issue tokens for a chosen sandbox user (the real one
+    only does after its consent page, for a random user)."""
+
+    def tokens_for(self, sandbox_user: str) -> TokenSet:
+        return self._tokens(sandbox_user)
+
+
+class FileMessenger:
+    """A `Messenger` that keeps posts instead of sending them and writes their files."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.written: list[Path] = []
+        self.posts: list[EmbedContent] = []
+
+    async def post(
+        self,
+        channel_id: int,
+        *,
+        content: str | None = None,
+        embed: EmbedContent | None = None,
+        files: Sequence[Attachment] = (),
+    ) -> int:
+        for attachment in files:
+            path = self.out / attachment.filename
+            await asyncio.to_thread(path.write_bytes, attachment.data)
+            self.written.append(path)
+        if embed is not None:
+            self.posts.append(embed)
+        return len(self.posts)
+
+    async def send_dm(
+        self,
+        user_id: int,
+        *,
+        content: str | None = None,
+        embed: EmbedContent | None = None,
+        buttons: Sequence[LinkButton] = (),
+        files: Sequence[Attachment] = (),
+    ) -> bool:
+        return False  # nobody to DM in a simulation
+
+
+async def run_demo(options: DemoOptions, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """Run the simulated challenge; 0 when every day was scored and posted."""
+    options.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="stride-demo-") as scratch:
+        async with await Database.open(Path(scratch) / "demo.db") as db:
+            await db.migrate()
+            return await _simulate(db, options, out, err)
+
+
+async def _simulate(db: Database, options: DemoOptions, out: TextIO, err: TextIO) -> int:
+    clock = FakeClock(dt.datetime.combine(START - dt.timedelta(days=1), dt.time(12), dt.UTC))
+    events = EventBus()
+    cipher = TokenCipher([Fernet.generate_key()])
+    accounts = AccountsRepo(db, cipher)
+    sandbox = DemoSandbox(SandboxSettings(enabled=True), None, clock, public_base_url="http://demo")
+    providers = {"sandbox": sandbox}
+    messenger = FileMessenger(options.out)
+    challenges = ChallengeService(db, clock, events, accounts)
+    tokens = TokenManager(
+        db=db, cipher=cipher, providers=providers, clock=clock, messenger=lambda: messenger
+    )
+    runner = DailyRunner(
+        db=db,
+        clock=clock,
+        challenges=challenges,
+        call_with_token=tokens.call_with_token,
+        providers=providers,
+        events=events,
+        messenger=lambda: messenger,
+        concurrency=16,
+    )
+
+    end = START + dt.timedelta(days=options.days - 1)
+    challenge = await challenges.create(
+        GUILD_ID,
+        ADMIN_ID,
+        ChallengeDraft(
+            name="Demo Week" if options.days == 7 else "Demo Challenge",
+            channel_id=CHANNEL_ID,
+            metric=Metric.STEPS,
+            mode=options.mode,
+            start=START,
+            end=end,
+            post_time=dt.time(9),
+            time_zone="UTC",
+            daily_goal=DAILY_GOAL,
+        ),
+    )
+    players = demo_players(options.players, options.seed)
+    users = UsersRepo(db)
+    for player in players:
+        await users.ensure(player.discord_id, clock.now(), player.name)
+        await users.set_time_zone(player.discord_id, player.time_zone)
+        await accounts.save_link(
+            player.discord_id,
+            "sandbox",
+            player.sandbox_user,
+            sandbox.tokens_for(player.sandbox_user),
+            clock.now(),
+        )
+        await challenges.join(GUILD_ID, challenge.name, player.discord_id, player.name)
+    print(
+        f"Stride demo: {challenge.name}, {len(players)} players, steps, {options.mode.value} "
+        f"scoring, {format_date(START)} to {format_date(end)} {end.year}, "
+        f"goal {format_amount(DAILY_GOAL, Metric.STEPS)}/day (seed {options.seed})",
+        file=out,
+    )
+
+    calendar = calendar_of(challenge)
+    post_times = [calendar.post_at(day) for day in days_between(START, end)]
+    # The results come with the first post time after the last day's grace period.
+    post_times.append(calendar.post_at(end + dt.timedelta(days=1)))
+    for number, instant in enumerate(post_times, start=1):
+        clock.set(instant)
+        print(f"demo: {instant.isoformat()} daily run {number} of {len(post_times)}", file=err)
+        report = await runner.run_due()
+        if report.errors or challenge.id not in report.boards:
+            print(f"demo: the run at {instant.isoformat()} did not post", file=err)
+            return 1
+        board = report.boards[challenge.id]
+        print("", file=out)
+        if report.post_kinds[challenge.id] is RunKind.RESULTS:
+            print_results(board, out)
+        else:
+            print_day(board, out)
+        print(f"chart: {messenger.written[-1]}", file=out)
+    print(f"demo: charts written to {options.out}", file=err)
+    return 0
+
+
+def print_day(board: Board, out: TextIO) -> None:
+    standings = board.standings
+    day = standings.days[-1]
+    print(f"{format_date(day)} · day {len(standings.days)} of {options_days(board)}", file=out)
+    out.write(
+        render_text_table(standings, board.names, day=day, previous_ranks=board.previous_ranks)
+    )
+
+
+def options_days(board: Board) -> int:
+    return (board.challenge.end - board.challenge.start).days + 1
+
+
+def print_results(board: Board, out: TextIO) -> None:
+    standings = board.standings
+    metric = standings.rules.metric
+    print("Final results", file=out)
+    out.write(render_text_table(standings, board.names))
+    awards = compute_awards(standings)
+    if awards.best_day is not None:
+        best = awards.best_day
+        print(
+            f"Best single day: {display_name(board.names, best.player_id)}, "
+            f"{format_amount(best.value, metric)} on {format_date(best.day)}",
+            file=out,
+        )
+    if awards.longest_streak is not None:
+        holders = ", ".join(display_name(board.names, p) for p in awards.longest_streak.player_ids)
+        print(f"Longest streak: {holders}, {awards.longest_streak.days} days", file=out)
+    if awards.most_improved is not None:
+        improved = awards.most_improved
+        print(
+            f"Most improved: {display_name(board.names, improved.player_id)}, "
+            f"{improved.percent:+.0f}% over their usual",
+            file=out,
+        )
