@@ -184,6 +184,18 @@ async def test_replayed_callback_is_refused_and_changes_nothing(
     assert len(env.messenger.to(ALICE)) == 1
 
 
+async def test_two_concurrent_callbacks_with_one_state_link_once(
+    client: TestClient, env: Linking, provider: FakeProvider
+) -> None:
+    callback = path_and_query(provider.consent(await _authorize(client, env, ALICE)))
+
+    first, second = await asyncio.gather(client.get(callback), client.get(callback))
+
+    assert sorted([first.status, second.status]) == [200, 410]
+    assert len(provider.exchanges) == 1
+    assert len(env.messenger.to(ALICE)) == 1
+
+
 async def test_expired_link_is_refused_at_start_and_at_callback(
     client: TestClient, env: Linking, provider: FakeProvider
 ) -> None:

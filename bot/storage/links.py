@@ -107,13 +107,14 @@ class OAuthStatesRepo:
             expires_at=from_db_time(row["expires_at"]),
         )
 
-    async def peek(self, state: str, provider: str, now: dt.datetime) -> StateLookup:
-        """The pending link for this state without using it up (the /start redirect)."""
-        row = await self._db.fetch_one(
+    async def _row(self, state_hash: str, provider: str) -> aiosqlite.Row | None:
+        return await self._db.fetch_one(
             "SELECT discord_id, provider, code_verifier, expires_at, used_at "
             "FROM oauth_states WHERE state_hash = ? AND provider = ?",
-            (hash_state(state), provider),
+            (state_hash, provider),
         )
+
+    def _lookup(self, row: aiosqlite.Row | None, now: dt.datetime) -> StateLookup:
         if row is None:
             return StateLookup(None, StateProblem.UNKNOWN)
         if row["used_at"] is not None:
@@ -122,30 +123,26 @@ class OAuthStatesRepo:
             return StateLookup(None, StateProblem.EXPIRED)
         return StateLookup(self._pending(row), None)
 
+    async def peek(self, state: str, provider: str, now: dt.datetime) -> StateLookup:
+        """The pending link for this state without using it up (the /start redirect)."""
+        return self._lookup(await self._row(hash_state(state), provider), now)
+
     async def consume(self, state: str, provider: str, now: dt.datetime) -> StateLookup:
         """Use the state up, atomically: of two concurrent callbacks exactly one gets the link.
 
-        The verifier is wiped in the same statement; only the fact of use is kept.
+        The verifier is wiped as the row is marked used; only the fact of use is kept.
         """
         state_hash = hash_state(state)
         async with self._db.transaction():
-            row = await self._db.fetch_one(
-                "SELECT discord_id, provider, code_verifier, expires_at, used_at "
-                "FROM oauth_states WHERE state_hash = ? AND provider = ?",
-                (state_hash, provider),
-            )
-            if row is None:
-                return StateLookup(None, StateProblem.UNKNOWN)
-            if row["used_at"] is not None:
-                return StateLookup(None, StateProblem.USED)
-            if from_db_time(row["expires_at"]) <= now:
-                return StateLookup(None, StateProblem.EXPIRED)
-            # Still inside BEGIN IMMEDIATE: no other callback can use it between read and write.
-            await self._db.execute(
-                "UPDATE oauth_states SET used_at = ?, code_verifier = NULL WHERE state_hash = ?",
-                (to_db_time(now), state_hash),
-            )
-            return StateLookup(self._pending(row), None)
+            lookup = self._lookup(await self._row(state_hash, provider), now)
+            if lookup.link is not None:
+                # Inside BEGIN IMMEDIATE: no other callback can use it between read and write.
+                await self._db.execute(
+                    "UPDATE oauth_states SET used_at = ?, code_verifier = NULL "
+                    "WHERE state_hash = ?",
+                    (to_db_time(now), state_hash),
+                )
+            return lookup
 
     async def delete_for_user(self, discord_id: int) -> int:
         return await self._db.execute_rowcount(
