@@ -254,6 +254,8 @@ class OuraProvider:
     ) -> list[DailyValue]:
         wanted = set(metrics) & self.info.metrics
         values: list[DailyValue] = []
+        if end < start:
+            return values
         activity_metrics = sorted(wanted & ACTIVITY_METRICS)
         if activity_metrics:
             values.extend(await self._activity(access_token, activity_metrics, start, end))

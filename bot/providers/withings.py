@@ -312,6 +312,8 @@ class WithingsProvider:
     ) -> list[DailyValue]:
         wanted = set(metrics) & self.info.metrics
         values: list[DailyValue] = []
+        if end < start:
+            return values
         activity_metrics = sorted(wanted & set(ACTIVITY_FIELDS))
         if activity_metrics:
             values.extend(await self._activity(access_token, activity_metrics, start, end))
