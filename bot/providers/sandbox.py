@@ -267,6 +267,13 @@ class SandboxProvider:
             raise GrantRevoked("Sandbox: the PKCE code verifier does not match")
         return self._tokens(issued.user_id)
 
+    def tokens_for(self, user_id: str) -> TokenSet:
+        """Tokens for a chosen sandbox user without the consent page (the demo, seeding).
+        `user_id` must start with "sandbox-"."""
+        if not user_id.startswith("sandbox-"):
+            raise ValueError("sandbox user ids start with 'sandbox-'")
+        return self._tokens(user_id)
+
     def _tokens(self, user_id: str) -> TokenSet:
         encoded = _b64(user_id)
         return TokenSet(
