@@ -75,7 +75,7 @@ class GoogleFitSettings(OAuthProviderSettings):
 class WithingsSettings(OAuthProviderSettings):
     authorize_url: str = "https://account.withings.com/oauth2_user/authorize2"
     token_url: str = "https://wbsapi.withings.net/v2/oauth2"  # noqa: S105 (a URL, not a secret)
-    revoke_url: str | None = "https://wbsapi.withings.net/v2/oauth2"
+    revoke_url: str | None = None  # Withings offers apps no revocation; users unlink in Withings
     api_base_url: str = "https://wbsapi.withings.net"
 
 

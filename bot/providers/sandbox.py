@@ -180,7 +180,7 @@ class SandboxProvider:
         self._codes: OrderedDict[str, _IssuedCode] = OrderedDict()
         self.info = ProviderInfo(
             name="sandbox",
-            display_name="Sandbox (synthetic data, no wearable needed)",
+            display_name="Sandbox (test data)",
             metrics=frozenset(Metric),
             supports_pkce=True,
             supports_revoke=False,
