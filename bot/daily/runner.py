@@ -61,6 +61,7 @@ from bot.scoring import (
     BASELINE_DAYS,
     ChallengeRules,
     PlayerId,
+    PlayerStanding,
     Standings,
     baseline_from_history,
     competition_ranks,
@@ -165,10 +166,18 @@ class Board:
     names: dict[PlayerId, str]
     day: dt.date | None  # the last scored day; None before the first one is due
     previous_ranks: dict[PlayerId, int] | None  # ranks shown in the last post
+    final: bool = False  # the challenge is over and its results are in
 
-    def daily_post(self) -> EmbedContent | None:
+    def post(self) -> EmbedContent | None:
+        """The results post once the challenge is over, else the daily post of `day`;
+        None before the first day is over."""
         if self.day is None:
             return None
+        if self.final:
+            awards = compute_awards(self.standings)
+            return render_results_post(
+                self.standings, awards, self.names, challenge_name=self.challenge.name
+            )
         return render_daily_post(
             self.standings,
             self.names,
@@ -176,6 +185,14 @@ class Board:
             day=self.day,
             previous_ranks=self.previous_ranks,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class PlayerSummary:
+    """One player's place in one challenge, for `/me`."""
+
+    board: Board
+    standing: PlayerStanding
 
 
 @dataclass(slots=True)
@@ -580,7 +597,7 @@ class DailyRunner:
             standings=standings,
             names=names,
             day=standings.days[-1] if standings.days else None,
-            previous_ranks=await self._runs.last_posted_ranks(challenge.id),
+            previous_ranks=await self._runs.last_posted_ranks(challenge.id, before=through),
         )
 
     # -- posting -----------------------------------------------------------------------
@@ -645,9 +662,10 @@ class DailyRunner:
         """The post for these records, and the chart's title."""
         name = board.challenge.name
         if _post_kind(covered) is RunKind.RESULTS:
-            awards = compute_awards(board.standings)
-            content = render_results_post(board.standings, awards, board.names, challenge_name=name)
-            return content, f"{name}: final standings"
+            results = replace(board, final=True).post()
+            if results is None:  # pragma: no cover - a results board always has days
+                raise RuntimeError("results without any scored day")
+            return results, f"{name}: final standings"
         days = sorted(r.day for r in covered)
         if len(days) == 1:
             content = render_daily_post(
@@ -676,17 +694,54 @@ class DailyRunner:
     # -- on demand (/leaderboard, /me) -------------------------------------------------
 
     async def board(self, challenge: Challenge) -> Board:
-        """The standings as of the last day whose post is due (or the last day, once over),
-        from stored data; days not final yet are marked provisional."""
+        """The standings as of the last day whose post is due, or the final results once
+        they are in, from stored data (no provider call); days not final are provisional."""
         now = self._clock.now()
-        calendar = calendar_of(challenge)
-        through = min(calendar.last_due_day(now), challenge.end)
+        results = await self._runs.results_record(challenge.id)
+        if results is not None:
+            # An early end leaves out the day it happened on: the results stop where they did.
+            challenge = replace(challenge, end=results.day)
+            through = results.day
+        else:
+            through = min(calendar_of(challenge).last_due_day(now), challenge.end)
         participants = await self._challenges.participants(challenge.id)
         final_days = await self._values.final_days(challenge.id)
         provisional = frozenset(
             day for day in days_between(challenge.start, through) if day not in final_days
         )
-        return await self._board(challenge, participants, through, provisional)
+        board = await self._board(challenge, participants, through, provisional)
+        return replace(board, final=results is not None)
+
+    async def challenge_ids_of(self, discord_id: int) -> list[int]:
+        """The challenges a user plays in (any status)."""
+        return await self._values.player_challenge_ids(discord_id)
+
+    async def player_summaries(
+        self, discord_id: int, *, recent_days: int = 7
+    ) -> list[PlayerSummary]:
+        """Where a player stands in each challenge they are in: every one not ended, and
+        those that ended in the last `recent_days` days; running ones first."""
+        today = self._clock.now().date()
+        summaries = []
+        for challenge_id in await self.challenge_ids_of(discord_id):
+            challenge = await self._challenges.get(challenge_id)
+            if challenge is None or (
+                challenge.status is ChallengeStatus.ENDED
+                and (today - challenge.end).days > recent_days
+            ):
+                continue
+            board = await self.board(challenge)
+            standing = next((p for p in board.standings.players if p.player_id == discord_id), None)
+            if standing is not None:
+                summaries.append(PlayerSummary(board, standing))
+        return sorted(
+            summaries,
+            key=lambda s: (
+                s.board.final,
+                s.board.day is None,
+                -s.board.challenge.start.toordinal(),
+            ),
+        )
 
 
 def _post_kind(covered: Sequence[RunRecord]) -> RunKind:

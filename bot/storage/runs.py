@@ -150,12 +150,12 @@ class RunsRepo:
 
     # -- posted ranks ------------------------------------------------------------------
 
-    async def last_posted_ranks(self, challenge_id: int) -> dict[int, int] | None:
-        """The ranks shown in the most recent post, or None before the first post."""
+    async def last_posted_ranks(self, challenge_id: int, before: dt.date) -> dict[int, int] | None:
+        """The ranks shown in the last post about a day before `before`, or None if none."""
         rows = await self._db.fetch_all(
             "SELECT discord_id, rank FROM posted_ranks WHERE challenge_id = ? AND day = "
-            "(SELECT MAX(day) FROM posted_ranks WHERE challenge_id = ?)",
-            (challenge_id, challenge_id),
+            "(SELECT MAX(day) FROM posted_ranks WHERE challenge_id = ? AND day < ?)",
+            (challenge_id, challenge_id, before.isoformat()),
         )
         if not rows:
             return None

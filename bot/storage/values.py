@@ -54,18 +54,6 @@ class StreakRow:
     through_day: dt.date
 
 
-@dataclass(frozen=True, slots=True)
-class UserScore:
-    """One of a user's score rows, for `/me`."""
-
-    challenge_id: int
-    day: dt.date
-    value: float | None
-    points: float
-    goal_met: bool
-    final: bool
-
-
 class ValuesRepo:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -184,34 +172,13 @@ class ValuesRepo:
             ],
         )
 
-    async def user_scores(self, discord_id: int) -> list[UserScore]:
-        """Every score row of one user across their challenges, oldest day first."""
+    async def player_challenge_ids(self, discord_id: int) -> list[int]:
+        """The challenges a user plays in (any status)."""
         rows = await self._db.fetch_all(
-            "SELECT challenge_id, day, value, points, goal_met, final FROM daily_scores "
-            "WHERE discord_id = ? ORDER BY challenge_id, day",
+            "SELECT challenge_id FROM participants WHERE discord_id = ? ORDER BY challenge_id",
             (discord_id,),
         )
-        return [
-            UserScore(
-                challenge_id=int(row["challenge_id"]),
-                day=dt.date.fromisoformat(row["day"]),
-                value=None if row["value"] is None else float(row["value"]),
-                points=float(row["points"]),
-                goal_met=bool(row["goal_met"]),
-                final=bool(row["final"]),
-            )
-            for row in rows
-        ]
-
-    async def challenge_names(self, challenge_id: int) -> dict[int, str]:
-        """Stored display names of the challenge's players (those without one are left out)."""
-        rows = await self._db.fetch_all(
-            "SELECT u.discord_id, u.display_name FROM users u "
-            "JOIN participants p ON p.discord_id = u.discord_id AND p.challenge_id = ? "
-            "WHERE u.display_name IS NOT NULL",
-            (challenge_id,),
-        )
-        return {int(row["discord_id"]): str(row["display_name"]) for row in rows}
+        return [int(row["challenge_id"]) for row in rows]
 
     async def challenge_accounts(
         self, challenge_ids: Iterable[int]
