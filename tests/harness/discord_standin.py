@@ -135,7 +135,11 @@ class DiscordStandIn:
             on_message_created=self._dispatch_message_create,
         )
         self._rest = RestServer(
-            token=token, spec=spec, findings=self.findings, validate_responses=validate_responses
+            token=token,
+            spec=spec,
+            findings=self.findings,
+            validate_responses=validate_responses,
+            after_response=self.routes.after_response,
         )
         self._runner: web.AppRunner | None = None
         self.base_url = ""
@@ -398,6 +402,8 @@ class DiscordStandIn:
         *,
         component_message: StoredMessage | None = None,
     ) -> InteractionRecord:
+        # Like a person, act only once the bot has caught up with what it was already sent.
+        await self.gateway.catch_up()
         payload = self._factory.base_payload(invocation, interaction_type, data)
         if component_message is not None:
             payload["message"] = self.payloads.message(component_message)
@@ -563,6 +569,7 @@ class DiscordStandIn:
         problems = [f"request body breaks Discord's schema: {v}" for v in self.schema_violations]
         problems += self.interactions.problems()
         problems += [f"Discord protocol: {p}" for p in self.findings.protocol_violations]
+        problems += [f"stand-in error (harness bug): {e}" for e in self.findings.internal_errors]
         if not self.allow_unknown_routes:
             problems += [f"route the stand-in does not serve: {r}" for r in self.unknown_routes]
         return problems

@@ -50,6 +50,18 @@ DEFAULT_EVERYONE_PERMISSIONS = (
     | SEND_MESSAGES_IN_THREADS
 )
 
+# What Discord reports as the app's permissions in a DM with the bot.
+DM_APP_PERMISSIONS = (
+    ADD_REACTIONS
+    | VIEW_CHANNEL
+    | SEND_MESSAGES
+    | EMBED_LINKS
+    | ATTACH_FILES
+    | READ_MESSAGE_HISTORY
+    | USE_EXTERNAL_EMOJIS
+    | USE_APPLICATION_COMMANDS
+)
+
 Json = dict[str, Any]
 
 
@@ -243,7 +255,9 @@ def _find_component(components: Iterable[Json], custom_id: str) -> Json | None:
     for component in components:
         if component.get("custom_id") == custom_id:
             return component
-        nested = _find_component(component.get("components") or [], custom_id)
+        accessory = component.get("accessory")
+        children = [*(component.get("components") or []), *([accessory] if accessory else [])]
+        nested = _find_component(children, custom_id)
         if nested is not None:
             return nested
     return None

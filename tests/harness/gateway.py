@@ -121,6 +121,7 @@ class GatewayConnection:
     session: GatewaySession | None = None
     began_with: str | None = None  # "identify" or "resume"
     close_code: int | None = None  # the code of whichever side closed first
+    heartbeats: int = 0
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def send(self, frame: Json) -> bool:
@@ -254,7 +255,9 @@ class Gateway:
         data = frame.get("d")
         if op == OP_HEARTBEAT:
             self.heartbeats += 1
+            connection.heartbeats += 1
             await connection.send({"op": OP_HEARTBEAT_ACK, "s": None, "t": None, "d": None})
+            await self._notify()
         elif op == OP_IDENTIFY:
             await self._identify(connection, data if isinstance(data, dict) else {})
         elif op == OP_RESUME:
@@ -340,6 +343,30 @@ class Gateway:
         if session is None:
             raise RuntimeError(f"cannot dispatch {event}: the bot never identified on the gateway")
         return await session.dispatch(event, data)
+
+    async def catch_up(self, timeout: float = 2.0) -> bool:  # noqa: ASYNC109
+        """Request a heartbeat (op 1) and wait for it, so the bot has read every earlier frame.
+
+        discord.py answers a requested heartbeat from the task that reads the gateway, in
+        order, so its answer means every earlier dispatch has been handled. Returns ``False``
+        (without waiting) when the bot is not connected, or when it did not answer in time.
+        """
+        session = self.session
+        connection = None if session is None else session.connection
+        if connection is None:
+            return False
+        answered = connection.heartbeats
+        if not await connection.send({"op": OP_HEARTBEAT, "s": None, "t": None, "d": None}):
+            return False
+        try:
+            await self.wait_until(
+                lambda: connection.heartbeats > answered or connection.ws.closed,
+                timeout,
+                "a requested heartbeat",
+            )
+        except AssertionError:
+            return False
+        return connection.heartbeats > answered
 
     async def drop_connection(self, code: int = CLOSE_UNKNOWN_ERROR) -> None:
         """Close the bot's current connection with a resumable close code (4000 by default)."""

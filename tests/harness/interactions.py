@@ -21,6 +21,7 @@ from typing import Any
 
 from tests.harness.entities import (
     ADMINISTRATOR,
+    DM_APP_PERMISSIONS,
     Channel,
     ChannelType,
     Guild,
@@ -198,9 +199,12 @@ class InteractionRecord:
 
     # --- recording (called by the REST handlers) ----------------------------------------
 
-    async def add_event(self, event: InteractionEvent) -> None:
+    def record_event(self, event: InteractionEvent) -> None:
+        """Note an answer; waiters wake on :meth:`notify` (after the HTTP response is sent)."""
+        self.events.append(event)
+
+    async def notify(self) -> None:
         async with self._changed:
-            self.events.append(event)
             self._changed.notify_all()
 
     # --- waiting ------------------------------------------------------------------------
@@ -292,6 +296,10 @@ class InteractionLog:
     def by_token(self, token: str) -> InteractionRecord | None:
         return next((r for r in self.records if r.token == token), None)
 
+    async def notify_all(self) -> None:
+        for record in self.records:
+            await record.notify()
+
     def problems(self) -> list[str]:
         return [p for p in (r.deadline_problem() for r in self.records) if p is not None]
 
@@ -341,7 +349,11 @@ class InteractionFactory:
                 f"user {person.name} is not a member of guild {server.name}: add_member() first"
             )
         member_bits = self._member_permissions(person, server, place)
-        app_bits = self._world.permissions_in(place, self._world.bot_user) if server else 0
+        app_bits = (
+            self._world.permissions_in(place, self._world.bot_user)
+            if server
+            else DM_APP_PERMISSIONS
+        )
         return Invocation(
             user=person,
             guild=server,

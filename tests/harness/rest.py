@@ -11,6 +11,7 @@ answered ``404`` with Discord's error shape and recorded in ``Findings.unknown_r
 from __future__ import annotations
 
 import json
+import logging
 import mimetypes
 import re
 from collections.abc import Awaitable, Callable
@@ -22,6 +23,8 @@ from aiohttp import BodyPartReader, web
 
 from tests.harness.entities import Json, StoredAttachment, utcnow
 from tests.harness.openapi import DiscordSpec, SchemaViolation, new_snowflake
+
+log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v10"
 _FILE_FIELD = re.compile(r"^files\[(\d+)\]$")
@@ -53,6 +56,7 @@ class Findings:
     schema_violations: list[SchemaViolation] = field(default_factory=list)
     protocol_violations: list[str] = field(default_factory=list)
     response_violations: list[SchemaViolation] = field(default_factory=list)
+    internal_errors: list[str] = field(default_factory=list)  # bugs in the stand-in itself
 
 
 @dataclass
@@ -132,7 +136,9 @@ class RestServer:
         spec: DiscordSpec | None,
         findings: Findings,
         validate_responses: bool,
+        after_response: Callable[[], Awaitable[None]],
     ) -> None:
+        self._after_response = after_response
         self._token = token
         self._spec = spec
         self._findings = findings
@@ -168,9 +174,17 @@ class RestServer:
             response = await route.handler(api_request)
         except ApiError as error:
             response = ApiResponse(error.status, error.body())
+        except Exception as error:  # a stand-in bug: report it, and answer so the bot won't retry
+            log.exception("the Discord stand-in failed on %s %s", request.method, request.path)
+            self._findings.internal_errors.append(f"{request.method} {request.path}: {error!r}")
+            response = ApiResponse(400, {"message": "stand-in internal error", "code": 0})
         record.status = response.status
         self._check_response(route, response)
-        return _to_web_response(response)
+        web_response = _to_web_response(response)
+        await web_response.prepare(request)
+        await web_response.write_eof()
+        await self._after_response()
+        return web_response
 
     async def _parse(self, route: Route, request: web.Request) -> ApiRequest:
         body, files = await _read_body(request)

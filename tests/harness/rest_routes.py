@@ -83,7 +83,21 @@ class DiscordRoutes:
         self._gateway_url = gateway_url
         self._application_flags = application_flags
         self._on_message_created = on_message_created
+        self._created: list[StoredMessage] = []
         self.command_syncs: list[tuple[int | None, list[Json]]] = []
+
+    async def after_response(self) -> None:
+        """Announce what the last requests changed, once their responses are on the wire.
+
+        Waking tests (and dispatching MESSAGE_CREATE) only after the HTTP response is sent keeps
+        the bot ahead of the test: discord.py, for example, stores a message's view when the
+        response arrives, so a button pressed before that would find no view.
+        """
+        created, self._created = self._created, []
+        for message in created:
+            await self._on_message_created(message)
+        await self._world.notify_changed()
+        await self._interactions.notify_all()
 
     def routes(self) -> list[Route]:
         """Every route served. Literal segments (``@me``, ``@original``) come before parameters."""
@@ -216,7 +230,6 @@ class DiscordRoutes:
         else:
             self._world.guild_commands[guild_id] = stored
         self.command_syncs.append((guild_id, stored))
-        await self._world.notify_changed()
         return self._shaped(request, stored)
 
     def _registered_command(
@@ -263,8 +276,8 @@ class DiscordRoutes:
         body = request.json_object()
         callback_type = int(body.get("type", 0))
         self._check_callback_type(record, callback_type)
-        message = await self._apply_callback(record, callback_type, body, request.files)
-        await record.add_event(
+        message = self._apply_callback(record, callback_type, body, request.files)
+        record.record_event(
             InteractionEvent("callback", elapsed, body, callback_type, message, request.files)
         )
         if not request.flag("with_response"):
@@ -281,7 +294,7 @@ class DiscordRoutes:
             self._findings.protocol_violations.append(problem)
             raise ApiError(400, 50035, "Invalid Form Body", {"type": {"_errors": [problem]}})
 
-    async def _apply_callback(
+    def _apply_callback(
         self,
         record: InteractionRecord,
         callback_type: int,
@@ -290,20 +303,20 @@ class DiscordRoutes:
     ) -> StoredMessage | None:
         data = body.get("data") or {}
         if callback_type == CALLBACK_CHANNEL_MESSAGE:
-            record.original = await self._interaction_message(record, data, files, flags=None)
+            record.original = self._interaction_message(record, data, files, flags=None)
             return record.original
         if callback_type == CALLBACK_DEFERRED_CHANNEL_MESSAGE:
             flags = StoredMessage.LOADING | (int(data.get("flags") or 0) & StoredMessage.EPHEMERAL)
-            record.original = await self._interaction_message(record, {}, [], flags=flags)
+            record.original = self._interaction_message(record, {}, [], flags=flags)
             return record.original
         if callback_type == CALLBACK_UPDATE_MESSAGE and record.component_message is not None:
-            await self._edit(record.component_message, data, files)
+            self._edit(record.component_message, data, files)
             return record.component_message
         return (
             record.component_message if callback_type == CALLBACK_DEFERRED_UPDATE_MESSAGE else None
         )
 
-    async def _interaction_message(
+    def _interaction_message(
         self,
         record: InteractionRecord,
         data: Json,
@@ -323,7 +336,10 @@ class DiscordRoutes:
             webhook_id=self._world.application_id,
         )
         _apply_body(message, data, files, creating=flags is None)
-        return await self._world.store_message(message)
+        self._world.store_message(message)
+        if not message.ephemeral:
+            self._created.append(message)
+        return message
 
     def _callback_response(
         self, record: InteractionRecord, callback_type: int, message: StoredMessage | None
@@ -363,11 +379,11 @@ class DiscordRoutes:
         if original is not None and original.loading and not record.followups:
             # Discord: the first follow-up after a deferred response edits the "thinking" message,
             # keeping its ephemeral state.
-            await self._edit(original, body, request.files)
+            self._edit(original, body, request.files)
             message = original
         else:
-            message = await self._interaction_message(record, body, request.files, flags=None)
-        await record.add_event(
+            message = self._interaction_message(record, body, request.files, flags=None)
+        record.record_event(
             InteractionEvent("followup", record.elapsed(), body, None, message, request.files)
         )
         if not request.flag("wait"):
@@ -395,8 +411,8 @@ class DiscordRoutes:
     async def edit_original(self, request: ApiRequest) -> ApiResponse:
         record = self._webhook_record(request)
         message = self._original(record)
-        await self._edit(message, request.json_object(), request.files)
-        await record.add_event(
+        self._edit(message, request.json_object(), request.files)
+        record.record_event(
             InteractionEvent(
                 "edit_original",
                 record.elapsed(),
@@ -411,8 +427,8 @@ class DiscordRoutes:
     async def delete_original(self, request: ApiRequest) -> ApiResponse:
         record = self._webhook_record(request)
         message = self._original(record)
-        await self._delete(message)
-        await record.add_event(
+        self._delete(message)
+        record.record_event(
             InteractionEvent("delete_original", record.elapsed(), None, None, message)
         )
         return ApiResponse(204)
@@ -424,9 +440,9 @@ class DiscordRoutes:
     async def edit_followup(self, request: ApiRequest) -> ApiResponse:
         record = self._webhook_record(request)
         message = self._followup_message(record, request)
-        await self._edit(message, request.json_object(), request.files)
+        self._edit(message, request.json_object(), request.files)
         kind = "edit_original" if message is record.original else "edit_message"
-        await record.add_event(
+        record.record_event(
             InteractionEvent(
                 kind, record.elapsed(), request.json_object(), None, message, request.files
             )
@@ -436,8 +452,8 @@ class DiscordRoutes:
     async def delete_followup(self, request: ApiRequest) -> ApiResponse:
         record = self._webhook_record(request)
         message = self._followup_message(record, request)
-        await self._delete(message)
-        await record.add_event(
+        self._delete(message)
+        record.record_event(
             InteractionEvent("delete_message", record.elapsed(), None, None, message)
         )
         return ApiResponse(204)
@@ -496,8 +512,8 @@ class DiscordRoutes:
             flags=int(request.json_object().get("flags") or 0),
         )
         _apply_body(message, request.json_object(), request.files, creating=True)
-        await self._world.store_message(message)
-        await self._on_message_created(message)
+        self._world.store_message(message)
+        self._created.append(message)
         return self._shaped(request, self._payloads.message(message))
 
     def _check_can_send(self, channel: Channel, files: list[StoredAttachment]) -> None:
@@ -524,27 +540,24 @@ class DiscordRoutes:
         message = self._channel_message(request)
         if message.author.id != self._world.bot_user.id:
             raise ApiError(403, 50005, "Cannot edit a message authored by another user")
-        await self._edit(message, request.json_object(), request.files)
+        self._edit(message, request.json_object(), request.files)
         return self._shaped(request, self._payloads.message(message))
 
     async def delete_message(self, request: ApiRequest) -> ApiResponse:
-        await self._delete(self._channel_message(request))
+        self._delete(self._channel_message(request))
         return ApiResponse(204)
 
-    async def _edit(
-        self, message: StoredMessage, body: Json, files: list[StoredAttachment]
-    ) -> None:
+    def _edit(self, message: StoredMessage, body: Json, files: list[StoredAttachment]) -> None:
         message.history.append(self._payloads.message(message))
         _apply_body(message, body, files, creating=False)
         message.flags &= ~StoredMessage.LOADING
         message.edited_at = utcnow()
         for attachment in message.attachments:
             self._world.store_attachment(attachment)
-        await self._world.notify_changed()
 
-    async def _delete(self, message: StoredMessage) -> None:
+    @staticmethod
+    def _delete(message: StoredMessage) -> None:
         message.deleted = True
-        await self._world.notify_changed()
 
     # --- guilds -------------------------------------------------------------------------
 

@@ -214,7 +214,8 @@ class World:
         self.attachments[attachment.id] = attachment
         return attachment
 
-    async def store_message(self, message: StoredMessage) -> StoredMessage:
+    def store_message(self, message: StoredMessage) -> StoredMessage:
+        """Keep a message; waiters wake on :meth:`notify_changed`."""
         self.messages[message.id] = message
         for attachment in message.attachments:
             self.store_attachment(attachment)
@@ -222,7 +223,6 @@ class World:
         channel = self.channels.get(message.channel_id)
         if channel is not None:
             channel.last_message_id = message.id
-        await self.notify_changed()
         return message
 
     async def notify_changed(self) -> None:
