@@ -286,6 +286,18 @@ class DiscordStandIn:
         )
         await self._dispatch_if(INTENT_GUILDS, "CHANNEL_UPDATE", self.payloads.channel(chan))
 
+    @property
+    def owner(self) -> User:
+        """The application's owner, also the owner of guilds added without ``owner=``."""
+        return self.world.owner
+
+    def channel_named(self, guild: Guild | int, name: str) -> Channel:
+        """A guild channel by name."""
+        for channel in self.world.guild_channels(guild):
+            if channel.name == name:
+                return channel
+        raise LookupError(f"guild {as_id(guild)} has no channel named {name!r}")
+
     def close_dms(self, user: User | int) -> None:
         """The user closes their DMs: opening the DM channel works, sending to it gives 50007."""
         self.world.user(user).dms_open = False
@@ -432,6 +444,10 @@ class DiscordStandIn:
     async def drop_connection(self, code: int = CLOSE_UNKNOWN_ERROR) -> None:
         """Close the bot's gateway connection (resumable code); it should RESUME."""
         await self.gateway.drop_connection(code)
+
+    async def request_reconnect(self) -> None:
+        """Send op 7 RECONNECT, as Discord does before restarting a gateway node."""
+        await self.gateway.reconnect_request()
 
     async def wait_for_identify(self, timeout: float = 10.0) -> GatewaySession:  # noqa: ASYNC109
         return await self.gateway.wait_for_identify(timeout)

@@ -376,7 +376,7 @@ async def test_reply_is_answered_within_the_deadline(
     assert callback.callback_type == CALLBACK_CHANNEL_MESSAGE
     assert callback.content == "pong"
     assert answered_in_time(record)
-    [message] = discord_standin.messages_in(guild.channel_ids[0])
+    [message] = discord_standin.messages_in(discord_standin.channel_named(guild, "general"))
     assert message.content == "pong" and message.interaction_id == record.id
 
 
@@ -629,7 +629,7 @@ async def test_bot_resumes_when_asked_to_reconnect(
     discord_standin: DiscordStandIn, world: tuple[Guild, User], bot: SampleBot
 ) -> None:
     guild, alice = world
-    await discord_standin.gateway.reconnect_request()
+    await discord_standin.request_reconnect()
     await discord_standin.wait_for_resume()
     record = await discord_standin.slash(user=alice, guild=guild, name="ping")
     assert (await record.wait_response()).content == "pong"
