@@ -1,0 +1,112 @@
+"""Challenge administration: presets, validated inputs, players, teams, fair-play reviews.
+
+`ChallengeService` (`service`) is what the cogs and the daily run call; `inputs` parses and
+validates what admins type (pydantic), `presets` holds the classic formats, `rulebook` turns a
+stored challenge into the scoring engine's rules, `describe` puts them in plain words and
+`teams` balances teams. The service validates everything it is asked to write first (pydantic
+models, `bot.scoring.rule_problems`) and writes it in one transaction, so a bad value gets one
+`UserError` line and nothing is half-created.
+
+Decisions worth knowing:
+
+* **Dates.** A challenge's days are civil dates in its own time zone; "today" and "in the past"
+  are judged there. A new challenge may start today but not earlier.
+* **Presets** fix the shape of a challenge; metric, goal, channel, time zone and post time can
+  still be chosen. Without an explicit start date a preset starts at the next occurrence in the
+  challenge's zone: Daily Showdown and Goal Day today if it is still before the post time, else
+  tomorrow; Workweek Hustle the next Monday (this week's only if today is Monday before the
+  post time); Weekend Warrior the next Saturday (today if Saturday before the post time);
+  Streak like Daily Showdown, for `STREAK_DAYS` days. With an explicit start date, Workweek
+  Hustle needs a Monday and Weekend Warrior a Saturday.
+* **Streak** challenges are stored in `goal_days` mode with `preset = "streak"`: the daily run
+  ranks them by each player's best streak (`ranks_by_streak`) instead of by goal days.
+* **Metric and mode.** Improvement scoring compares with the 14 days before the start (fetched
+  from the providers, so no stored history is needed), and is refused for sleep minutes, where
+  more is not better. Tier scoring's default tiers are step counts, so other metrics must give
+  their own tiers. A points table is only for daily-rank scoring, tiers only for tier scoring.
+* **Events.** `challenge_changed` is emitted inside the transaction that creates or edits a
+  challenge (a failing handler, e.g. the scheduler, undoes the change). `challenge_ended` is
+  emitted after `/challenge end` or a delete is committed: the handler posts results over the
+  network, which must neither hold the database nor undo the end. After a delete, `get()`
+  returns None for that id: unschedule, post nothing.
+* **Late joiners** count from the day they join, or from the start when the challenge
+  backfills (`late_join_backfill`); `participants.joined_on` is that first day.
+"""
+
+from bot.challenges.describe import describe_dates, describe_rules, post_time_text
+from bot.challenges.inputs import (
+    AUTOCOMPLETE_LIMIT,
+    MAX_DAYS,
+    MAX_GRACE_HOURS,
+    MAX_NAME_LENGTH,
+    MAX_PLAYERS_LIMIT,
+    MAX_TEAM_NAME_LENGTH,
+    METRIC_LIMITS,
+    ChallengeDraft,
+    ChallengeEdit,
+    ChallengeSpec,
+    canonical_time_zone,
+    match_time_zones,
+    parse_day,
+    parse_points_table,
+    parse_tiers,
+    parse_time_of_day,
+    time_zone_names,
+    user_error_from,
+)
+from bot.challenges.presets import DEFAULT_GOALS, STREAK_DAYS, Preset, preset_dates
+from bot.challenges.rulebook import ranks_by_streak, rules
+from bot.challenges.service import (
+    MAX_ACTIVE_CHALLENGES,
+    TEAM_AVERAGE_DAYS,
+    ChallengeListing,
+    ChallengeService,
+    Ended,
+    Joined,
+    TeamPlan,
+)
+from bot.challenges.teams import TEAM_NAMES, balance_teams
+from bot.storage.challenges import Challenge, ChallengeStatus, Participant, Phase
+
+__all__ = [
+    "AUTOCOMPLETE_LIMIT",
+    "DEFAULT_GOALS",
+    "MAX_ACTIVE_CHALLENGES",
+    "MAX_DAYS",
+    "MAX_GRACE_HOURS",
+    "MAX_NAME_LENGTH",
+    "MAX_PLAYERS_LIMIT",
+    "MAX_TEAM_NAME_LENGTH",
+    "METRIC_LIMITS",
+    "STREAK_DAYS",
+    "TEAM_AVERAGE_DAYS",
+    "TEAM_NAMES",
+    "Challenge",
+    "ChallengeDraft",
+    "ChallengeEdit",
+    "ChallengeListing",
+    "ChallengeService",
+    "ChallengeSpec",
+    "ChallengeStatus",
+    "Ended",
+    "Joined",
+    "Participant",
+    "Phase",
+    "Preset",
+    "TeamPlan",
+    "balance_teams",
+    "canonical_time_zone",
+    "describe_dates",
+    "describe_rules",
+    "match_time_zones",
+    "parse_day",
+    "parse_points_table",
+    "parse_tiers",
+    "parse_time_of_day",
+    "post_time_text",
+    "preset_dates",
+    "ranks_by_streak",
+    "rules",
+    "time_zone_names",
+    "user_error_from",
+]
