@@ -36,7 +36,7 @@ _SETTINGS_PREFIXES = (
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """No test sees the developer's Stride variables or `.env` file."""
     for name in list(os.environ):
-        if name.upper().startswith(_SETTINGS_PREFIXES):
+        if name.upper().startswith(_SETTINGS_PREFIXES) and name != "DISCORD_OPENAPI_SPEC":
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     yield

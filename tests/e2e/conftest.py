@@ -1,0 +1,189 @@
+"""The end-to-end harness: the real Stride app against the Discord and provider stand-ins.
+
+`stride` starts `bot.app.StrideApp` exactly as `stride run` does, with two differences set
+here and nowhere else: discord.py's REST base URL and gateway URL point at the Discord
+stand-in (`patch_discord`). Every provider URL points at the provider stand-ins through the
+ordinary settings, and the app's clock is a `FakeClock` the test moves forward.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from cryptography.fernet import Fernet
+
+from bot.app import StrideApp
+from bot.clock import FakeClock
+from bot.services import Services
+from bot.settings import Settings
+from tests.harness.discord_standin import DiscordStandIn, patch_discord
+from tests.harness.entities import Channel, Guild, User
+from tests.harness.fixtures import *  # noqa: F403 - the stand-in's fixtures
+from tests.standins.providers import ProviderStandins, start_provider_standins
+
+pytestmark = pytest.mark.e2e
+
+# Discord permission bits the bot needs in a challenge channel.
+BOT_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16)
+MANAGE_GUILD = 1 << 5
+
+LINK_URL = re.compile(r"https?://[^\s)>\]]+/oauth/[a-z_]+/start\?[^\s)>\]]+")
+
+
+@dataclass
+class Stride:
+    """One running Stride with its stand-ins, and what a scenario does with them."""
+
+    discord: DiscordStandIn
+    providers: ProviderStandins
+    clock: FakeClock
+    settings: Settings
+    guild: Guild
+    channel: Channel
+    admin: User
+    app: StrideApp
+    _apps: list[StrideApp] = field(default_factory=list)
+
+    @property
+    def services(self) -> Services:
+        if self.app.services is None:
+            raise RuntimeError("Stride is not running")
+        return self.app.services
+
+    async def start(self) -> None:
+        self.app = StrideApp(self.settings, clock=self.clock)
+        self._apps.append(self.app)
+        await self.app.start()
+        await self.app.wait_until_ready()
+        if self.app.start_up_task is not None:
+            await self.app.start_up_task
+
+    async def stop(self) -> None:
+        await self.app.stop()
+
+    async def restart(self) -> None:
+        """Stop the whole process's worth of objects and start afresh on the same database."""
+        await self.stop()
+        await self.start()
+
+    async def member(self, name: str, *, permissions: int = 0) -> User:
+        user = self.discord.add_user(name)
+        await self.discord.add_member(self.guild, user, name=name)
+        return user
+
+    async def run_at(self, instant: dt.datetime) -> Any:
+        """Move the clock to `instant` and run what the scheduler would have run by then."""
+        self.clock.set(instant)
+        return await self.services.daily_run.run_due()
+
+    async def follow_link(self, url: str, *, provider: str, provider_user: str | None) -> str:
+        """Do what the member's browser does: open the link, consent, land on the callback."""
+        async with aiohttp.ClientSession() as session:
+            async with session.get(url, allow_redirects=False) as start:
+                assert start.status in (302, 303), await start.text()
+                authorize = start.headers["Location"]
+            if provider == "sandbox":
+                async with session.get(authorize) as consent_page:
+                    page = await consent_page.text()
+                    assert consent_page.status == 200, page
+                # The consent form posts back to its own URL with its hidden fields.
+                fields = {
+                    name: html.unescape(value)
+                    for name, value in re.findall(r'name="([^"]+)" value="([^"]*)"', page)
+                }
+                fields["decision"] = "allow"
+                target = str(consent_page.url)
+                async with session.post(target, data=fields, allow_redirects=False) as answer:
+                    callback = answer.headers["Location"]
+            else:
+                standin = self.providers.by_name[provider]
+                callback = await standin.consent(authorize, user=provider_user)
+            async with session.get(callback) as page:
+                body = await page.text()
+                assert page.status == 200, body
+                return body
+
+    async def link(self, user: User, provider: str, provider_user: str | None = None) -> None:
+        """Run `/link` as `user` and complete the consent; waits for the "Linked ✓" DM."""
+        record = await self.discord.slash(
+            user=user,
+            guild=self.guild,
+            channel=self.channel,
+            name="link",
+            options={"provider": provider},
+        )
+        await record.wait_message()
+        dm = await self.discord.wait_for_dm(user, lambda m: bool(LINK_URL.search(_all_text(m))))
+        url = LINK_URL.search(_all_text(dm))
+        assert url is not None
+        await self.follow_link(url.group(0), provider=provider, provider_user=provider_user)
+        await self.discord.wait_for_dm(user, lambda m: "Linked ✓" in _all_text(m))
+
+
+def _all_text(message: Any) -> str:
+    """Content, embed text and button URLs of a recorded message, as one string."""
+    parts = [message.text]
+    for row in message.components or []:
+        for item in row.get("components", []):
+            parts.append(str(item.get("url", "")))
+    return "\n".join(parts)
+
+
+all_text = _all_text
+
+
+@pytest.fixture
+async def stride(
+    make_discord_standin: Callable[..., Awaitable[DiscordStandIn]],
+    tmp_path: Path,
+    unused_tcp_port: int,
+) -> AsyncIterator[Stride]:
+    # Monday 2026-11-23, 08:00 in UTC; scenarios move on from here.
+    clock = FakeClock(dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC))
+    discord_standin = await make_discord_standin()
+    providers = await start_provider_standins(clock=clock)
+    admin = discord_standin.add_user("Ada")
+    guild = await discord_standin.add_guild(
+        "Stride Test Club",
+        owner=admin,
+        bot_permissions=BOT_PERMISSIONS,
+        text_channels=("general", "challenges"),
+    )
+    channel = discord_standin.channel_named(guild, "challenges")
+    settings = providers.settings(
+        sandbox=True,
+        discord_token=discord_standin.token,
+        database_path=tmp_path / "stride.db",
+        token_encryption_keys=Fernet.generate_key().decode(),
+        web_host="127.0.0.1",
+        web_port=unused_tcp_port,
+        public_base_url=f"http://127.0.0.1:{unused_tcp_port}",
+        publish={"file": {"path": str(tmp_path / "publish.jsonl")}},
+    )
+    harness = Stride(
+        discord=discord_standin,
+        providers=providers,
+        clock=clock,
+        settings=settings,
+        guild=guild,
+        channel=channel,
+        admin=admin,
+        app=None,  # type: ignore[arg-type]
+    )
+    try:
+        with patch_discord(discord_standin):
+            await harness.start()
+            try:
+                yield harness
+            finally:
+                await harness.stop()
+    finally:
+        await providers.close()
