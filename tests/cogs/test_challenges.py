@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 from unittest.mock import MagicMock, create_autospec
 
@@ -35,8 +36,10 @@ from cogs.challenges import (
     DateOption,
     ReviewView,
     TimeOption,
+    active_challenge_names,
     admin_check,
     challenge_names,
+    team_names,
     time_zones,
 )
 from cogs.settings import SettingsCog
@@ -483,6 +486,34 @@ async def test_time_zone_autocomplete_returns_at_most_25(world: Discord) -> None
         choices = await time_zones(world.interaction(), text)
         assert 0 < len(choices) <= 25
     assert [c.value for c in await time_zones(world.interaction(), "pacific/auck")] == [AUCKLAND]
+
+
+async def test_active_and_team_autocomplete(
+    cog: ChallengesCog, world: Discord, services: Services, db: Database, cipher: TokenCipher
+) -> None:
+    await create(cog, world, preset=choice("streak"))
+    await create(cog, world, name="Spring Sprint", scoring=choice("total"),
+                 start_date=dt.date(2024, 5, 5), end_date=dt.date(2024, 5, 9))  # fmt: skip
+    await services.challenges.end(GUILD, "Spring Sprint")
+    for user, team in ((ALICE, "Lions"), (BOB, "Tigers")):
+        await link_account(db, cipher, user, START)
+        await services.challenges.join(GUILD, "Spring Steps", user, None)
+        await services.challenges.assign_team(GUILD, "Spring Steps", user, team)
+
+    # Prefix matches first, then challenges that have not ended:
+    assert [c.value for c in await challenge_names(world.interaction(), "spr")] == [
+        "Spring Steps",
+        "Spring Sprint",
+    ]
+    assert [c.value for c in await active_challenge_names(world.interaction(), "spr")] == [
+        "Spring Steps"
+    ]
+    asking = world.interaction()
+    asking.namespace = SimpleNamespace(challenge="Spring Steps")
+    assert [c.value for c in await team_names(asking, "")] == ["Lions", "Tigers"]
+    assert [c.value for c in await team_names(asking, "tig")] == ["Tigers"]
+    asking.namespace = SimpleNamespace(challenge="No such thing")
+    assert await team_names(asking, "") == []
 
 
 # --------------------------------------------------------------------------- /join, /leave
