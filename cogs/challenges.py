@@ -388,9 +388,14 @@ class ReviewView(discord.ui.View):
         if flag is None:
             await interaction.response.edit_message(content=self.text(), view=None)
             return
-        await self._service.decide_review(
-            self._guild_id, flag.review_id, exclude=exclude, reviewed_by=interaction.user.id
-        )
+        try:
+            await self._service.decide_review(
+                self._guild_id, flag.review_id, exclude=exclude, reviewed_by=interaction.user.id
+            )
+        except UserError as exc:  # e.g. the challenge was deleted meanwhile
+            self.stop()
+            await interaction.response.edit_message(content=str(exc), view=None)
+            return
         self._index += 1
         if self.current is None:
             self.stop()

@@ -782,6 +782,28 @@ async def test_review_walks_through_flags_with_exclude_and_accept(
     assert only_reply(nothing)[0] == "No values of **Spring Steps** are waiting for review."
 
 
+async def test_review_of_a_challenge_deleted_meanwhile_says_so(
+    cog: ChallengesCog, world: Discord, services: Services, db: Database, cipher: TokenCipher
+) -> None:
+    await create(cog, world, preset=choice("streak"), post_time=dt.time(7))
+    await link_account(db, cipher, ALICE, START)
+    await services.challenges.join(GUILD, None, ALICE, None)
+    await services.challenges.review_new_values(
+        1, [(ALICE, "steps", dt.date(2024, 5, 7), 150_000.0)]
+    )
+    double = world.interaction()
+    await cog.review.callback(cog, double, challenge="Spring Steps")
+    view = only_reply(double)[1]["view"]
+    await services.challenges.delete(GUILD, 1)
+
+    press = world.interaction()
+    await view.exclude.callback(press)
+
+    press.response.edit_message.assert_awaited_once_with(
+        content="That flag no longer exists.", view=None
+    )
+
+
 # --------------------------------------------------------------------------- /settings
 
 
