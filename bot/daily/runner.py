@@ -25,11 +25,12 @@ For each challenge with work, one run:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
@@ -209,6 +210,16 @@ class RunReport:
     accounts_fetched: int = 0
     fetch_failures: Counter[FetchFailure] = field(default_factory=Counter)
     errors: dict[int, str] = field(default_factory=dict)  # challenge -> what went wrong
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time by phase
+
+    @contextlib.contextmanager
+    def timed(self, phase: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            elapsed = time.perf_counter() - started
+            self.seconds[phase] = self.seconds.get(phase, 0.0) + elapsed
 
 
 @dataclass(slots=True)
@@ -417,8 +428,10 @@ class DailyRunner:
         for item in work:
             # One challenge's failure (a bug, a bad configuration) never stops the others.
             try:
-                board = await self._score(item, now, report) if item.scores else None
-                await self._post(item, now, report, board)
+                with report.timed("score"):
+                    board = await self._score(item, now, report) if item.scores else None
+                with report.timed("post"):
+                    await self._post(item, now, report, board)
             except Exception as exc:
                 log.exception("daily run of challenge %d failed", item.challenge.id)
                 report.errors[item.challenge.id] = type(exc).__name__
@@ -461,11 +474,14 @@ class DailyRunner:
             return
         accounts = await self._values.challenge_accounts(need.challenge_id for need in needs)
         jobs = plan_fetches(needs, accounts, self._providers)
-        outcomes = await fetch_all(
-            jobs, self._providers, self._call_with_token, concurrency=self._concurrency
-        )
-        await self._store(outcomes, now)
-        await self._review(work, outcomes)
+        with report.timed("fetch"):
+            outcomes = await fetch_all(
+                jobs, self._providers, self._call_with_token, concurrency=self._concurrency
+            )
+        with report.timed("store"):
+            await self._store(outcomes, now)
+        with report.timed("review"):
+            await self._review(work, outcomes)
         report.accounts_fetched += len(outcomes)
         for outcome in outcomes:
             if outcome.failure is not None:
@@ -630,9 +646,10 @@ class DailyRunner:
             board = await self._board(challenge, item.participants, through, provisional)
         content, title = self._content(board, covered)
         series = cumulative_series(board.standings)
-        chart = await asyncio.to_thread(
-            self._render_chart, series, board.names, title, chart_label(board.standings.rules)
-        )
+        with report.timed("chart"):
+            chart = await asyncio.to_thread(
+                self._render_chart, series, board.names, title, chart_label(board.standings.rules)
+            )
         suffix = "results" if _post_kind(covered) is RunKind.RESULTS else through.isoformat()
         attachment = Attachment(f"stride-{challenge.id}-{suffix}.png", chart)
         try:
