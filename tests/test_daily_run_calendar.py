@@ -1,0 +1,89 @@
+"""When posts are due and days become final, on both sides of UTC and across DST changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.daily.calendar import ChallengeCalendar
+
+UTC = dt.UTC
+
+
+def calendar(
+    tz: str, start: dt.date, days: int = 7, post: dt.time = dt.time(9), grace_hours: int = 24
+) -> ChallengeCalendar:
+    return ChallengeCalendar(
+        start=start,
+        end=start + dt.timedelta(days=days - 1),
+        tz=ZoneInfo(tz),
+        post_time=post,
+        grace=dt.timedelta(hours=grace_hours),
+    )
+
+
+@pytest.mark.parametrize(
+    ("tz", "day", "post_utc"),
+    [
+        # Los Angeles: PST (-8) until 2 am on Sun 8 Mar 2026, then PDT (-7).
+        ("America/Los_Angeles", dt.date(2026, 3, 6), dt.datetime(2026, 3, 7, 17, tzinfo=UTC)),
+        ("America/Los_Angeles", dt.date(2026, 3, 7), dt.datetime(2026, 3, 8, 16, tzinfo=UTC)),
+        # Auckland: NZDT (+13) until 3 am on Sun 5 Apr 2026, then NZST (+12).
+        ("Pacific/Auckland", dt.date(2026, 4, 3), dt.datetime(2026, 4, 3, 20, tzinfo=UTC)),
+        ("Pacific/Auckland", dt.date(2026, 4, 4), dt.datetime(2026, 4, 4, 21, tzinfo=UTC)),
+    ],
+)
+def test_the_post_about_a_day_is_due_next_morning_local_time(
+    tz: str, day: dt.date, post_utc: dt.datetime
+) -> None:
+    assert calendar(tz, day).post_at(day) == post_utc
+
+
+def test_a_post_time_in_the_spring_forward_gap_still_comes_once_that_morning() -> None:
+    cal = calendar("America/Los_Angeles", dt.date(2026, 3, 7), post=dt.time(2, 30))
+    # 02:30 does not exist on 8 Mar; the post comes at 03:30 PDT, 10:30 UTC.
+    assert cal.post_at(dt.date(2026, 3, 7)) == dt.datetime(2026, 3, 8, 10, 30, tzinfo=UTC)
+
+
+def test_grace_is_counted_in_real_hours_across_a_dst_change() -> None:
+    cal = calendar("America/Los_Angeles", dt.date(2026, 3, 7))
+    # Sat 7 Mar ends at 08:00 UTC (midnight PST); 24 real hours later is 08:00 UTC on the 9th,
+    # which is 01:00 PDT, not midnight.
+    assert cal.final_at(dt.date(2026, 3, 7)) == dt.datetime(2026, 3, 9, 8, tzinfo=UTC)
+    assert not cal.is_final(dt.date(2026, 3, 7), dt.datetime(2026, 3, 9, 7, 59, tzinfo=UTC))
+    assert cal.is_final(dt.date(2026, 3, 7), dt.datetime(2026, 3, 9, 8, tzinfo=UTC))
+
+
+def test_due_days_are_clamped_to_the_challenge() -> None:
+    start = dt.date(2026, 6, 1)
+    cal = calendar("UTC", start, days=3)
+    assert cal.due_days(dt.datetime(2026, 6, 2, 8, 59, tzinfo=UTC)) == []
+    assert cal.due_days(dt.datetime(2026, 6, 2, 9, tzinfo=UTC)) == [start]
+    assert cal.due_days(dt.datetime(2026, 6, 30, tzinfo=UTC)) == [
+        start,
+        start + dt.timedelta(days=1),
+        start + dt.timedelta(days=2),
+    ]
+    assert not cal.results_due(dt.datetime(2026, 6, 4, 9, tzinfo=UTC))  # last day provisional
+    assert cal.results_due(dt.datetime(2026, 6, 5, 0, tzinfo=UTC))
+
+
+@given(
+    tz=st.sampled_from(
+        ["UTC", "Pacific/Auckland", "America/Los_Angeles", "Asia/Kolkata", "Pacific/Chatham"]
+    ),
+    start=st.dates(dt.date(2025, 1, 1), dt.date(2027, 12, 31)),
+    minutes=st.integers(0, 24 * 60 - 1),
+    offset=st.integers(0, 40 * 24 * 60),
+)
+def test_last_due_day_is_the_latest_day_whose_post_time_has_passed(
+    tz: str, start: dt.date, minutes: int, offset: int
+) -> None:
+    cal = calendar(tz, start, post=dt.time(minutes // 60, minutes % 60))
+    now = dt.datetime.combine(start, dt.time(0), tzinfo=UTC) + dt.timedelta(minutes=offset)
+    day = cal.last_due_day(now)
+    assert cal.post_at(day) <= now < cal.post_at(day + dt.timedelta(days=1))
