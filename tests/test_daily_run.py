@@ -52,6 +52,7 @@ from bot.storage.challenges import (
     ParticipantsRepo,
 )
 from bot.storage.runs import RunKind, RunsRepo, RunStatus
+from bot.storage.values import ScoreRow, ValuesRepo
 
 UTC = dt.UTC
 JUNE_1 = dt.date(2026, 6, 1)  # a Monday
@@ -963,3 +964,32 @@ async def test_late_joiners_count_from_the_day_they_joined(world: World) -> None
     await world.run_at(local(day(3), 9))
     text = world.messenger.posts[-1].embed.description
     assert "**4,000 steps**" in next(row for row in text.splitlines() if "Larry" in row)
+
+
+async def test_a_day_final_in_one_challenge_stays_put_while_another_still_fetches_it(
+    world: World,
+) -> None:
+    """Daily values are shared: a challenge with a longer grace period keeps re-fetching a
+    day that another challenge has already finalised. The final one must not move."""
+    short = await world.add_challenge(name="Short grace", grace_hours=0)
+    long = await world.add_challenge(name="Long grace", grace_hours=72)
+    alice = await world.add_player(short, 1, "Alice")
+    await world.add_player(long, 1, "Alice")
+    world.provider.set(alice, day(1), 5_000)
+    await world.run_at(local(day(2), 9))  # day 1 final in "Short grace" right away
+    world.provider.set(alice, day(1), 9_000)
+    await world.run_at(local(day(3), 9))  # "Long grace" fetches day 1 again
+
+    assert (await world.scores(short.id))[(1, day(1))] == (5_000, True)
+    assert (await world.scores(long.id))[(1, day(1))] == (9_000, False)
+    short_post = next(p for p in reversed(world.messenger.posts) if "Short" in p.embed.title)
+    assert "**5,000 steps**" in short_post.embed.description  # day 2 had no data
+
+
+async def test_saving_scores_never_overwrites_a_final_row(world: World) -> None:
+    challenge = await world.add_challenge()
+    await world.add_player(challenge, 1, "Alice")
+    repo = ValuesRepo(world.db)
+    await repo.save_scores(challenge.id, [ScoreRow(1, day(1), 5_000, 5_000, False, True)])
+    await repo.save_scores(challenge.id, [ScoreRow(1, day(1), 9_000, 9_000, True, False)])
+    assert (await world.scores(challenge.id))[(1, day(1))] == (5_000, True)
