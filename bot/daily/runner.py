@@ -74,7 +74,14 @@ from bot.scoring import (
 )
 from bot.storage.challenges import Challenge, ChallengeStatus, Participant
 from bot.storage.db import Database
-from bot.storage.runs import PostedRank, RunKind, RunRecord, RunsRepo, RunStatus
+from bot.storage.runs import (
+    PostedRank,
+    RunKind,
+    RunOverview,
+    RunRecord,
+    RunsRepo,
+    RunStatus,
+)
 from bot.storage.values import FetchedValue, ScoreRow, StreakRow, ValuesRepo
 
 if TYPE_CHECKING:
@@ -350,16 +357,20 @@ class DailyRunner:
         async with self._lock:
             started = time.perf_counter()
             now = self._clock.now()
-            work = []
-            challenges = await self._challenges.active_challenges()
+            overview = await self._runs.overview()
+            challenges = [
+                challenge
+                for challenge in await self._challenges.active_challenges()
+                if _may_have_work(challenge, overview.get(challenge.id), now)
+            ]
             # An ended challenge whose results post failed is no longer active, but is owed it.
-            active_ids = {challenge.id for challenge in challenges}
-            for challenge_id in await self._runs.unposted_challenge_ids():
-                owed = (
-                    None if challenge_id in active_ids else await self._challenges.get(challenge_id)
-                )
-                if owed is not None:
-                    challenges.append(owed)
+            active = {challenge.id for challenge in challenges}
+            for challenge_id, runs in overview.items():
+                owed = runs.post_owed and challenge_id not in active
+                ended = await self._challenges.get(challenge_id) if owed else None
+                if ended is not None and ended.status is ChallengeStatus.ENDED:
+                    challenges.append(ended)
+            work = []
             for challenge in challenges:
                 item = await self._plan(challenge, now, ended_early=False)
                 if item is not None:
@@ -393,17 +404,13 @@ class DailyRunner:
         records = await self._runs.day_records(challenge.id)
         results_record = await self._runs.results_record(challenge.id)
         if ended_early:
-            due = list(days_between(challenge.start, challenge.end))
+            due, results_due = list(days_between(challenge.start, challenge.end)), True
         elif challenge.status is ChallengeStatus.ENDED:
-            due = []  # closed: only posts still owed are sent
+            due, results_due = [], False  # closed: only posts still owed are sent
         else:
-            due = calendar.due_days(now)
+            due, results_due = calendar.due_days(now), calendar.results_due(now)
         new_days = [day for day in due if day not in records]
-        results = (
-            results_record is None
-            and (challenge.status is ChallengeStatus.ACTIVE or ended_early)
-            and (ended_early or calendar.results_due(now))
-        )
+        results = results_due and results_record is None
         unposted = any(r.status is not RunStatus.POSTED for r in records.values()) or (
             results_record is not None and results_record.status is not RunStatus.POSTED
         )
@@ -509,8 +516,13 @@ class DailyRunner:
             )
         for item in work:
             values = [v for p in item.participants for v in by_player.get(p.discord_id, ())]
-            if values:
+            if not values:
+                continue
+            try:
                 await self._challenges.review_new_values(item.challenge.id, values)
+            except Exception:
+                # Flags are advice for the admins; scoring and posting go on without them.
+                log.exception("fair-play review of challenge %d failed", item.challenge.id)
 
     # -- scoring -----------------------------------------------------------------------
 
@@ -759,6 +771,21 @@ class DailyRunner:
                 -s.board.challenge.start.toordinal(),
             ),
         )
+
+
+def _may_have_work(challenge: Challenge, runs: RunOverview | None, now: dt.datetime) -> bool:
+    """A cheap first look (no query): a day is due that is later than the last one scored,
+    the results are due and not recorded, or a post is owed."""
+    calendar = calendar_of(challenge)
+    due = min(challenge.end, calendar.last_due_day(now))
+    if runs is None:
+        return due >= challenge.start or calendar.results_due(now)
+    return (
+        runs.post_owed
+        or (runs.last_day is None and due >= challenge.start)
+        or (runs.last_day is not None and due > runs.last_day)
+        or (calendar.results_due(now) and not runs.has_results)
+    )
 
 
 def _post_kind(covered: Sequence[RunRecord]) -> RunKind:

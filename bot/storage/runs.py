@@ -46,6 +46,13 @@ class RunRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class RunOverview:
+    last_day: dt.date | None  # the last day scored (daily or catch-up)
+    post_owed: bool  # a record is still `scored` or `failed`
+    has_results: bool
+
+
+@dataclass(frozen=True, slots=True)
 class PostedRank:
     discord_id: int
     rank: int
@@ -84,13 +91,22 @@ class RunsRepo:
         )
         return None if row is None else _record(row)
 
-    async def unposted_challenge_ids(self) -> list[int]:
-        """Challenges with a post still owed (scored, or failed and to be retried)."""
+    async def overview(self) -> dict[int, RunOverview]:
+        """Per challenge with any record: the last day scored, whether a post is owed, and
+        whether the results are recorded. One query, so a run can skip idle challenges."""
         rows = await self._db.fetch_all(
-            "SELECT DISTINCT challenge_id FROM scheduled_runs WHERE status != 'posted' "
-            "ORDER BY challenge_id"
+            "SELECT challenge_id, MAX(CASE WHEN kind != 'results' THEN day END) AS last_day, "
+            "SUM(status != 'posted') AS unposted, MAX(kind = 'results') AS has_results "
+            "FROM scheduled_runs GROUP BY challenge_id"
         )
-        return [int(row["challenge_id"]) for row in rows]
+        return {
+            int(row["challenge_id"]): RunOverview(
+                last_day=dt.date.fromisoformat(row["last_day"]) if row["last_day"] else None,
+                post_owed=bool(row["unposted"]),
+                has_results=bool(row["has_results"]),
+            )
+            for row in rows
+        }
 
     async def record_scored(
         self,
