@@ -125,16 +125,17 @@ def cmd_run(out: TextIO, err: TextIO) -> int:
         for line in describe_validation_error(exc):
             print(f"error: {line}", file=err)
         return 1
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    if settings.discord_token is None:
+    if settings.discord_token is None or not settings.discord_token.get_secret_value():
         print(
             "No DISCORD_TOKEN is configured: running `stride demo`, a simulated challenge "
             "(see README to run the bot).",
             file=err,
         )
+        # The demo prints its own progress; only warnings from the services underneath.
         return cmd_demo(build_parser().parse_args(["demo"]), out, err)
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     problems, _notes = configuration_report(settings)
     if problems:
         for line in problems:

@@ -64,9 +64,15 @@ def test_demo_rejects_nonsense_options(capsys: pytest.CaptureFixture[str]) -> No
         main(["demo", "--mode", "fastest"])
 
 
+@pytest.mark.parametrize("token", [None, ""])
 def test_stride_without_a_token_runs_the_demo(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    token: str | None,
 ) -> None:
+    if token is not None:
+        monkeypatch.setenv("DISCORD_TOKEN", token)  # as an empty line in .env leaves it
     code = main([])
     captured = capsys.readouterr()
     assert code == 0
