@@ -640,6 +640,8 @@ class DailyRunner:
         if results is not None and results.status is not RunStatus.POSTED:
             covered = [*unposted, results]
             through = results.day
+            # An early end leaves out the day it happened on: the results stop where they do.
+            challenge = replace(challenge, end=through)
         elif unposted:
             covered = unposted
             through = unposted[-1].day
@@ -656,13 +658,14 @@ class DailyRunner:
                 if day not in item.final_days
             )
             board = await self._board(challenge, item.participants, through, provisional)
+        kind = _post_kind(covered)
         content, title = self._content(board, covered)
         series = cumulative_series(board.standings)
         with report.timed("chart"):
             chart = await asyncio.to_thread(
                 self._render_chart, series, board.names, title, chart_label(board.standings.rules)
             )
-        suffix = "results" if _post_kind(covered) is RunKind.RESULTS else through.isoformat()
+        suffix = "results" if kind is RunKind.RESULTS else through.isoformat()
         attachment = Attachment(f"stride-{challenge.id}-{suffix}.png", chart)
         try:
             message_id = await messenger.post(
@@ -682,8 +685,8 @@ class DailyRunner:
             await self._runs.save_posted_ranks(challenge.id, through, ranks)
         report.posts[challenge.id] = message_id
         report.boards[challenge.id] = board
-        report.post_kinds[challenge.id] = _post_kind(covered)
-        if _post_kind(covered) is RunKind.RESULTS:
+        report.post_kinds[challenge.id] = kind
+        if kind is RunKind.RESULTS:
             await self._challenges.finish(challenge.id)  # closed: no more runs
             self._unschedule(challenge.id)
 
