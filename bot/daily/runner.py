@@ -532,7 +532,9 @@ class DailyRunner:
         rules = self._challenges.rules(challenge)
         days = scored_days(rules, through)
         provisional = frozenset(day for day in days if not item.is_final(day, now))
-        board = await self._board(challenge, item.participants, through, provisional)
+        board = await self._board(
+            challenge, item.participants, through, provisional, final=item.results
+        )
         rows = [
             ScoreRow(
                 discord_id=player.player_id,
@@ -574,16 +576,19 @@ class DailyRunner:
         participants: Sequence[Participant],
         through: dt.date,
         provisional: frozenset[dt.date],
+        *,
+        final: bool = False,
     ) -> Board:
         """Standings through `through` from stored data: frozen values on final days, the
-        latest fetched values on the others, admin-excluded days left out."""
+        latest fetched values on the others, admin-excluded days left out. Baselines (the
+        fortnight before the start) are read only where they count: improvement scoring,
+        and the results' most-improved award (`final`)."""
         rules = self._challenges.rules(challenge)
         frozen = await self._values.final_scores(challenge.id)
+        with_baselines = final or rules.mode is ScoringMode.IMPROVEMENT
+        first = rules.start - dt.timedelta(days=BASELINE_DAYS) if with_baselines else rules.start
         stored = await self._values.challenge_values(
-            challenge.id,
-            rules.metric,
-            rules.start - dt.timedelta(days=BASELINE_DAYS),
-            min(through, rules.end),
+            challenge.id, rules.metric, first, min(through, rules.end)
         )
         excluded = await self._challenges.excluded_days(challenge.id)
         values: dict[PlayerId, list[DailyValue]] = {}
@@ -626,6 +631,7 @@ class DailyRunner:
             names=names,
             day=standings.days[-1] if standings.days else None,
             previous_ranks=await self._runs.last_posted_ranks(challenge.id, before=through),
+            final=final,
         )
 
     # -- posting -----------------------------------------------------------------------
@@ -651,21 +657,24 @@ class DailyRunner:
         if messenger is None:
             log.warning("no Discord client yet: the post of challenge %d waits", challenge.id)
             return
-        if board is None or board.standings.through != through:
+        kind = _post_kind(covered)
+        results_post = kind is RunKind.RESULTS
+        if board is None or board.standings.through != through or board.final != results_post:
             provisional = frozenset(
                 day
                 for day in days_between(challenge.start, min(through, challenge.end))
                 if day not in item.final_days
             )
-            board = await self._board(challenge, item.participants, through, provisional)
-        kind = _post_kind(covered)
+            board = await self._board(
+                challenge, item.participants, through, provisional, final=results_post
+            )
         content, title = self._content(board, covered)
         series = cumulative_series(board.standings)
         with report.timed("chart"):
             chart = await asyncio.to_thread(
                 self._render_chart, series, board.names, title, chart_label(board.standings.rules)
             )
-        suffix = "results" if kind is RunKind.RESULTS else through.isoformat()
+        suffix = "results" if results_post else through.isoformat()
         attachment = Attachment(f"stride-{challenge.id}-{suffix}.png", chart)
         try:
             message_id = await messenger.post(
@@ -686,15 +695,15 @@ class DailyRunner:
         report.posts[challenge.id] = message_id
         report.boards[challenge.id] = board
         report.post_kinds[challenge.id] = kind
-        if kind is RunKind.RESULTS:
+        if results_post:
             await self._challenges.finish(challenge.id)  # closed: no more runs
             self._unschedule(challenge.id)
 
     def _content(self, board: Board, covered: Sequence[RunRecord]) -> tuple[EmbedContent, str]:
         """The post for these records, and the chart's title."""
         name = board.challenge.name
-        if _post_kind(covered) is RunKind.RESULTS:
-            results = replace(board, final=True).post()
+        if board.final:
+            results = board.post()
             if results is None:  # pragma: no cover - a results board always has days
                 raise RuntimeError("results without any scored day")
             return results, f"{name}: final standings"
@@ -741,8 +750,9 @@ class DailyRunner:
         provisional = frozenset(
             day for day in days_between(challenge.start, through) if day not in final_days
         )
-        board = await self._board(challenge, participants, through, provisional)
-        return replace(board, final=results is not None)
+        return await self._board(
+            challenge, participants, through, provisional, final=results is not None
+        )
 
     async def challenge_ids_of(self, discord_id: int) -> list[int]:
         """The challenges a user plays in (any status)."""
