@@ -36,7 +36,6 @@ from bot.domain import Metric, ScoringMode
 from bot.events import EventBus
 from bot.linking import TokenManager
 from bot.notify import Attachment, LinkButton
-from bot.providers.base import TokenSet
 from bot.providers.sandbox import SandboxProvider
 from bot.render.leaderboard import (
     EmbedContent,
@@ -108,14 +107,6 @@ def demo_players(count: int, seed: int) -> list[DemoPlayer]:
     return players
 
 
-class DemoSandbox(SandboxProvider):
-    """The sandbox provider, able to issue tokens for a chosen sandbox user (the real one
-    only does after its consent page, for a random user)."""
-
-    def tokens_for(self, sandbox_user: str) -> TokenSet:
-        return self._tokens(sandbox_user)
-
-
 class FileMessenger:
     """A `Messenger` that keeps posts instead of sending them and writes their files."""
 
@@ -166,7 +157,9 @@ async def _simulate(db: Database, options: DemoOptions, out: TextIO, err: TextIO
     events = EventBus()
     cipher = TokenCipher([Fernet.generate_key()])
     accounts = AccountsRepo(db, cipher)
-    sandbox = DemoSandbox(SandboxSettings(enabled=True), None, clock, public_base_url="http://demo")
+    sandbox = SandboxProvider(
+        SandboxSettings(enabled=True), None, clock, public_base_url="http://demo"
+    )
     providers = {"sandbox": sandbox}
     messenger = FileMessenger(options.out)
     challenges = ChallengeService(db, clock, events, accounts)
