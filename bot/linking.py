@@ -220,14 +220,12 @@ class TokenManager:
         return provider
 
     async def _current_tokens(self, account: LinkedAccount) -> TokenSet:
-        fresh = await self._accounts.get_by_id(account.id)
-        if fresh is None:
+        found = await self._accounts.status_and_tokens(account.id)
+        if found is None:
             raise NotConnected(f"{account.provider}: account {account.id} is no longer linked")
-        if fresh.status is not AccountStatus.ACTIVE:
+        status, tokens = found
+        if status is not AccountStatus.ACTIVE:
             raise NotConnected(f"{account.provider}: account {account.id} needs a re-link")
-        tokens = await self._accounts.tokens(account.id)
-        if tokens is None:
-            raise NotConnected(f"{account.provider}: account {account.id} is no longer linked")
         return tokens
 
     async def _refresh(self, account: LinkedAccount, provider: Provider, *, stale: str) -> TokenSet:

@@ -160,14 +160,19 @@ class AccountsRepo:
 
     async def tokens(self, account_id: int) -> TokenSet | None:
         """The decrypted tokens of an account (for the provider call only; never log them)."""
+        found = await self.status_and_tokens(account_id)
+        return None if found is None else found[1]
+
+    async def status_and_tokens(self, account_id: int) -> tuple[AccountStatus, TokenSet] | None:
+        """The account's status and decrypted tokens in one read (the daily run's hot path)."""
         row = await self._db.fetch_one(
-            "SELECT access_token, refresh_token, expires_at, scopes, provider_user_id "
+            "SELECT status, access_token, refresh_token, expires_at, scopes, provider_user_id "
             "FROM linked_accounts WHERE id = ?",
             (account_id,),
         )
         if row is None:
             return None
-        return TokenSet(
+        return AccountStatus(row["status"]), TokenSet(
             access_token=self._cipher.decrypt(row["access_token"]),
             refresh_token=(
                 self._cipher.decrypt(row["refresh_token"]) if row["refresh_token"] else None
