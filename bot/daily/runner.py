@@ -152,11 +152,14 @@ def rank_by_best_streak(standings: Standings, teams: Mapping[PlayerId, str]) -> 
 
 
 def chart_label(rules: ChallengeRules) -> str:
+    metric = rules.metric
+    # "Steps", not "Steps (steps)": the unit only when it adds something.
+    unit = "" if metric.unit.casefold() == metric.label.casefold() else f" ({metric.unit})"
     match rules.mode:
         case ScoringMode.TOTAL:
-            return f"{rules.metric.label} ({rules.metric.unit})"
+            return f"{metric.label}{unit}"
         case ScoringMode.AVERAGE:
-            return f"{rules.metric.label}, daily average ({rules.metric.unit})"
+            return f"{metric.label}, daily average{unit}"
         case ScoringMode.GOAL_DAYS:
             return "Days the goal was met"
         case ScoringMode.IMPROVEMENT:
