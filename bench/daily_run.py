@@ -294,7 +294,10 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--latency-ms", type=float, default=100.0)
     parser.add_argument(
-        "--concurrency", type=int, default=256, help="FETCH_CONCURRENCY for the run"
+        "--concurrency",
+        type=int,
+        default=Settings.model_fields["fetch_concurrency"].default,
+        help="FETCH_CONCURRENCY for the run (default: Stride's default)",
     )
     parser.add_argument("--baseline-sample", type=int, default=100)
     args = parser.parse_args()

@@ -185,7 +185,7 @@ class Settings(BaseSettings):
     dev_guild_id: int | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Concurrency of the daily fetch; per-provider limits live in the providers.
-    fetch_concurrency: int = Field(default=64, ge=1, le=1024)
+    fetch_concurrency: int = Field(default=256, ge=1, le=1024)
 
     google_health: GoogleHealthSettings = GoogleHealthSettings()
     withings: WithingsSettings = WithingsSettings()
