@@ -77,6 +77,20 @@ def configuration_report(settings: Settings) -> tuple[list[str], list[str]]:
     return problems, notes
 
 
+def configure_logging(level: str) -> None:
+    """Log to stderr, with OAuth states, codes and tokens blanked in every record.
+
+    The filter sits on the handler, so it sees records from every logger (discord.py logs
+    request bodies at DEBUG, and a `/link` reply carries a state in its URL).
+    """
+    from bot.linking import RedactOAuthSecrets
+
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactOAuthSecrets) for f in handler.filters):
+            handler.addFilter(RedactOAuthSecrets())
+
+
 def cmd_check(out: TextIO, err: TextIO) -> int:
     try:
         settings = load_settings()
@@ -133,9 +147,7 @@ def cmd_run(out: TextIO, err: TextIO) -> int:
         )
         # The demo prints its own progress; only warnings from the services underneath.
         return cmd_demo(build_parser().parse_args(["demo"]), out, err)
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level)
     problems, _notes = configuration_report(settings)
     if problems:
         for line in problems:

@@ -99,3 +99,27 @@ def test_keygen_prints_a_usable_key(capsys: pytest.CaptureFixture[str]) -> None:
     key = capsys.readouterr().out.strip()
     cipher = TokenCipher(parse_keys(key))
     assert cipher.decrypt(cipher.encrypt("x")) == "x"
+
+
+def test_run_logging_blanks_oauth_secrets_from_every_logger(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import logging
+
+    from bot.cli import configure_logging
+
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers = []
+    try:
+        configure_logging("DEBUG")
+        logging.getLogger("discord.http").debug(
+            "POST /channels/1/messages with url http://x/oauth/oura/start?state=s3cr3t-state"
+        )
+        logging.getLogger("aiohttp.access").info("GET /cb?code=c0de-value&state=abc")
+    finally:
+        root.handlers = saved
+    err = capsys.readouterr().err
+    assert "oauth/oura/start" in err
+    assert "s3cr3t-state" not in err
+    assert "c0de-value" not in err
