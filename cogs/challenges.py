@@ -668,13 +668,35 @@ class ChallengesCog(commands.Cog):
 
     @challenge.command(name="list", description="Running, upcoming and past challenges")
     async def list_(self, interaction: Interaction) -> None:
-        listing = await self._challenges.listing(guild_id_of(interaction))
-        await interaction.response.send_message(embed=listing_embed(listing), ephemeral=True)
+        await self._send_listing(interaction)
 
     @challenge.command(name="info", description="A challenge's rules, dates and players")
     @app_commands.describe(challenge="The challenge to show")
     @app_commands.autocomplete(challenge=challenge_names)
     async def info(self, interaction: Interaction, challenge: str) -> None:
+        await self._send_info(interaction, challenge)
+
+    # The /challenge group is hidden from members without Manage Server, and Discord can only
+    # hide whole top-level commands; players browse challenges with this one instead.
+    @app_commands.command(
+        name="challenges", description="This server's challenges, or one challenge's rules"
+    )
+    @app_commands.guild_only()
+    @app_commands.describe(challenge="Show this challenge's rules and players (empty: the list)")
+    @app_commands.autocomplete(challenge=challenge_names)
+    async def challenges_public(
+        self, interaction: Interaction, challenge: str | None = None
+    ) -> None:
+        if challenge is None:
+            await self._send_listing(interaction)
+        else:
+            await self._send_info(interaction, challenge)
+
+    async def _send_listing(self, interaction: Interaction) -> None:
+        listing = await self._challenges.listing(guild_id_of(interaction))
+        await interaction.response.send_message(embed=listing_embed(listing), ephemeral=True)
+
+    async def _send_info(self, interaction: Interaction, challenge: str) -> None:
         found = await self._challenges.find(guild_id_of(interaction), challenge)
         participants = await self._challenges.participants(found.id)
         await interaction.response.send_message(

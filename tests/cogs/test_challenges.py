@@ -437,13 +437,14 @@ async def test_commands_are_guild_only_and_admin_ones_hidden_by_default(services
         payloads = {c.name: c.to_dict(bot.tree) for c in bot.tree.get_commands()}
     finally:
         await bot.close()
-    assert set(payloads) == {"challenge", "join", "leave", "settings"}
+    assert set(payloads) == {"challenge", "challenges", "join", "leave", "settings"}
     for name, payload in payloads.items():
         assert payload["contexts"] == [0], name  # guild only
     manage_guild = discord.Permissions(manage_guild=True).value
     assert payloads["challenge"]["default_member_permissions"] == manage_guild
     assert payloads["settings"]["default_member_permissions"] == manage_guild
     assert payloads["join"]["default_member_permissions"] is None
+    assert payloads["challenges"]["default_member_permissions"] is None
     subcommands = {option["name"] for option in payloads["challenge"]["options"]}
     assert subcommands == {
         "create", "edit", "end", "delete", "list", "info", "kick", "team", "review",
@@ -685,6 +686,24 @@ async def test_list_and_info(
     assert "Status: Running: day 1 of 5." in text
     assert "Most steps in total wins." in text
     assert f"Who is in: <@{ALICE}>" in text
+
+
+async def test_players_browse_challenges_with_a_public_command(
+    cog: ChallengesCog, world: Discord, db: Database, cipher: TokenCipher
+) -> None:
+    await create(cog, world, name="Now", scoring=choice("total"),
+                 start_date=dt.date(2024, 5, 5), end_date=dt.date(2024, 5, 9))  # fmt: skip
+    command = cog.challenges_public
+    assert command.default_permissions is None  # visible to every member
+    assert command.guild_only
+
+    listing = world.interaction(ALICE, manage_guild=False)
+    await command.callback(cog, listing, challenge=None)
+    assert "Running: **Now**" in embed_text(only_reply(listing)[1]["embed"])
+
+    info = world.interaction(ALICE, manage_guild=False)
+    await command.callback(cog, info, challenge="now")
+    assert "Most steps in total wins." in embed_text(only_reply(info)[1]["embed"])
 
 
 async def test_kick_removes_the_player(
