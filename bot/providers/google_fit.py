@@ -43,7 +43,7 @@ from bot.clock import Clock
 from bot.domain import DailyValue, Metric
 from bot.providers.base import ProviderInfo, ProviderResponseError, TokenSet
 from bot.providers.daterange import ONE_DAY
-from bot.providers.google_oauth import GoogleOAuthClient
+from bot.providers.google_oauth import GoogleOAuthClient, GoogleOAuthMethods
 from bot.providers.http import ProviderHttp, RetryPolicy, Sleep, parse_model
 from bot.providers.ratelimit import ProviderRateLimiter
 from bot.settings import GoogleFitSettings
@@ -170,7 +170,7 @@ def _point_sum(dataset: _Dataset) -> float | None:
     return total
 
 
-class GoogleFitProvider:
+class GoogleFitProvider(GoogleOAuthMethods):
     """The `Provider` for the legacy Google Fit REST API."""
 
     def __init__(
@@ -197,26 +197,6 @@ class GoogleFitProvider:
             retiring=True,
             scopes=SCOPES,
         )
-
-    def authorization_url(
-        self, *, state: str, redirect_uri: str, code_challenge: str | None
-    ) -> str:
-        return self._oauth.authorization_url(
-            state=state, redirect_uri=redirect_uri, code_challenge=code_challenge
-        )
-
-    async def exchange_code(
-        self, *, code: str, redirect_uri: str, code_verifier: str | None
-    ) -> TokenSet:
-        return await self._oauth.exchange_code(
-            code=code, redirect_uri=redirect_uri, code_verifier=code_verifier
-        )
-
-    async def refresh(self, refresh_token: str) -> TokenSet:
-        return await self._oauth.refresh(refresh_token)
-
-    async def revoke(self, tokens: TokenSet) -> None:
-        await self._oauth.revoke(tokens)
 
     async def fetch_user_id(self, tokens: TokenSet) -> str:
         if tokens.provider_user_id:

@@ -38,7 +38,7 @@ from bot.clock import Clock
 from bot.domain import DailyValue, Metric
 from bot.providers.base import ProviderInfo, ProviderResponseError, TokenSet
 from bot.providers.daterange import ONE_DAY, date_chunks
-from bot.providers.google_oauth import GoogleOAuthClient
+from bot.providers.google_oauth import GoogleOAuthClient, GoogleOAuthMethods
 from bot.providers.http import ProviderHttp, RetryPolicy, Sleep, parse_model
 from bot.providers.ratelimit import ProviderRateLimiter
 from bot.settings import GoogleHealthSettings
@@ -238,7 +238,7 @@ def user_key(access_token: str) -> str:
     return hashlib.sha256(access_token.encode()).hexdigest()[:24]
 
 
-class GoogleHealthProvider:
+class GoogleHealthProvider(GoogleOAuthMethods):
     """The `Provider` for the Google Health API v4."""
 
     def __init__(
@@ -272,26 +272,6 @@ class GoogleHealthProvider:
             supports_revoke=self._oauth.supports_revoke,
             scopes=SCOPES,
         )
-
-    def authorization_url(
-        self, *, state: str, redirect_uri: str, code_challenge: str | None
-    ) -> str:
-        return self._oauth.authorization_url(
-            state=state, redirect_uri=redirect_uri, code_challenge=code_challenge
-        )
-
-    async def exchange_code(
-        self, *, code: str, redirect_uri: str, code_verifier: str | None
-    ) -> TokenSet:
-        return await self._oauth.exchange_code(
-            code=code, redirect_uri=redirect_uri, code_verifier=code_verifier
-        )
-
-    async def refresh(self, refresh_token: str) -> TokenSet:
-        return await self._oauth.refresh(refresh_token)
-
-    async def revoke(self, tokens: TokenSet) -> None:
-        await self._oauth.revoke(tokens)
 
     async def fetch_user_id(self, tokens: TokenSet) -> str:
         data = await self._http.api_json(

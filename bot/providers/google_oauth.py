@@ -138,3 +138,29 @@ class GoogleOAuthClient:
             raise_for_oauth_status(resp)
         except GrantRevoked:
             return
+
+
+class GoogleOAuthMethods:
+    """The OAuth half of the `Provider` protocol for providers signed in with Google."""
+
+    _oauth: GoogleOAuthClient
+
+    def authorization_url(
+        self, *, state: str, redirect_uri: str, code_challenge: str | None
+    ) -> str:
+        return self._oauth.authorization_url(
+            state=state, redirect_uri=redirect_uri, code_challenge=code_challenge
+        )
+
+    async def exchange_code(
+        self, *, code: str, redirect_uri: str, code_verifier: str | None
+    ) -> TokenSet:
+        return await self._oauth.exchange_code(
+            code=code, redirect_uri=redirect_uri, code_verifier=code_verifier
+        )
+
+    async def refresh(self, refresh_token: str) -> TokenSet:
+        return await self._oauth.refresh(refresh_token)
+
+    async def revoke(self, tokens: TokenSet) -> None:
+        await self._oauth.revoke(tokens)
