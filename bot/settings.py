@@ -26,6 +26,12 @@ def _check_url(value: str) -> str:
     return value.rstrip("/")
 
 
+def _missing_reason(**variables: object) -> str | None:
+    """ "set A, B" naming the variables that are unset, or None when all are set."""
+    missing = [name for name, value in variables.items() if not value]
+    return f"set {', '.join(missing)}" if missing else None
+
+
 class OAuthProviderSettings(BaseModel):
     """Credentials and endpoints of one OAuth provider. Enabled when both credentials are set."""
 
@@ -103,16 +109,11 @@ class StreamrSinkSettings(BaseModel):
         return None if value is None else _check_url(value)
 
     def disabled_reason(self) -> str | None:
-        missing = [
-            name
-            for name, value in (
-                ("PUBLISH__STREAMR__NODE_URL", self.node_url),
-                ("PUBLISH__STREAMR__API_KEY", self.api_key),
-                ("PUBLISH__STREAMR__STREAM_ID", self.stream_id),
-            )
-            if not value
-        ]
-        return f"set {', '.join(missing)}" if missing else None
+        return _missing_reason(
+            PUBLISH__STREAMR__NODE_URL=self.node_url,
+            PUBLISH__STREAMR__API_KEY=self.api_key,
+            PUBLISH__STREAMR__STREAM_ID=self.stream_id,
+        )
 
 
 class MqttSinkSettings(BaseModel):
@@ -137,15 +138,7 @@ class WebhookSinkSettings(BaseModel):
         return None if value is None else _check_url(value)
 
     def disabled_reason(self) -> str | None:
-        missing = [
-            name
-            for name, value in (
-                ("PUBLISH__WEBHOOK__URL", self.url),
-                ("PUBLISH__WEBHOOK__SECRET", self.secret),
-            )
-            if not value
-        ]
-        return f"set {', '.join(missing)}" if missing else None
+        return _missing_reason(PUBLISH__WEBHOOK__URL=self.url, PUBLISH__WEBHOOK__SECRET=self.secret)
 
 
 class FileSinkSettings(BaseModel):

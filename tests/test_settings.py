@@ -66,6 +66,8 @@ def test_check_with_token_lists_every_provider_disabled(monkeypatch: pytest.Monk
     assert code == 0, err
     for provider in ("google_health", "withings", "oura", "google_fit", "sandbox"):
         assert f"{provider}: disabled (set " in out
+    assert "streamr: disabled (set PUBLISH__STREAMR__NODE_URL, PUBLISH__STREAMR__API_KEY" in out
+    assert "webhook: disabled (set PUBLISH__WEBHOOK__URL, PUBLISH__WEBHOOK__SECRET)" in out
     assert "discord-token-value" not in out + err
 
 
