@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from bot.challenges import MAX_DAYS, MAX_PLAYERS_LIMIT
 from bot.crypto import EncryptionKeyError, parse_keys
 from bot.domain import ScoringMode
+from bot.errors import ConfigError
 from bot.settings import Settings
 from bot.storage import Database, DatabaseTooNew, MigrationError
 
@@ -66,6 +67,7 @@ def configuration_report(settings: Settings) -> tuple[list[str], list[str]]:
     )
     notes.append("publish sinks:")
     publish = settings.publish
+    problems.extend(publish_problems(settings))
     for sink_name, sink in (
         ("streamr", publish.streamr),
         ("mqtt", publish.mqtt),
@@ -89,6 +91,23 @@ def configure_logging(level: str) -> None:
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, RedactOAuthSecrets) for f in handler.filters):
             handler.addFilter(RedactOAuthSecrets())
+
+
+def publish_problems(settings: Settings) -> list[str]:
+    """Publish settings that would switch publishing (or one sink) off at run time."""
+    from bot.publish.keys import MIN_SECRET_LENGTH
+    from bot.publish.sinks import check_topic_template
+
+    problems: list[str] = []
+    secret = settings.publish.secret
+    if secret is not None and len(secret.get_secret_value()) < MIN_SECRET_LENGTH:
+        problems.append(f"PUBLISH__SECRET must be at least {MIN_SECRET_LENGTH} characters long")
+    if settings.publish.mqtt.host:
+        try:
+            check_topic_template(settings.publish.mqtt.topic_template)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    return problems
 
 
 def cmd_check(out: TextIO, err: TextIO) -> int:

@@ -125,3 +125,17 @@ def test_run_logging_blanks_oauth_secrets_from_every_logger(
     assert "oauth/oura/start" in err
     assert "s3cr3t-state" not in err
     assert "c0de-value" not in err
+
+
+def test_check_reports_publish_settings_that_would_switch_publishing_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", "t")
+    monkeypatch.setenv("PUBLISH__SECRET", "short-one")
+    monkeypatch.setenv("PUBLISH__MQTT__HOST", "127.0.0.1")
+    monkeypatch.setenv("PUBLISH__MQTT__TOPIC_TEMPLATE", "stride/{guild}/{metric}")
+    code, out, err = run_check()
+    assert code == 1
+    assert "PUBLISH__SECRET must be at least 16 characters long" in err
+    assert "PUBLISH__MQTT__TOPIC_TEMPLATE may use only {guild_key} and {metric}" in err
+    assert "short-one" not in out + err
