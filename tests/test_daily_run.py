@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -51,6 +52,7 @@ from bot.storage.challenges import (
     ChallengeStatus,
     ParticipantsRepo,
 )
+from bot.storage.privacy import PrivacyRepo
 from bot.storage.runs import RunKind, RunsRepo, RunStatus
 from bot.storage.values import ScoreRow, ValuesRepo
 
@@ -613,6 +615,103 @@ async def test_one_revoked_player_does_not_stop_the_others(world: World) -> None
     assert len(world.provider.calls_for(bob)) == 1
     assert len(world.provider.calls_for(carol)) == 2
     assert [user for user, _ in world.messenger.dms] == [2]
+
+
+async def rows_about(world: World, discord_id: int) -> dict[str, int]:
+    counts = {}
+    for table in ("daily_values", "daily_scores", "streaks", "posted_ranks"):
+        counts[table] = await world.db.fetch_value(
+            f"SELECT COUNT(*) FROM {table} WHERE discord_id = ?",
+            (discord_id,),
+        )
+    return {table: count for table, count in counts.items() if count}
+
+
+def leaving_during(
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    moment: str,
+    user: str,
+    leave: Callable[[], Awaitable[object]],
+) -> None:
+    """`leave()` runs at `moment` of the run: while the provider's answer for `user` is on its
+    way back ("fetch"), while the standings are computed ("score"), or while the post is being
+    sent ("post")."""
+    if moment == "fetch":
+        fetch = world.provider.fetch_daily
+
+        async def fetch_then_leave(access_token: str, *args: Any, **kwargs: Any) -> Any:
+            values = await fetch(access_token, *args, **kwargs)
+            if access_token == f"tok-{user}":
+                await leave()
+            return values
+
+        monkeypatch.setattr(world.provider, "fetch_daily", fetch_then_leave)
+    elif moment == "score":
+        excluded_days = world.challenges.excluded_days
+
+        async def leave_then_excluded(challenge_id: int) -> Any:
+            await leave()
+            return await excluded_days(challenge_id)
+
+        monkeypatch.setattr(world.challenges, "excluded_days", leave_then_excluded)
+    else:
+        post = world.messenger.post
+
+        async def post_then_leave(channel_id: int, **kwargs: Any) -> int:
+            message_id = await post(channel_id, **kwargs)
+            await leave()
+            return message_id
+
+        monkeypatch.setattr(world.messenger, "post", post_then_leave)
+
+
+@pytest.mark.parametrize("moment", ["fetch", "score", "post"])
+async def test_a_player_deleting_their_data_during_the_run_does_not_stop_the_post(
+    world: World, monkeypatch: pytest.MonkeyPatch, moment: str
+) -> None:
+    # /privacy delete while the run is going used to break it on the foreign keys (values,
+    # scores or posted ranks written for a user already gone): no post for anyone that day,
+    # or a post sent but not recorded, so sent again by the next run.
+    challenge = await world.add_challenge()
+    alice = await world.add_player(challenge, 1, "Alice")
+    bob = await world.add_player(challenge, 2, "Bob")
+    for user in (alice, bob):
+        world.provider.set(user, day(1), 6_000)
+        world.provider.set(user, day(2), 7_000)
+    leaving_during(world, monkeypatch, moment, bob, lambda: PrivacyRepo(world.db).delete_user(2))
+
+    await world.run_at(local(day(2), 9))
+
+    [post] = world.messenger.posts
+    assert "Alice · 6,000 steps" in post.embed.description
+    if moment == "fetch":
+        assert "Bob" not in post.embed.description  # gone before the standings were made
+    assert await rows_about(world, 2) == {}
+    records = await world.runs.day_records(challenge.id)
+    assert records[day(1)].status is RunStatus.POSTED
+
+    await world.run_at(local(day(3), 9))
+    assert len(world.messenger.posts) == 2
+    assert "Bob" not in world.messenger.posts[1].embed.description
+    assert await rows_about(world, 2) == {}
+
+
+async def test_a_player_leaving_during_the_run_gets_no_scores_back(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    challenge = await world.add_challenge()
+    alice = await world.add_player(challenge, 1, "Alice")
+    bob = await world.add_player(challenge, 2, "Bob")
+    world.provider.set(alice, day(1), 6_000)
+    world.provider.set(bob, day(1), 9_000)
+    leaving_during(world, monkeypatch, "fetch", bob, lambda: world.players.remove(challenge.id, 2))
+
+    await world.run_at(local(day(2), 9))
+
+    [post] = world.messenger.posts
+    assert "Bob" not in post.embed.description
+    assert await rows_about(world, 2) == {"daily_values": 1}  # his values are his and stay
 
 
 async def test_odd_provider_values_are_dropped_not_stored(world: World) -> None:

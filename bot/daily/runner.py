@@ -531,6 +531,9 @@ class DailyRunner:
 
     async def _score(self, item: _Work, now: dt.datetime, report: RunReport) -> Board:
         challenge = item.challenge
+        # Read again after the fetch, which can take a while: a player who left or deleted
+        # their data meanwhile is neither posted nor given rows back.
+        item.participants = await self._challenges.participants(challenge.id)
         through = item.through
         rules = self._challenges.rules(challenge)
         days = scored_days(rules, through)

@@ -16,6 +16,7 @@ import aiosqlite
 
 from bot.storage.accounts import from_db_time, to_db_time
 from bot.storage.db import Database
+from bot.storage.values import STILL_PLAYING
 
 
 class RunStatus(StrEnum):
@@ -180,9 +181,22 @@ class RunsRepo:
     async def save_posted_ranks(
         self, challenge_id: int, day: dt.date, ranks: Sequence[PostedRank]
     ) -> None:
+        """The ranks a post showed, for the players still in the challenge."""
         await self._db.execute_many(
             "INSERT INTO posted_ranks (challenge_id, day, discord_id, rank, score) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (challenge_id, day, discord_id) DO UPDATE SET "
+            "SELECT ?, ?, ?, ?, ? " + STILL_PLAYING + " "
+            "ON CONFLICT (challenge_id, day, discord_id) DO UPDATE SET "
             "rank = excluded.rank, score = excluded.score",
-            [(challenge_id, day.isoformat(), r.discord_id, r.rank, r.score) for r in ranks],
+            [
+                (
+                    challenge_id,
+                    day.isoformat(),
+                    r.discord_id,
+                    r.rank,
+                    r.score,
+                    challenge_id,
+                    r.discord_id,
+                )
+                for r in ranks
+            ],
         )

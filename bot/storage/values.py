@@ -18,6 +18,12 @@ from bot.domain import DailyValue, Metric
 from bot.storage.accounts import AccountsRepo, LinkedAccount, to_db_time
 from bot.storage.db import Database
 
+# Completes `INSERT … SELECT <row>` with the row's (challenge_id, discord_id) as two more
+# parameters: only players still in the challenge get rows.
+STILL_PLAYING = (
+    "WHERE EXISTS (SELECT 1 FROM participants WHERE challenge_id = ? AND discord_id = ?)"
+)
+
 
 @dataclass(frozen=True, slots=True)
 class FetchedValue:
@@ -76,15 +82,19 @@ class ValuesRepo:
                 int(item.value.includes_manual),
                 item.value.value,
                 fetched_at,
+                item.discord_id,
             )
             for item in values
         ]
         synced = [(fetched_at, account_id) for account_id in synced_account_ids]
         async with self._db.transaction():
+            # Only for users who still exist: one who ran /privacy delete while their values
+            # were being fetched is gone, and the values with them.
             await self._db.execute_many(
                 "INSERT INTO daily_values "
                 "(discord_id, provider, metric, day, includes_manual, value, fetched_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "SELECT ?, ?, ?, ?, ?, ?, ? "
+                "WHERE EXISTS (SELECT 1 FROM users WHERE discord_id = ?) "
                 "ON CONFLICT (discord_id, metric, day, provider, includes_manual) DO UPDATE SET "
                 "value = excluded.value, fetched_at = excluded.fetched_at",
                 rows,
@@ -138,11 +148,13 @@ class ValuesRepo:
         return {dt.date.fromisoformat(row["day"]) for row in rows}
 
     async def save_scores(self, challenge_id: int, rows: Sequence[ScoreRow]) -> None:
-        """Upsert score rows; rows already final stay exactly as they are."""
+        """Upsert score rows of the challenge's current players (one who left or deleted
+        their data while the run was going gets none back); rows already final stay exactly
+        as they are."""
         await self._db.execute_many(
             "INSERT INTO daily_scores "
             "(challenge_id, discord_id, day, value, points, goal_met, final) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "SELECT ?, ?, ?, ?, ?, ?, ? " + STILL_PLAYING + " "
             "ON CONFLICT (challenge_id, discord_id, day) DO UPDATE SET "
             "value = excluded.value, points = excluded.points, goal_met = excluded.goal_met, "
             "final = excluded.final WHERE daily_scores.final = 0",
@@ -155,19 +167,30 @@ class ValuesRepo:
                     row.points,
                     int(row.goal_met),
                     int(row.final),
+                    challenge_id,
+                    row.discord_id,
                 )
                 for row in rows
             ],
         )
 
     async def save_streaks(self, challenge_id: int, rows: Sequence[StreakRow]) -> None:
+        """Upsert the streaks of the challenge's current players."""
         await self._db.execute_many(
             "INSERT INTO streaks (challenge_id, discord_id, current, best, through_day) "
-            "VALUES (?, ?, ?, ?, ?) "
+            "SELECT ?, ?, ?, ?, ? " + STILL_PLAYING + " "
             "ON CONFLICT (challenge_id, discord_id) DO UPDATE SET current = excluded.current, "
             "best = excluded.best, through_day = excluded.through_day",
             [
-                (challenge_id, row.discord_id, row.current, row.best, row.through_day.isoformat())
+                (
+                    challenge_id,
+                    row.discord_id,
+                    row.current,
+                    row.best,
+                    row.through_day.isoformat(),
+                    challenge_id,
+                    row.discord_id,
+                )
                 for row in rows
             ],
         )
