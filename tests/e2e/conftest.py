@@ -25,7 +25,7 @@ from bot.clock import FakeClock
 from bot.services import Services
 from bot.settings import Settings
 from tests.harness.discord_standin import DiscordStandIn, patch_discord
-from tests.harness.entities import Channel, Guild, User
+from tests.harness.entities import Channel, Guild, StoredMessage, User
 from tests.harness.fixtures import *  # noqa: F403 - the stand-in's fixtures
 from tests.standins.providers import ProviderStandins, start_provider_standins
 
@@ -69,15 +69,66 @@ class Stride:
     async def stop(self) -> None:
         await self.app.stop()
 
-    async def restart(self) -> None:
-        """Stop the whole process's worth of objects and start afresh on the same database."""
+    async def restart(self, *, at: dt.datetime | None = None) -> None:
+        """Stop the whole process's worth of objects and start afresh on the same database.
+
+        With `at`, the clock moves there while Stride is down (downtime); `start()` waits for
+        the start-up catch-up run, as it does at any start.
+        """
         await self.stop()
+        if at is not None:
+            self.clock.set(at)
         await self.start()
 
     async def member(self, name: str, *, permissions: int = 0) -> User:
         user = self.discord.add_user(name)
         await self.discord.add_member(self.guild, user, name=name)
         return user
+
+    async def create_challenge(self, name: str, **options: Any) -> StoredMessage:
+        """`/challenge create` by the admin (Manage Server) posting to the challenge channel;
+        returns the challenge card."""
+        record = await self.discord.slash(
+            user=self.admin,
+            guild=self.guild,
+            channel=self.channel,
+            name="challenge create",
+            options={"name": name, "channel": self.channel.id, **options},
+            permissions=MANAGE_GUILD,
+        )
+        return await record.wait_message()
+
+    async def join(self, user: User, challenge: str) -> StoredMessage:
+        """`/join challenge:<challenge>` as `user`; returns the (ephemeral) answer."""
+        record = await self.discord.slash(
+            user=user,
+            guild=self.guild,
+            channel=self.channel,
+            name="join",
+            options={"challenge": challenge},
+        )
+        return await record.wait_message()
+
+    async def provider_user_id(self, user: User, provider: str) -> str:
+        """The provider-side account id Stride stored when `user` linked `provider` (the
+        sandbox makes its own, so a test reads it back to know that member's data)."""
+        row = await self.services.db.fetch_one(
+            "SELECT provider_user_id FROM linked_accounts WHERE discord_id = ? AND provider = ?",
+            (user.id, provider),
+        )
+        assert row is not None, f"{user.name} has no {provider} link"
+        return str(row["provider_user_id"])
+
+    def channel_posts(self) -> list[StoredMessage]:
+        """What the bot posted in the challenge channel on its own (daily, catch-up and results
+        posts), oldest first; answers to slash commands are left out."""
+        return [
+            message
+            for message in self.discord.messages_in(self.channel)
+            if message.author.id == self.discord.bot_user.id
+            and message.interaction_id is None
+            and message.webhook_id is None
+        ]
 
     async def run_at(self, instant: dt.datetime) -> Any:
         """Move the clock to `instant` and run what the scheduler would have run by then."""
@@ -112,7 +163,11 @@ class Stride:
                 return body
 
     async def link(self, user: User, provider: str, provider_user: str | None = None) -> None:
-        """Run `/link` as `user` and complete the consent; waits for the "Linked ✓" DM."""
+        """Run `/link` as `user` and complete the consent; waits for the "Linked ✓" DM.
+
+        Only DMs that arrive after this `/link` count, so a member can link a second provider.
+        """
+        earlier = {message.id for message in self.discord.dms_to(user)}
         record = await self.discord.slash(
             user=user,
             guild=self.guild,
@@ -121,11 +176,15 @@ class Stride:
             options={"provider": provider},
         )
         await record.wait_message()
-        dm = await self.discord.wait_for_dm(user, lambda m: bool(LINK_URL.search(_all_text(m))))
+        dm = await self.discord.wait_for_dm(
+            user, lambda m: m.id not in earlier and bool(LINK_URL.search(_all_text(m)))
+        )
         url = LINK_URL.search(_all_text(dm))
         assert url is not None
         await self.follow_link(url.group(0), provider=provider, provider_user=provider_user)
-        await self.discord.wait_for_dm(user, lambda m: "Linked ✓" in _all_text(m))
+        await self.discord.wait_for_dm(
+            user, lambda m: m.id not in earlier and "Linked ✓" in _all_text(m)
+        )
 
 
 def _all_text(message: Any) -> str:
