@@ -22,6 +22,7 @@ from cryptography.fernet import Fernet
 
 from bot.app import StrideApp
 from bot.clock import FakeClock
+from bot.daily.runner import JOB_PREFIX, DailyRunner, RunReport
 from bot.services import Services
 from bot.settings import Settings
 from tests.harness.discord_standin import DiscordStandIn, patch_discord
@@ -51,6 +52,7 @@ class Stride:
     admin: User
     app: StrideApp
     _apps: list[StrideApp] = field(default_factory=list)
+    _reports: list[RunReport] = field(default_factory=list)
 
     @property
     def services(self) -> Services:
@@ -62,12 +64,24 @@ class Stride:
         self.app = StrideApp(self.settings, clock=self.clock)
         self._apps.append(self.app)
         await self.app.start()
+        self._record_reports(self.services.daily_run)
         await self.app.wait_until_ready()
         if self.app.start_up_task is not None:
             await self.app.start_up_task
 
     async def stop(self) -> None:
         await self.app.stop()
+
+    def _record_reports(self, runner: DailyRunner) -> None:
+        """Spy on the runner's reports (the only thing the harness adds to the app)."""
+        run_due = runner.run_due
+
+        async def recording() -> RunReport:
+            report = await run_due()
+            self._reports.append(report)
+            return report
+
+        runner.run_due = recording  # type: ignore[method-assign]
 
     async def restart(self, *, at: dt.datetime | None = None) -> None:
         """Stop the whole process's worth of objects and start afresh on the same database.
@@ -130,10 +144,27 @@ class Stride:
             and message.webhook_id is None
         ]
 
-    async def run_at(self, instant: dt.datetime) -> Any:
-        """Move the clock to `instant` and run what the scheduler would have run by then."""
+    async def run_at(self, instant: dt.datetime) -> RunReport:
+        """Move the clock to `instant` and fire every job the scheduler would have fired on
+        the way (each once, as APScheduler coalesces); returns what the daily runs did.
+
+        A challenge whose job was never scheduled gets no post here, as in production.
+        """
+        since = self.clock.now()
+        assert instant >= since, "the harness clock only moves forward"
         self.clock.set(instant)
-        return await self.services.daily_run.run_due()
+        self._reports.clear()
+        await self.services.scheduler.fire_due(since, instant)
+        return _merged(self._reports)
+
+    async def rerun_daily_jobs(self) -> RunReport:
+        """Fire every challenge's daily job once more, now (a job firing late or by hand)."""
+        self._reports.clear()
+        for job_id in self.services.scheduler.job_ids():
+            if job_id.startswith(JOB_PREFIX):
+                await self.services.scheduler.run_now(job_id)
+        assert self._reports, "no challenge has a daily job scheduled"
+        return _merged(self._reports)
 
     async def follow_link(self, url: str, *, provider: str, provider_user: str | None) -> str:
         """Do what the member's browser does: open the link, consent, land on the callback."""
@@ -185,6 +216,23 @@ class Stride:
         await self.discord.wait_for_dm(
             user, lambda m: m.id not in earlier and "Linked ✓" in _all_text(m)
         )
+
+
+def _merged(reports: list[RunReport]) -> RunReport:
+    """One report for several runs fired together (later runs find the work done)."""
+    merged = RunReport()
+    for report in reports:
+        merged.challenges += report.challenges
+        merged.days_scored.update(report.days_scored)
+        merged.days_finalised.update(report.days_finalised)
+        merged.posts.update(report.posts)
+        merged.boards.update(report.boards)
+        merged.post_kinds.update(report.post_kinds)
+        merged.failed_posts.update(report.failed_posts)
+        merged.accounts_fetched += report.accounts_fetched
+        merged.fetch_failures.update(report.fetch_failures)
+        merged.errors.update(report.errors)
+    return merged
 
 
 def _all_text(message: Any) -> str:

@@ -79,7 +79,7 @@ async def test_downtime_gives_one_catch_up_post_and_no_day_twice(stride: Stride)
     assert catch_up.field_lines("Thu 26 Nov")[0] == "🥇 Bob 16,000 steps"
 
     # The scheduler's own 09:00 job, fired late after the start: nothing more to post.
-    again = await stride.run_at(post_time(THU))
+    again = await stride.rerun_daily_jobs()
     assert again.posts == {} and again.days_scored == {}
 
     friday = await stride.run_at(post_time(FRI))

@@ -1,0 +1,86 @@
+"""The scheduler wrapper: daily jobs in a time zone, clean shutdown, firing what was due."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from bot.scheduling import JobScheduler
+
+AUCKLAND = ZoneInfo("Pacific/Auckland")
+
+
+async def test_due_between_follows_local_post_time_and_dst() -> None:
+    scheduler = JobScheduler()
+    ran: list[str] = []
+
+    async def job() -> None:
+        ran.append("post")
+
+    scheduler.add_daily("post", job, at=dt.time(9, 0), tz=AUCKLAND)
+    # 09:00 in Auckland on 2026-11-23 (NZDT, UTC+13) is 2026-11-22 20:00 UTC.
+    before = dt.datetime(2026, 11, 22, 19, 59, tzinfo=dt.UTC)
+    after = dt.datetime(2026, 11, 22, 20, 0, tzinfo=dt.UTC)
+    assert scheduler.due_between(before - dt.timedelta(hours=1), before) == []
+    assert scheduler.due_between(before, after) == ["post"]
+    # Three days of downtime still fire the job once (coalesced).
+    assert await scheduler.fire_due(before, after + dt.timedelta(days=3)) == ["post"]
+    assert ran == ["post"]
+
+
+async def test_jobs_fire_in_the_order_they_fell_due() -> None:
+    scheduler = JobScheduler()
+    order: list[str] = []
+
+    def recorder(name: str):  # type: ignore[no-untyped-def]
+        async def job() -> None:
+            order.append(name)
+
+        return job
+
+    scheduler.add_daily("late", recorder("late"), at=dt.time(18, 0), tz=ZoneInfo("UTC"))
+    scheduler.add_daily("early", recorder("early"), at=dt.time(6, 0), tz=ZoneInfo("UTC"))
+    since = dt.datetime(2026, 11, 23, 0, 0, tzinfo=dt.UTC)
+    await scheduler.fire_due(since, since + dt.timedelta(hours=20))
+    assert order == ["early", "late"]
+
+
+async def test_shutdown_lets_a_running_job_finish() -> None:
+    scheduler = JobScheduler()
+    started, release, finished = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def job() -> None:
+        started.set()
+        await release.wait()
+        finished.set()
+
+    scheduler.add_interval("work", job, seconds=3600)
+    running = asyncio.create_task(scheduler.run_now("work"))
+    await started.wait()
+    stopping = asyncio.create_task(scheduler.shutdown(grace_seconds=5))
+    release.set()
+    await stopping
+    assert finished.is_set()
+    await running
+
+
+async def test_shutdown_cancels_a_job_that_outlives_the_grace_period() -> None:
+    scheduler = JobScheduler()
+    started = asyncio.Event()
+    cancelled = asyncio.Event()
+
+    async def job() -> None:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    scheduler.add_interval("stuck", job, seconds=3600)
+    running = asyncio.create_task(scheduler.run_now("stuck"))
+    await started.wait()
+    await scheduler.shutdown(grace_seconds=0.01)
+    assert cancelled.is_set()
+    assert running.cancelled() or running.done()
