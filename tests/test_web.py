@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from bot.crypto import TokenCipher
+from bot.domain import AccountStatus
 from bot.metrics import Metrics
+from bot.providers.base import TokenSet
 from bot.storage import Database
+from bot.storage.accounts import AccountsRepo, UsersRepo
 from bot.web.app import MAX_REQUEST_BYTES, create_app
 
 ClientFactory = Callable[[web.Application], Awaitable[TestClient]]
@@ -54,6 +59,22 @@ async def test_metrics_in_prometheus_text_format(client: TestClient) -> None:
     body = await response.text()
     assert "# TYPE stride_http_requests_total counter" in body
     assert 'stride_http_requests_total{route="/healthz",status="200"} 1.0' in body
+    assert 'stride_linked_accounts{status="active"} 0.0' in body
+
+
+async def test_metrics_count_linked_accounts_by_status(
+    client: TestClient, db: Database, cipher: TokenCipher
+) -> None:
+    now = dt.datetime(2026, 11, 21, tzinfo=dt.UTC)
+    tokens = TokenSet("a", "r", now + dt.timedelta(hours=1))
+    await UsersRepo(db).ensure(1, now)
+    accounts = AccountsRepo(db, cipher)
+    await accounts.save_link(1, "oura", "o-1", tokens, now)
+    broken = await accounts.save_link(1, "withings", "w-1", tokens, now)
+    await accounts.set_status(broken.id, AccountStatus.NEEDS_RELINK, now)
+    body = await (await client.get("/metrics")).text()
+    assert 'stride_linked_accounts{status="active"} 1.0' in body
+    assert 'stride_linked_accounts{status="needs_relink"} 1.0' in body
 
 
 async def test_unexpected_error_page_has_code_but_no_traceback(

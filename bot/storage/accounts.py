@@ -37,6 +37,14 @@ class LinkedAccount:
     created_at: dt.datetime
 
 
+async def count_by_status(db: Database) -> dict[AccountStatus, int]:
+    """How many linked accounts are in each status (every status present, zeros included)."""
+    rows = await db.fetch_all("SELECT status, COUNT(*) FROM linked_accounts GROUP BY status")
+    counts = dict.fromkeys(AccountStatus, 0)
+    counts.update({AccountStatus(row[0]): int(row[1]) for row in rows})
+    return counts
+
+
 class UsersRepo:
     def __init__(self, db: Database) -> None:
         self._db = db

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from bot.metrics import Metrics
 from bot.storage import Database
+from bot.storage.accounts import count_by_status
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,11 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics_endpoint(request: web.Request) -> web.Response:
-    body = request.app[METRICS_KEY].render()
+    metrics = request.app[METRICS_KEY]
+    # Gauges of stored state are read at scrape time, so they are never stale.
+    for status, count in (await count_by_status(request.app[DB_KEY])).items():
+        metrics.linked_accounts.labels(status.value).set(count)
+    body = metrics.render()
     return web.Response(
         body=body,
         content_type="text/plain",
