@@ -105,7 +105,7 @@ class RevokeOutcome(StrEnum):
 
 
 def _relink_hint(display_name: str) -> str:
-    return f"Use `/link` and choose **{display_name}** to link it again."
+    return f"Use `/link` in your server and choose **{display_name}** to link it again."
 
 
 # --------------------------------------------------------------------------- log redaction

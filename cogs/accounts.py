@@ -199,7 +199,8 @@ class AccountsCog(commands.Cog):
 
     # -- /link ---------------------------------------------------------------------------
 
-    @in_guilds_and_dms
+    # Guild-only, like every command but /accounts, /privacy and /me: the link goes by DM.
+    @app_commands.guild_only()
     @app_commands.command(
         name="link", description="Link your wearable so Stride can count your activity"
     )
@@ -211,12 +212,6 @@ class AccountsCog(commands.Cog):
         offer = await self._linking.start_link(interaction.user.id, info.name)
         embed = to_discord_embed(offer.embed())
         view = link_view([offer.button()]) or discord.utils.MISSING
-        if interaction.guild_id is None:
-            # Already in our DM: the button goes right here.
-            await interaction.followup.send(
-                "Here is your link:", embed=embed, view=view, ephemeral=True
-            )
-            return
         if await self._linking.send_link_dm(interaction.user.id, offer):
             text = f"I sent you a DM with your link to {info.display_name}."
             if info.retiring:
@@ -239,7 +234,7 @@ class AccountsCog(commands.Cog):
 
     # -- /unlink -------------------------------------------------------------------------
 
-    @in_guilds_and_dms
+    @app_commands.guild_only()
     @app_commands.command(name="unlink", description="Unlink a wearable and delete its tokens")
     @app_commands.describe(provider="The linked account to remove")
     async def unlink(self, interaction: discord.Interaction[StrideBot], provider: str) -> None:

@@ -146,18 +146,6 @@ async def test_link_with_closed_dms_puts_the_button_in_the_ephemeral_reply(
     assert row is not None and (row["discord_id"], row["provider"]) == (ALICE, "fakefit")
 
 
-async def test_link_in_a_dm_answers_with_the_button_right_there(
-    cog: AccountsCog, messenger: FakeMessenger
-) -> None:
-    double = interaction(guild_id=None)
-
-    await cog.link.callback(cog, double, provider="fakefit")
-
-    _, kwargs = only_reply(double)
-    assert kwargs["ephemeral"] is True and kwargs["view"].children
-    assert messenger.sent == []
-
-
 async def test_link_with_typed_free_text_is_a_user_error_before_anything_else(
     cog: AccountsCog, services: Services
 ) -> None:
@@ -344,12 +332,16 @@ async def test_privacy_publish_sets_the_opt_out(
 # --------------------------------------------------------------------------- registration
 
 
-def test_commands_are_registered_and_usable_in_dms(cog: AccountsCog) -> None:
+def test_accounts_and_privacy_work_in_dms_link_and_unlink_only_in_servers(
+    cog: AccountsCog,
+) -> None:
     commands = {command.name: command for command in cog.get_app_commands()}
     assert set(commands) == {"link", "unlink", "accounts", "privacy"}
-    for command in commands.values():
-        contexts = command.allowed_contexts
-        assert contexts is not None and contexts.guild and contexts.dm_channel, command.name
+    for name in ("accounts", "privacy"):
+        contexts = commands[name].allowed_contexts
+        assert contexts is not None and contexts.guild and contexts.dm_channel, name
+    for name in ("link", "unlink"):
+        assert commands[name].guild_only, name
     privacy = commands["privacy"]
     assert isinstance(privacy, discord.app_commands.Group)
     assert {c.name for c in privacy.commands} == {"export", "delete", "publish"}
