@@ -32,7 +32,7 @@ from bot.events import EventBus
 from bot.storage import Database
 from bot.storage.accounts import AccountsRepo
 from bot.storage.challenges import Challenge, ChallengesRepo
-from tests.test_challenges_fakes import (
+from tests.challenges_fakes import (
     ADMIN,
     ALICE,
     AUCKLAND,

@@ -33,7 +33,7 @@ from bot.storage.accounts import AccountsRepo, LinkedAccount, UsersRepo
 from bot.storage.links import OAuthStatesRepo
 from bot.web.app import WebServer, create_app
 from bot.web.oauth import oauth_routes
-from tests.test_linking_fakes import (
+from tests.linking_fakes import (
     BASE_URL,
     START,
     FakeProvider,

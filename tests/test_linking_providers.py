@@ -37,6 +37,7 @@ from bot.storage import Database
 from bot.storage.accounts import AccountsRepo, LinkedAccount
 from bot.storage.links import OAuthStatesRepo
 from bot.web.app import WebServer, create_app
+from tests.linking_fakes import BASE_URL, START, FakeMessenger, path_and_query, query_of
 from tests.standins.providers import (
     GoogleFitStandin,
     GoogleHealthStandin,
@@ -45,7 +46,6 @@ from tests.standins.providers import (
     StandinBase,
     WithingsStandin,
 )
-from tests.test_linking_fakes import BASE_URL, START, FakeMessenger, path_and_query, query_of
 
 ALICE = 777_777_777_777_777_777
 BOB = 888_888_888_888_888_888

@@ -3,7 +3,7 @@
 Interactions, guilds, channels, members and roles are `create_autospec(..., spec_set=True)`
 doubles of discord.py's classes, so an attribute the real classes lack fails the test. The
 services behind the cogs are the real ones over a real (temporary) database; the clock is
-fake (see `tests.test_challenges_fakes.START`: Monday morning in Auckland, Sunday in
+fake (see `tests.challenges_fakes.START`: Monday morning in Auckland, Sunday in
 Los Angeles).
 """
 
@@ -43,7 +43,7 @@ from cogs.challenges import (
     time_zones,
 )
 from cogs.settings import SettingsCog
-from tests.test_challenges_fakes import (
+from tests.challenges_fakes import (
     ADMIN,
     ALICE,
     AUCKLAND,
