@@ -2,12 +2,14 @@
 
 Discord only: each command calls `services.publish` (`bot.publish.service`) and renders the
 answer, always ephemerally. The group is guild-only and hidden from members without Manage
-Server by default (server admins can change that under Integrations).
+Server by default (server admins can change that under Integrations), and every command runs
+`admin_check` like the other admin commands: Manage Server or the configured admin role.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -16,6 +18,7 @@ from discord.ext import commands
 from bot.discord_bot import StrideBot
 from bot.errors import UserError
 from bot.publish.service import DisableResult, Preview, PublishService, PublishStatus, SinkStatus
+from cogs.challenges import admin_check
 
 MESSAGE_LIMIT = 2000  # characters Discord accepts in one message
 
@@ -116,6 +119,10 @@ class PublishCog(
         if service is None:
             raise UserError("Publishing is not available on this Stride instance.")
         return service
+
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        # Hiding the group is only a default a server can change: enforce it on every command.
+        return await admin_check(interaction)
 
     @staticmethod
     def _guild_id(interaction: discord.Interaction[StrideBot]) -> int:

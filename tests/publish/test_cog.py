@@ -10,8 +10,11 @@ from unittest.mock import MagicMock, create_autospec
 
 import discord
 import pytest
+from discord import app_commands
 
+from bot.challenges import ChallengeService
 from bot.clock import FakeClock
+from bot.crypto import TokenCipher
 from bot.discord_bot import StrideBot
 from bot.errors import UserError
 from bot.events import EventBus
@@ -19,6 +22,7 @@ from bot.publish.keys import PublishKeys
 from bot.publish.service import PublishService
 from bot.settings import PublishSettings
 from bot.storage import Database
+from bot.storage.accounts import AccountsRepo
 from bot.storage.publish import PublishRepo
 from cogs import publish as publish_cog
 from cogs.publish import MESSAGE_LIMIT, PublishCog
@@ -197,3 +201,36 @@ async def test_status_explains_a_configuration_problem(
     interaction = _interaction()
     await cog.status.callback(cog, interaction)  # type: ignore[arg-type]
     assert "⚠️ Publishing cannot run: PUBLISH__SECRET must be at least 16" in _reply(interaction)
+
+
+def _member_interaction(
+    challenges: ChallengeService, *, manage_guild: bool, roles: tuple[int, ...] = ()
+) -> Any:
+    interaction = _interaction()
+    interaction.permissions = discord.Permissions(manage_guild=manage_guild)
+    interaction.client = SimpleNamespace(services=SimpleNamespace(challenges=challenges))
+    member = create_autospec(discord.Member, instance=True, spec_set=True)
+    member.roles = []
+    for role_id in roles:
+        role = create_autospec(discord.Role, instance=True, spec_set=True)
+        role.id = role_id
+        member.roles.append(role)
+    interaction.user = member
+    return interaction
+
+
+async def test_every_command_is_refused_to_members_who_are_not_admins(
+    cog: PublishCog, db: Database, clock: FakeClock, cipher: TokenCipher
+) -> None:
+    # A server can show the group to everyone under Integrations: the check must still hold.
+    challenges = ChallengeService(db, clock, EventBus(), AccountsRepo(db, cipher))
+    admin_role = 940_000_000_000_000_001
+    await challenges.update_guild_settings(GUILD_ID, admin_role_id=admin_role)
+    assert {c.binding for c in cog.app_command.commands} == {cog}  # discord.py runs the check
+
+    with pytest.raises(app_commands.CheckFailure, match="Manage Server permission or the"):
+        await cog.interaction_check(_member_interaction(challenges, manage_guild=False))
+    assert await cog.interaction_check(
+        _member_interaction(challenges, manage_guild=False, roles=(admin_role,))
+    )
+    assert await cog.interaction_check(_member_interaction(challenges, manage_guild=True))
