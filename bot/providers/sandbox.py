@@ -214,7 +214,9 @@ class SandboxProvider:
         if it has not expired or been decided."""
         self._prune(self._clock.now())
         pending = self._pending.get(state)
-        if pending is None or not hmac.compare_digest(pending.redirect_uri, redirect_uri):
+        # A plain comparison: the redirect URI is no secret (and hmac.compare_digest refuses
+        # non-ASCII str, which anyone can put in the query).
+        if pending is None or pending.redirect_uri != redirect_uri:
             return None
         return pending
 

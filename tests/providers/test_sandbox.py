@@ -213,6 +213,20 @@ async def test_foreign_redirect_uri_is_refused(provider: SandboxProvider, client
         )
         assert answer.status == 400
         assert "Location" not in answer.headers
+    # Odd input for a known state (non-ASCII, which hmac.compare_digest cannot take as
+    # str) is refused with the same page, not a 500.
+    for redirect in (CALLBACK + "é", "ü"):
+        page = await client.get(
+            "/oauth/sandbox/authorize", params={"state": "s-ok", "redirect_uri": redirect}
+        )
+        assert page.status == 400
+        answer = await client.post(
+            "/oauth/sandbox/authorize",
+            data={"state": "s-ok", "redirect_uri": redirect, "decision": "allow"},
+            allow_redirects=False,
+        )
+        assert answer.status == 400
+    assert provider.pending_consent("s-ok", CALLBACK) is not None  # still usable
     # An unknown state is refused even with Stride's own callback.
     page = await client.get(
         "/oauth/sandbox/authorize", params={"state": "never-issued", "redirect_uri": CALLBACK}
