@@ -122,7 +122,12 @@ class RedactOAuthSecrets(logging.Filter):
     """Blanks `state=…`, `code=…` and token parameters in a record's message."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:
+            # Arguments that do not fit the format: the handler reports that as logging
+            # always does. Raising here would raise at the caller's log line instead.
+            return True
         redacted = _SECRET_PARAMETER.sub(r"\1=[redacted]", message)
         if redacted != message:
             record.msg, record.args = redacted, None

@@ -24,7 +24,7 @@ from aiohttp.test_utils import TestClient
 from bot.clock import FakeClock
 from bot.domain import AccountStatus
 from bot.errors import UserError
-from bot.linking import NotConnected, UnlinkResult, mask_user_id
+from bot.linking import NotConnected, RedactOAuthSecrets, UnlinkResult, mask_user_id
 from bot.metrics import Metrics
 from bot.providers.base import AccessTokenRejected, GrantRevoked, ProviderUnavailable
 from bot.providers.oauth import code_challenge_s256
@@ -771,3 +771,30 @@ async def test_no_secret_in_the_database_file_or_in_any_log_line(
     assert "fakefit" in log_text  # the flow did log
     for secret in secrets_seen:
         assert secret not in log_text, "a secret appears in the log"
+
+
+def test_redaction_filter_leaves_a_malformed_record_to_the_handler() -> None:
+    """`stride run` puts the filter on the root handler, so it sees every library's records: a
+    record whose arguments do not fit its format must be reported by logging as usual, not
+    raise a TypeError at the line that logged it."""
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Keep()
+    handler.addFilter(RedactOAuthSecrets())
+    logger = logging.getLogger("tests.redaction")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("%d links", "many")  # a bug in some library's log call
+        logger.warning("opened %s", "https://x.example/cb?code=abc123&state=xyz789")
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
+    assert len(records) == 2
+    assert records[1].getMessage() == (
+        "opened https://x.example/cb?code=[redacted]&state=[redacted]"
+    )
