@@ -371,7 +371,7 @@ async def test_edit_with_nothing_to_change_says_so(service: ChallengeService) ->
 # --------------------------------------------------------------------------- end and delete
 
 
-async def test_end_sets_today_in_its_zone_and_emits_after_the_commit(
+async def test_end_makes_yesterday_in_its_zone_the_last_day_and_emits_after_the_commit(
     service: ChallengeService, events: EventBus, clock: FakeClock
 ) -> None:
     await service.create(GUILD, ADMIN, draft(time_zone=AUCKLAND, start=D(2024, 5, 6),
@@ -388,7 +388,8 @@ async def test_end_sets_today_in_its_zone_and_emits_after_the_commit(
     ended = await service.end(GUILD, "Spring Steps")
 
     assert ended.announced
-    assert statuses == [(ChallengeStatus.ENDED, D(2024, 5, 10))]
+    # Friday is not over: the results (and so the challenge) stop after Thursday.
+    assert statuses == [(ChallengeStatus.ENDED, D(2024, 5, 9))]
     with pytest.raises(UserError, match="has already ended"):
         await service.end(GUILD, "Spring Steps")
     with pytest.raises(UserError, match="has ended: it can no longer be edited"):
@@ -401,6 +402,19 @@ async def test_ending_a_challenge_that_has_not_started_points_to_delete(
     await service.create(GUILD, ADMIN, draft())
     with pytest.raises(UserError, match="has not started yet: use /challenge delete"):
         await service.end(GUILD, "Spring Steps")
+
+
+async def test_ending_a_challenge_on_its_first_day_points_to_delete(
+    service: ChallengeService, events: EventBus, clock: FakeClock
+) -> None:
+    await service.create(GUILD, ADMIN, draft())
+    clock.set(dt.datetime(2024, 5, 6, 18, tzinfo=dt.UTC))  # its first day, not over yet
+    ended = record(events, "challenge_ended")
+    with pytest.raises(UserError, match="started today, so no day of it is over"):
+        await service.end(GUILD, "Spring Steps")
+    stored = await service.get(1)
+    assert stored is not None and stored.status is ChallengeStatus.ACTIVE
+    assert ended == []  # no results post that would never come is promised
 
 
 async def test_a_failing_results_handler_does_not_undo_the_end(

@@ -29,6 +29,9 @@ Decisions worth knowing:
   emitted after `/challenge end` or a delete is committed: the handler posts results over the
   network, which must neither hold the database nor undo the end. After a delete, `get()`
   returns None for that id: unschedule, post nothing.
+* **Ending early.** `/challenge end` makes yesterday (in the challenge's zone) the last day:
+  today is not over, and the results the daily run posts at once stop after yesterday. On its
+  first day a challenge cannot be ended (nothing would be scored), only deleted.
 * **Late joiners** count from the day they join, or from the start when the challenge
   backfills (`late_join_backfill`); `participants.joined_on` is that first day.
 """

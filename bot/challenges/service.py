@@ -353,8 +353,9 @@ class ChallengeService:
     # -- ending and deleting -----------------------------------------------------------
 
     async def end(self, guild_id: int, name: str) -> Ended:
-        """End a running challenge early: status `ended`, end date today in its zone (unless it
-        already ended earlier). `challenge_ended` is emitted after the commit."""
+        """End a running challenge early: status `ended`, and its last day yesterday in its zone
+        (unless it ended earlier), the last day that was played in full: the results the daily
+        run posts stop there. `challenge_ended` is emitted after the commit."""
         now = self._clock.now()
         async with self._db.transaction():
             current = await self.find(guild_id, name)
@@ -365,10 +366,15 @@ class ChallengeService:
                 raise UserError(
                     f"“{current.name}” has not started yet: use /challenge delete to cancel it."
                 )
+            if today == current.start:
+                raise UserError(
+                    f"“{current.name}” started today, so no day of it is over and there would be "
+                    "no results: use /challenge delete to cancel it, or end it from tomorrow."
+                )
             ended = replace(
                 current,
                 status=ChallengeStatus.ENDED,
-                end=min(current.end, today),
+                end=min(current.end, today - dt.timedelta(days=1)),
                 ended_at=now,
             )
             await self._challenges.update(ended)

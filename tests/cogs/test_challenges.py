@@ -490,11 +490,17 @@ async def test_time_zone_autocomplete_returns_at_most_25(world: Discord) -> None
 
 
 async def test_active_and_team_autocomplete(
-    cog: ChallengesCog, world: Discord, services: Services, db: Database, cipher: TokenCipher
+    cog: ChallengesCog,
+    world: Discord,
+    services: Services,
+    db: Database,
+    cipher: TokenCipher,
+    clock: FakeClock,
 ) -> None:
     await create(cog, world, preset=choice("streak"))
     await create(cog, world, name="Spring Sprint", scoring=choice("total"),
                  start_date=dt.date(2024, 5, 5), end_date=dt.date(2024, 5, 9))  # fmt: skip
+    clock.advance(dt.timedelta(days=1))  # its first day is over: it can be ended
     await services.challenges.end(GUILD, "Spring Sprint")
     for user, team in ((ALICE, "Lions"), (BOB, "Tigers")):
         await link_account(db, cipher, user, START)
@@ -596,7 +602,7 @@ async def test_edit_checks_the_new_channel_and_replies_with_the_card(
     )  # fmt: skip
 
 
-async def test_end_defers_then_confirms_and_stores_today_as_the_end(
+async def test_end_defers_then_confirms_and_stores_yesterday_as_the_last_day(
     cog: ChallengesCog, world: Discord, services: Services, clock: FakeClock
 ) -> None:
     await create(cog, world, preset=choice("streak"), time_zone=AUCKLAND, post_time=dt.time(7))
@@ -614,12 +620,12 @@ async def test_end_defers_then_confirms_and_stores_today_as_the_end(
     double.response.defer.assert_awaited_once_with(ephemeral=True, thinking=True)
     text, kwargs = only_reply(double)
     assert text == (
-        "Ended **Spring Steps**: its last day is Fri 10 May 2024. The results will be posted "
+        "Ended **Spring Steps**: its last day is Thu 09 May 2024. The results will be posted "
         f"in <#{CHANNEL}>."
-    )
+    )  # the last day played in full: what the results post covers
     assert kwargs["ephemeral"] is True
     challenge = await services.challenges.get(1)
-    assert challenge is not None and challenge.end == dt.date(2024, 5, 10)
+    assert challenge is not None and challenge.end == dt.date(2024, 5, 9)
     assert ended == [1]
 
 
