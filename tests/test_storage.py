@@ -101,6 +101,21 @@ async def test_transaction_rolls_back_on_error(db: Database) -> None:
     assert await users.time_zone(1) is None
 
 
+async def test_a_failed_commit_rolls_back_and_the_connection_stays_usable(db: Database) -> None:
+    """COMMIT itself can fail (a deferred foreign key, a full disk): the shared connection
+    must not be left inside the open transaction, or every later BEGIN would fail."""
+    with pytest.raises(sqlite3.IntegrityError):
+        async with db.transaction():
+            await db.execute("PRAGMA defer_foreign_keys = ON")  # checked at COMMIT
+            await db.execute(
+                "INSERT INTO participants VALUES (999, 5, NULL, '2026-11-01', '2026-11-01')"
+            )
+    assert await db.fetch_value("SELECT COUNT(*) FROM participants") == 0
+    async with db.transaction():
+        await UsersRepo(db).ensure(1, NOW)
+    assert await UsersRepo(db).time_zone(1) == "UTC"
+
+
 def _tokens(access: str, refresh: str) -> TokenSet:
     return TokenSet(access, refresh, NOW + dt.timedelta(hours=1), ("steps",), None)
 

@@ -145,7 +145,13 @@ class Database:
                 except BaseException:
                     await self._conn.execute("ROLLBACK")
                     raise
-                await self._conn.execute("COMMIT")
+                try:
+                    await self._conn.execute("COMMIT")
+                except sqlite3.Error:
+                    # A COMMIT that fails (a deferred constraint, a full disk) leaves the
+                    # transaction open, and every later BEGIN on this connection would fail.
+                    await self._conn.execute("ROLLBACK")
+                    raise
             finally:
                 _in_transaction.reset(token)
 
