@@ -362,6 +362,24 @@ async def test_max_players_cannot_go_below_the_players_already_in(
         await service.edit(GUILD, "Spring Steps", ChallengeEdit(max_players=2))
 
 
+async def test_switching_scoring_mode_drops_the_old_modes_table(
+    service: ChallengeService,
+) -> None:
+    await service.create(GUILD, ADMIN, draft(mode=ScoringMode.DAILY_RANK, points_table="5,3,1"))
+    total = await service.edit(GUILD, "Spring Steps", ChallengeEdit(mode=ScoringMode.TOTAL))
+    assert (total.mode, total.points_table) == (ScoringMode.TOTAL, None)
+
+    tiered = await service.edit(
+        GUILD, "Spring Steps", ChallengeEdit(mode=ScoringMode.TIERS, tiers="5000:1,9000:2")
+    )
+    assert tiered.tiers == ((5000, 1), (9000, 2))
+    ranked = await service.edit(GUILD, "Spring Steps", ChallengeEdit(mode=ScoringMode.DAILY_RANK))
+    assert (ranked.tiers, ranked.points_table) == (None, None)  # the default points table
+    await service.edit(GUILD, "Spring Steps", ChallengeEdit(points_table="3,2,1"))
+    kept = await service.edit(GUILD, "Spring Steps", ChallengeEdit(daily_cap=30_000))
+    assert kept.points_table == (3, 2, 1)  # other edits keep the table
+
+
 async def test_edit_with_nothing_to_change_says_so(service: ChallengeService) -> None:
     await service.create(GUILD, ADMIN, draft())
     with pytest.raises(UserError, match="Nothing to change"):

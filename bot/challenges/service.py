@@ -325,6 +325,10 @@ class ChallengeService:
         data = {**_spec_data(current), **given}
         if "mode" in given and given["mode"] != current.mode:
             data["preset"] = None  # the preset's shape no longer applies
+            # Nor does the old mode's points table or tiers, which no edit option can remove:
+            # only those given with the new mode are kept.
+            data["points_table"] = given.get("points_table")
+            data["tiers"] = given.get("tiers")
         today = current.today(now)
         if today >= current.start:
             locked = [
