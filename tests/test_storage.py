@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import io
@@ -155,6 +156,25 @@ async def test_key_rotation_old_tokens_still_decrypt(db: Database) -> None:
 
     with pytest.raises(EncryptionKeyError, match="cannot be decrypted"):
         await AccountsRepo(db, TokenCipher([old_key])).tokens(account.id)
+
+
+async def test_reencrypting_does_not_undo_a_concurrent_refresh(db: Database) -> None:
+    """A refresh that commits while the re-encryption runs must survive it: the rotated
+    refresh token is the only one the provider still honours (Oura, Withings)."""
+    old_key, new_key = Fernet.generate_key(), Fernet.generate_key()
+    await UsersRepo(db).ensure(7, NOW)
+    account = await AccountsRepo(db, TokenCipher([old_key])).save_link(
+        7, "oura", "o-1", _tokens("acc-1", "ref-1"), NOW
+    )
+    accounts = AccountsRepo(db, TokenCipher([new_key, old_key]))
+
+    await asyncio.gather(
+        accounts.reencrypt_all(), accounts.update_tokens(account.id, _tokens("acc-2", "ref-2"), NOW)
+    )
+
+    tokens = await AccountsRepo(db, TokenCipher([new_key])).tokens(account.id)
+    assert tokens is not None
+    assert (tokens.access_token, tokens.refresh_token) == ("acc-2", "ref-2")
 
 
 def test_generated_key_file_is_private_and_reused(tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]

@@ -234,10 +234,12 @@ class AccountsRepo:
 
     async def reencrypt_all(self) -> int:
         """Re-encrypt every stored token with the current (first) key; returns rows changed."""
-        rows = await self._db.fetch_all(
-            "SELECT id, access_token, refresh_token FROM linked_accounts"
-        )
         async with self._db.transaction():
+            # Read inside the transaction: a refresh committed between a read outside and
+            # these writes would be overwritten with the old pair.
+            rows = await self._db.fetch_all(
+                "SELECT id, access_token, refresh_token FROM linked_accounts"
+            )
             for row in rows:
                 await self._db.execute(
                     "UPDATE linked_accounts SET access_token = ?, refresh_token = ? WHERE id = ?",
