@@ -386,12 +386,11 @@ class ChallengeService:
 
     async def finish(self, challenge_id: int) -> None:
         """Close a challenge whose last day is scored and whose results are posted (status
-        `ended`, dates unchanged, no event); for the daily run."""
+        `ended`, dates unchanged, no `ended_at`: it ran its course; no event); for the daily
+        run."""
         challenge = await self._challenges.get(challenge_id)
         if challenge is not None and challenge.status is ChallengeStatus.ACTIVE:
-            await self._challenges.update(
-                replace(challenge, status=ChallengeStatus.ENDED, ended_at=self._clock.now())
-            )
+            await self._challenges.update(replace(challenge, status=ChallengeStatus.ENDED))
 
     async def delete(self, guild_id: int, challenge_id: int) -> Challenge:
         """Delete a challenge with its players, scores and reviews; then emit

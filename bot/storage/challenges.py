@@ -58,7 +58,7 @@ class Challenge:
     late_join_backfill: bool
     preset: str | None
     status: ChallengeStatus
-    ended_at: dt.datetime | None
+    ended_at: dt.datetime | None  # when an admin ended it early; None when it ran its course
     created_by: int
     created_at: dt.datetime
 

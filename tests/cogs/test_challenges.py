@@ -694,6 +694,26 @@ async def test_list_and_info(
     assert f"Who is in: <@{ALICE}>" in text
 
 
+async def test_info_tells_a_challenge_that_ran_its_course_from_one_ended_early(
+    cog: ChallengesCog, world: Discord, services: Services, clock: FakeClock
+) -> None:
+    await create(cog, world, name="Full", scoring=choice("total"),
+                 start_date=dt.date(2024, 5, 5), end_date=dt.date(2024, 5, 6))  # fmt: skip
+    await create(cog, world, name="Cut", scoring=choice("total"),
+                 start_date=dt.date(2024, 5, 5), end_date=dt.date(2024, 5, 9))  # fmt: skip
+    clock.set(dt.datetime(2024, 5, 8, 12, tzinfo=dt.UTC))
+    await services.challenges.finish(1)  # as the daily run does after the results post
+    await services.challenges.end(GUILD, "Cut")
+
+    statuses = []
+    for name in ("Full", "Cut"):
+        info = world.interaction()
+        await cog.info.callback(cog, info, challenge=name)
+        embed = only_reply(info)[1]["embed"]
+        statuses.append(embed.fields[0].value)
+    assert statuses == ["Over.", "Ended early."]
+
+
 async def test_players_browse_challenges_with_a_public_command(
     cog: ChallengesCog, world: Discord, db: Database, cipher: TokenCipher
 ) -> None:
