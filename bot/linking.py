@@ -21,6 +21,7 @@ message or a page: log lines name the provider and the Discord user id only.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -567,32 +568,38 @@ class LinkService:
         self, provider: Provider, discord_id: int, provider_user_id: str, tokens: TokenSet
     ) -> LinkedAccount:
         info = provider.info
-        now = self._clock.now()
         previous = await self._accounts.get(discord_id, info.name)
-        replaced: TokenSet | None = None
-        if previous is not None and previous.provider_user_id != provider_user_id:
-            # The user switched to another account of this provider: end the old grant once
-            # the new one is stored. (The same account is never revoked here: at Google that
-            # would end the grant just given.)
-            replaced = await self._accounts.tokens(previous.id)
-        async with self._db.transaction():
-            owner = await self._accounts.owner_of(info.name, provider_user_id)
-            if owner is not None and owner != discord_id:
-                # Not revoked either: at Google that would end the other user's grant too.
-                log.info(
-                    "%s: user %d tried to link an account already linked by another user",
-                    info.name, discord_id,
+        # A refresh of the previous grant still at the provider would store its pair over
+        # the one stored here: wait for it, as the token manager serialises its refreshes.
+        refreshing: contextlib.AbstractAsyncContextManager[object] = (
+            self._tokens.lock_for(previous.id) if previous is not None else contextlib.nullcontext()
+        )
+        async with refreshing:
+            replaced: TokenSet | None = None
+            if previous is not None and previous.provider_user_id != provider_user_id:
+                # The user switched to another account of this provider: end the old grant
+                # once the new one is stored. (The same account is never revoked here: at
+                # Google that would end the grant just given.)
+                replaced = await self._accounts.tokens(previous.id)
+            now = self._clock.now()
+            async with self._db.transaction():
+                owner = await self._accounts.owner_of(info.name, provider_user_id)
+                if owner is not None and owner != discord_id:
+                    # Not revoked either: at Google that would end the other user's grant too.
+                    log.info(
+                        "%s: user %d tried to link an account already linked by another user",
+                        info.name, discord_id,
+                    )
+                    raise LinkError(
+                        LinkFailure.LINKED_ELSEWHERE,
+                        f"This {info.display_name} account is already linked to another "
+                        "Discord user, so nothing was changed. If it is yours, use /unlink "
+                        "from that Discord account first, then /link again.",
+                    )
+                await self._users.ensure(discord_id, now)
+                account = await self._accounts.save_link(
+                    discord_id, info.name, provider_user_id, tokens, now
                 )
-                raise LinkError(
-                    LinkFailure.LINKED_ELSEWHERE,
-                    f"This {info.display_name} account is already linked to another Discord "
-                    "user, so nothing was changed. If it is yours, use /unlink from that "
-                    "Discord account first, then /link again.",
-                )
-            await self._users.ensure(discord_id, now)
-            account = await self._accounts.save_link(
-                discord_id, info.name, provider_user_id, tokens, now
-            )
         log.info("%s: linked account %d for user %d", info.name, account.id, discord_id)
         if replaced is not None and info.supports_revoke:
             try:

@@ -487,6 +487,50 @@ async def test_a_grant_replaced_by_a_relink_during_the_call_is_not_marked_broken
     assert await env.tokens.call_with_token(account, provider.whoami) == "u-1"
 
 
+async def test_a_relink_while_a_refresh_is_in_flight_keeps_the_new_grant(
+    db: Database, aiohttp_client: ClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refresh of the old grant answers after the user linked another account: its
+    tokens must not overwrite the new ones (Stride would read the old account's data under
+    the new account's id). A provider without revocation, so the old grant stays alive."""
+    provider = FakeProvider(FakeClock(START), revoke=False)
+    env = build_linking(db, {"fakefit": provider}, clock=provider._clock)
+    client = await aiohttp_client(
+        create_app(db=db, metrics=Metrics(), installers=[oauth_routes(env.linking)])
+    )
+    account = await _linked(client, env, provider)  # "u-1"
+    env.clock.advance(dt.timedelta(hours=2))
+    provider.refresh_gate = asyncio.Event()
+    fetch = asyncio.create_task(env.tokens.call_with_token(account, provider.whoami))
+    await provider.refresh_started.wait()  # the refresh of u-1's grant is at the provider
+
+    # Let the callback go as far as it can: all the way, or until it waits for the account's
+    # refresh lock (seen through `lock_for`, wrapped from here on).
+    waits_for_the_lock = asyncio.Event()
+    lock_for = env.tokens.lock_for
+
+    def watched_lock_for(account_id: int) -> asyncio.Lock:
+        lock = lock_for(account_id)
+        if lock.locked():
+            waits_for_the_lock.set()
+        return lock
+
+    monkeypatch.setattr(env.tokens, "lock_for", watched_lock_for)
+    relink = asyncio.create_task(_link(client, env, provider, ALICE, "u-2"))
+    blocked = asyncio.create_task(waits_for_the_lock.wait())
+    await asyncio.wait({relink, blocked}, return_when=asyncio.FIRST_COMPLETED)
+    blocked.cancel()
+    provider.refresh_gate.set()
+
+    assert (await relink).status == 200
+    assert await fetch == "u-1"  # the daily run's call, started before, finishes on u-1
+    linked = await _account(env, ALICE)
+    assert linked.provider_user_id == "u-2"
+    tokens = await AccountsRepo(env.db, env.cipher).tokens(linked.id)
+    assert tokens is not None and await provider.whoami(tokens.access_token) == "u-2"
+    assert await env.tokens.call_with_token(linked, provider.whoami) == "u-2"
+
+
 async def test_relinking_clears_the_relink_state_so_a_new_breakage_is_told_again(
     client: TestClient, env: Linking, provider: FakeProvider
 ) -> None:
