@@ -272,6 +272,7 @@ class World:
         goal: float | None = None,
         allow_manual: bool = False,
         grace_hours: int = 24,
+        backfill: bool = False,
     ) -> Challenge:
         challenge = Challenge(
             id=0,
@@ -292,7 +293,7 @@ class World:
             points_table=None,
             tiers=None,
             max_players=None,
-            late_join_backfill=False,
+            late_join_backfill=backfill,
             preset=None,
             status=ChallengeStatus.ACTIVE,
             ended_at=None,
@@ -312,12 +313,15 @@ class World:
         *,
         tz: str = "UTC",
         linked: bool = True,
+        joined: bool = True,
     ) -> str:
-        """A player in `challenge`, linked to the fake provider; returns their provider id."""
+        """A player in `challenge` (unless not `joined`), linked to the fake provider; returns
+        their provider id."""
         users = UsersRepo(self.db)
         await users.ensure(discord_id, self.clock.now(), name)
         await users.set_time_zone(discord_id, tz)
-        await self.players.add(challenge.id, discord_id, challenge.start, self.clock.now())
+        if joined:
+            await self.players.add(challenge.id, discord_id, challenge.start, self.clock.now())
         user = f"user{discord_id}"
         if linked and await AccountsRepo(self.db, self.cipher).get(discord_id, "fake") is None:
             await AccountsRepo(self.db, self.cipher).save_link(
@@ -1063,6 +1067,42 @@ async def test_late_joiners_count_from_the_day_they_joined(world: World) -> None
     await world.run_at(local(day(3), 9))
     text = world.messenger.posts[-1].embed.description
     assert "**4,000 steps**" in next(row for row in text.splitlines() if "Larry" in row)
+
+
+async def test_a_late_joiner_of_a_backfilling_challenge_counts_from_the_start(
+    world: World,
+) -> None:
+    # Days that were final before he joined used to be neither fetched nor scored for him.
+    challenge = await world.add_challenge(backfill=True, goal=6_000)
+    alice = await world.add_player(challenge, 1, "Alice")
+    for n in range(1, 5):
+        world.provider.set(alice, day(n), 5_000)
+    await world.run_at(local(day(2), 9))
+    await world.run_at(local(day(3), 9))  # day 1 final
+    await world.run_at(local(day(4), 9))  # day 2 final
+    world.clock.set(local(day(4), 12))
+    await world.add_player(challenge, 2, "Bob", joined=False)
+    joined = await world.challenges.join(challenge.guild_id, challenge.name, 2, "Bob")
+    assert joined.participant.joined_on == JUNE_1
+    for n in range(1, 5):
+        world.provider.set("user2", day(n), 7_000)
+    alice_before = {k: v for k, v in (await world.scores(challenge.id)).items() if k[0] == 1}
+
+    await world.run_at(local(day(5), 9))
+
+    text = world.messenger.posts[-1].embed.description
+    bob_row = next(row for row in text.splitlines() if "Bob" in row)
+    assert bob_row.startswith("`1.` Bob") and "**28,000 steps**" in bob_row
+    assert "🔥4" in bob_row
+    scores = await world.scores(challenge.id)
+    assert scores[(2, day(1))] == scores[(2, day(2))] == (7_000, True)
+    assert {k: v for k, v in scores.items() if k[0] == 1 and k[1] <= day(2)} == {
+        k: v for k, v in alice_before.items() if k[1] <= day(2)
+    }
+    assert world.finalised == [(challenge.id, day(n)) for n in (1, 2, 3)]  # each once
+    calls = world.provider.calls_for(alice)
+    await world.run_at(local(day(6), 9))  # caught up: final days are not fetched again
+    assert world.provider.calls_for(alice)[len(calls)].start == day(4)
 
 
 async def test_a_day_final_in_one_challenge_stays_put_while_another_still_fetches_it(

@@ -241,6 +241,16 @@ class _Work:
     results: bool  # the results post is due and not yet scored
     ended_early: bool
     final_days: set[dt.date]  # frozen in daily_scores
+    # A late joiner counted from the start has no frozen scores on the days that were final
+    # before they joined: from this day on, final days are fetched and scored again (for
+    # them; the others' frozen scores stay as they are).
+    backfill_from: dt.date | None = None
+
+    def to_score(self, day: dt.date) -> bool:
+        """Whether `day` is fetched and its scores are written in this run."""
+        return day not in self.final_days or (
+            self.backfill_from is not None and day >= self.backfill_from
+        )
 
     @property
     def scores(self) -> bool:
@@ -428,6 +438,7 @@ class DailyRunner:
             results=results,
             ended_early=ended_early,
             final_days=await self._values.final_days(challenge.id),
+            backfill_from=await self._values.first_day_to_backfill(challenge.id),
         )
 
     async def _process(self, work: Sequence[_Work], now: dt.datetime) -> RunReport:
@@ -457,18 +468,19 @@ class DailyRunner:
     # -- fetching ----------------------------------------------------------------------
 
     def _need(self, item: _Work) -> ChallengeNeed | None:
-        """The dates to fetch: every day through the last one scored that is not final yet,
-        and the baseline fortnight before the start while the first day is not final."""
+        """The dates to fetch: every day through the last one scored that is not final yet
+        (or is to be backfilled), and the baseline fortnight before the start while the first
+        day is fetched."""
         days = [
             day
             for day in days_between(item.challenge.start, min(item.through, item.challenge.end))
-            if day not in item.final_days
+            if item.to_score(day)
         ]
         if not days:
             return None
         first = days[0]
-        if item.challenge.start not in item.final_days:
-            first = item.challenge.start - dt.timedelta(days=BASELINE_DAYS)
+        if first == item.challenge.start:
+            first -= dt.timedelta(days=BASELINE_DAYS)
         return ChallengeNeed(
             challenge_id=item.challenge.id,
             players=frozenset(p.discord_id for p in item.participants),
@@ -552,7 +564,7 @@ class DailyRunner:
             )
             for player in board.standings.players
             for day in days
-            if day not in item.final_days
+            if item.to_score(day)  # rows already final stay as they are (`save_scores`)
         ]
         streaks = [
             StreakRow(p.player_id, p.current_streak, p.best_streak, through)

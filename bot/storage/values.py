@@ -147,6 +147,21 @@ class ValuesRepo:
         )
         return {dt.date.fromisoformat(row["day"]) for row in rows}
 
+    async def first_day_to_backfill(self, challenge_id: int) -> dt.date | None:
+        """The earliest first counting day (`joined_on`) of a player who has no frozen score
+        on some final day since then, or None. That player joined after those days were
+        finalised and counts from before: a late joiner of a challenge that backfills."""
+        value = await self._db.fetch_value(
+            "WITH final_days AS MATERIALIZED (SELECT DISTINCT day FROM daily_scores "
+            "WHERE challenge_id = ? AND final = 1) "
+            "SELECT MIN(p.joined_on) FROM participants p WHERE p.challenge_id = ? "
+            "AND (SELECT COUNT(*) FROM daily_scores s WHERE s.challenge_id = ? "
+            "AND s.discord_id = p.discord_id AND s.final = 1 AND s.day >= p.joined_on) "
+            "< (SELECT COUNT(*) FROM final_days f WHERE f.day >= p.joined_on)",
+            (challenge_id, challenge_id, challenge_id),
+        )
+        return None if value is None else dt.date.fromisoformat(value)
+
     async def save_scores(self, challenge_id: int, rows: Sequence[ScoreRow]) -> None:
         """Upsert score rows of the challenge's current players (one who left or deleted
         their data while the run was going gets none back); rows already final stay exactly
