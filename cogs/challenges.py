@@ -47,6 +47,7 @@ Interaction = discord.Interaction[StrideBot]
 
 MAX_CHOICES = 25
 FIELD_LIMIT = 1024
+EMBED_LIMIT = 6000  # characters Discord accepts in one embed, all fields together
 VIEW_TIMEOUT = 300  # seconds the Delete / review buttons stay usable
 COLOUR = discord.Colour.from_rgb(46, 160, 67)
 
@@ -793,13 +794,15 @@ class ChallengesCog(commands.Cog):
         found = await self._challenges.find(guild_id, challenge)
         plan = await self._challenges.auto_teams(guild_id, challenge, teams)
         embed = discord.Embed(title=f"Teams of {found.name}", colour=COLOUR)
+        # Up to ten fields must fit in one embed together, not only each in a field.
+        field_limit = min(FIELD_LIMIT, (EMBED_LIMIT - 500) // len(plan.teams))
         for team_name, members in plan.teams.items():
             lines = [
                 f"<@{player}> · "
                 + ("no recent data" if avg is None else f"{format_amount(found.metric, avg)}/day")
                 for player, avg in members
             ]
-            embed.add_field(name=team_name, value=_fit(lines), inline=True)
+            embed.add_field(name=team_name, value=_fit(lines, field_limit), inline=True)
         embed.set_footer(text="Balanced by each player's average over the last 28 days.")
         await interaction.response.send_message(embed=embed, ephemeral=True)
 

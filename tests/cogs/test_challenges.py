@@ -784,6 +784,32 @@ async def test_team_auto_balances_and_shows_the_teams(
     assert only_reply(assign)[0] == f"<@{CAROL}> is in team **Sprinters** of **Spring Steps**."
 
 
+async def test_team_auto_with_many_players_fits_in_one_embed(
+    cog: ChallengesCog, world: Discord, services: Services, db: Database
+) -> None:
+    await create(cog, world, preset=choice("streak"))
+    players = [950_000_000_000_000_000 + n for n in range(300)]
+    await db.execute_many(
+        "INSERT INTO users (discord_id, created_at) VALUES (?, ?)",
+        [(player, START.isoformat()) for player in players],
+    )
+    await db.execute_many(
+        "INSERT INTO participants (challenge_id, discord_id, joined_on, joined_at) "
+        "VALUES (1, ?, '2024-05-06', ?)",
+        [(player, START.isoformat()) for player in players],
+    )
+    double = world.interaction()
+
+    await cog.team_auto.callback(cog, double, challenge="Spring Steps", teams=10)
+
+    embed = only_reply(double)[1]["embed"]
+    assert len(embed.fields) == 10
+    assert len(embed) <= 6000  # Discord refuses a larger embed, after the teams were saved
+    assert all(field.value.endswith(" more") for field in embed.fields)
+    teams = {p.team for p in await services.challenges.participants(1)}
+    assert len(teams) == 10
+
+
 # --------------------------------------------------------------------------- /challenge review
 
 
