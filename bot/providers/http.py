@@ -22,6 +22,7 @@ import datetime as dt
 import email.utils
 import json
 import logging
+import math
 import random
 import re
 import time
@@ -91,8 +92,10 @@ class HttpResponse:
     def json(self) -> Any:
         if self._parsed is None:
             try:
-                self._parsed = (json.loads(self.body),)
-            except (ValueError, UnicodeDecodeError):
+                self._parsed = (
+                    json.loads(self.body, parse_float=_finite, parse_constant=_not_json),
+                )
+            except (ValueError, UnicodeDecodeError, RecursionError):
                 raise ProviderResponseError(
                     f"{self.provider}: {self.endpoint} answered HTTP {self.status} with a body "
                     "that is not JSON"
@@ -112,6 +115,17 @@ class HttpResponse:
                 f"{self.provider}: {self.endpoint} answered JSON that is not an object"
             )
         return data
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):  # 1e400
+        raise ValueError("a number out of range")
+    return number
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")  # NaN, Infinity: Python's extensions
 
 
 def parse_retry_after(value: str | None, now: dt.datetime) -> float | None:

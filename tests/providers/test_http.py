@@ -18,7 +18,7 @@ from bot.providers.base import (
     ProviderResponseError,
     ProviderUnavailable,
 )
-from bot.providers.http import ProviderHttp, RetryPolicy, parse_retry_after
+from bot.providers.http import HttpResponse, ProviderHttp, RetryPolicy, parse_retry_after
 
 from .conftest import FakeSleep
 
@@ -36,6 +36,25 @@ def test_parse_retry_after() -> None:
     assert parse_retry_after("-3", now) == 0
     assert parse_retry_after("soon", now) is None
     assert parse_retry_after(None, now) is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000,  # nesting deeper than the parser's recursion limit
+        b'{"total_sleep_duration": Infinity}',  # Python's json extensions, not JSON
+        b'{"total_sleep_duration": NaN}',
+        b'{"steps": 1e400}',  # overflows to inf
+    ],
+    ids=["deep", "Infinity", "NaN", "1e400"],
+)
+def test_garbage_json_is_a_provider_response_error(body: bytes) -> None:
+    """Only JSON that RFC 8259 allows, with finite numbers, gets past `json()`: anything else
+    used to escape as RecursionError, or as an inf/NaN that `round()` later choked on."""
+    resp = HttpResponse(status=200, headers={}, body=body, provider="Test", endpoint="data")
+    with pytest.raises(ProviderResponseError, match="not JSON"):
+        resp.json()
+    assert resp.json_or_none() is None
 
 
 CALLS = web.AppKey("calls", dict[str, int])
