@@ -222,6 +222,15 @@ class PublishService:
                     continue
                 except ChannelUnavailable:
                     log.info("leaderboard channel unavailable; telling the challenge creator")
+                except Exception:
+                    # Best effort: Discord failing for one guild must neither stop the others
+                    # being told (and the report recorded, so nobody hears twice) nor the run.
+                    log.warning(
+                        "could not post a failing-sink report in guild %d; telling the "
+                        "challenge creator",
+                        target.guild_id,
+                        exc_info=True,
+                    )
             if not await messenger.send_dm(target.challenge_creator_id, content=text):
                 log.warning("could not tell guild %d about a failing sink", target.guild_id)
         return True

@@ -10,6 +10,7 @@ import random
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -392,6 +393,36 @@ async def test_report_falls_back_to_the_creator_and_waits_for_discord(
     await _fail_runs(service, clock, 3)
     assert messenger.posts == []
     assert [user for user, _ in messenger.dms] == [CREATOR_ID]
+
+
+async def test_a_report_that_discord_fails_for_one_guild_still_reaches_the_others_once(
+    db: Database, clock: FakeClock, events: EventBus
+) -> None:
+    class FlakyDiscord(FakeMessenger):
+        async def post(self, channel_id: int, **kwargs: Any) -> int:
+            if channel_id == CHANNEL_ID:
+                raise RuntimeError("503 Service Unavailable")  # not a ChannelUnavailable
+            return await super().post(channel_id, **kwargs)
+
+    other_guild, other_channel = GUILD_ID + 1, CHANNEL_ID + 100
+    messenger = FlakyDiscord()
+    alpha, beta = MemorySink("alpha"), MemorySink("beta")
+    alpha.down = True
+    service = make_service(db, clock, messenger, [alpha, beta])
+    await _ready(db, events, service)
+    roster = players(6)
+    await seed_challenge(db, challenge_id=2, guild_id=other_guild, name="Other", roster=roster,
+                         leaderboard_channel_id=other_channel)  # fmt: skip
+    await score_day(db, 2, DAY1, roster)
+    await service.enable(other_guild)
+    await finalise_day(db, events, 1, DAY1)
+    await finalise_day(db, events, 2, DAY1)
+
+    await _fail_runs(service, clock, 8)
+
+    assert [channel for channel, _ in messenger.posts] == [other_channel]
+    assert [user for user, _ in messenger.dms] == [CREATOR_ID]  # the fallback, told once
+    assert len(beta.received) == 2  # the run went on to the next sink
 
 
 async def test_disable_discards_the_backlog(
