@@ -32,7 +32,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.clock import Clock
 from bot.domain import DailyValue, Metric
@@ -70,6 +70,11 @@ class _Date(_Model):
     year: int
     month: int
     day: int
+
+    @model_validator(mode="after")
+    def _exists(self) -> _Date:
+        self.to_date()  # February 30th is a ValueError, which fails the validation
+        return self
 
     def to_date(self) -> dt.date:
         return dt.date(self.year, self.month, self.day)

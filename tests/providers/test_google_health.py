@@ -5,10 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import logging
+from collections.abc import AsyncIterator
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from bot.clock import FakeClock
 from bot.domain import Metric
@@ -459,3 +463,52 @@ async def test_code_is_single_use(
     with pytest.raises(GrantRevoked):
         await provider.exchange_code(code=code, redirect_uri=REDIRECT_URI, code_verifier=verifier)
     assert fake_sleep.calls == []  # an exchange is never repeated
+
+
+# --------------------------------------------------------------------------- garbage answers
+
+
+ANSWER = web.AppKey("answer", dict[str, Any])
+
+
+@pytest.fixture
+async def canned(
+    session: aiohttp.ClientSession, clock: FakeClock, fake_sleep: FakeSleep
+) -> AsyncIterator[tuple[GoogleHealthProvider, dict[str, Any]]]:
+    """The provider against a server that answers every data request with `answer["body"]`:
+    JSON that a stand-in built from the spec would never send."""
+    answer: dict[str, Any] = {"body": {}}
+
+    async def reply(request: web.Request) -> web.Response:
+        return web.json_response(request.app[ANSWER]["body"])
+
+    app = web.Application()
+    app[ANSWER] = answer
+    app.router.add_route("*", "/{tail:.*}", reply)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server(access_log=None)
+    base = str(server.make_url("")).rstrip("/")
+    settings = GoogleHealthSettings(
+        client_id="id", client_secret="secret", api_base_url=base, token_url=base + "/token"
+    )
+    yield GoogleHealthProvider(settings, session, clock, sleep=fake_sleep), answer
+    await server.close()
+
+
+async def test_a_civil_date_that_does_not_exist_is_a_provider_response_error(
+    canned: tuple[GoogleHealthProvider, dict[str, Any]],
+) -> None:
+    """It used to escape as ValueError ("day is out of range for month") once validated."""
+    provider, answer = canned
+    answer["body"] = {
+        "rollupDataPoints": [
+            {
+                "civilStartTime": {"date": {"year": 2026, "month": 2, "day": 30}},
+                "steps": {"countSum": "5000"},
+            }
+        ]
+    }
+    with pytest.raises(ProviderResponseError, match="dailyRollUp steps"):
+        await provider.fetch_daily(
+            "token", [Metric.STEPS], DAY0, DAY0, include_manual=False, user_tz=UTC
+        )
