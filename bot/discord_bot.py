@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import io
 import json
 import logging
@@ -100,11 +101,14 @@ def command_tree_hash(
 
 
 def cog_extensions() -> list[str]:
-    import cogs  # the package of extensions; only its module names are used here
-
+    """The extensions' module names, found without importing `cogs` (`bot/` never imports
+    it: discord.py loads each extension by name)."""
+    spec = importlib.util.find_spec(COGS_PACKAGE)
+    if spec is None or spec.submodule_search_locations is None:
+        raise RuntimeError(f"the {COGS_PACKAGE} package is not installed")
     return sorted(
         f"{COGS_PACKAGE}.{module.name}"
-        for module in pkgutil.iter_modules(cogs.__path__)
+        for module in pkgutil.iter_modules(spec.submodule_search_locations)
         if not module.name.startswith("_")
     )
 

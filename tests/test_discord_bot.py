@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import ast
 import logging
+from pathlib import Path
 from unittest.mock import AsyncMock, MagicMock, create_autospec
 
 import discord
 import pytest
 from discord import app_commands
 
-from bot.discord_bot import StrideBot, StrideTree, command_tree_hash, intents
+import bot
+from bot.discord_bot import StrideBot, StrideTree, cog_extensions, command_tree_hash, intents
 from bot.errors import UserError
 from bot.metrics import Metrics
 from bot.storage import Database
@@ -122,3 +125,27 @@ async def test_dev_guild_sync_targets_that_guild(db: Database, make_settings) ->
 def test_no_privileged_intents() -> None:
     wanted = intents()
     assert not (wanted.members or wanted.presences or wanted.message_content)
+
+
+def _imported_modules(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+    return found
+
+
+def test_bot_never_imports_the_cogs_yet_finds_every_extension() -> None:
+    package = Path(bot.__file__).parent
+    offenders = {
+        str(path.relative_to(package)): sorted(
+            name for name in _imported_modules(path) if name.split(".")[0] == "cogs"
+        )
+        for path in package.rglob("*.py")
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}
+    assert cog_extensions() == [
+        "cogs.accounts", "cogs.challenges", "cogs.leaderboard", "cogs.publish", "cogs.settings",
+    ]  # fmt: skip
