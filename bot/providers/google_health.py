@@ -32,7 +32,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from bot.clock import Clock
 from bot.domain import DailyValue, Metric
@@ -57,6 +57,7 @@ MAX_PAGES = 50  # far beyond any real range; guards against a token that never e
 SLEEP_PAGE_SIZE = 25  # the maximum the API allows for sleep
 ACTIVE_LEVELS = frozenset({"MODERATE", "VIGOROUS"})
 ASLEEP_STAGES = frozenset({"LIGHT", "DEEP", "REM", "ASLEEP"})
+MAX_UTC_OFFSET = dt.timedelta(days=1)  # real ones lie within ±14 hours
 
 
 class _Model(BaseModel):
@@ -121,8 +122,9 @@ class _RollupAnswer(_Model):
 
 class _SleepStage(_Model):
     type: str = "SLEEP_STAGE_TYPE_UNSPECIFIED"
-    startTime: dt.datetime
-    endTime: dt.datetime
+    # google-datetime is RFC 3339: always with an offset. Naive ones are refused.
+    startTime: AwareDatetime
+    endTime: AwareDatetime
 
 
 class _SleepSummary(_Model):
@@ -130,7 +132,7 @@ class _SleepSummary(_Model):
 
 
 class _SleepInterval(_Model):
-    endTime: dt.datetime | None = None
+    endTime: AwareDatetime | None = None
     endUtcOffset: str | None = None
     civilEndTime: _CivilDateTime | None = None
 
@@ -209,13 +211,16 @@ def _date_json(day: dt.date) -> dict[str, int]:
 
 
 def _parse_offset(value: str | None) -> dt.timedelta | None:
-    """A google-duration such as "3600s" or "-18000s"."""
+    """A google-duration such as "3600s" or "-18000s"; None unless it is a UTC offset."""
     if not value or not value.endswith("s"):
         return None
     try:
-        return dt.timedelta(seconds=float(value[:-1]))
+        seconds = float(value[:-1])
     except ValueError:
         return None
+    if not abs(seconds) < MAX_UTC_OFFSET.total_seconds():  # NaN and inf too
+        return None
+    return dt.timedelta(seconds=seconds)
 
 
 def _sleep_end_date(sleep: _Sleep) -> dt.date | None:

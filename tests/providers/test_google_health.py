@@ -512,3 +512,58 @@ async def test_a_civil_date_that_does_not_exist_is_a_provider_response_error(
         await provider.fetch_daily(
             "token", [Metric.STEPS], DAY0, DAY0, include_manual=False, user_tz=UTC
         )
+
+
+def _night(interval: dict[str, Any], stages: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    sleep: dict[str, Any] = {"interval": interval}
+    if stages is None:
+        sleep["summary"] = {"minutesAsleep": "420"}
+    else:
+        sleep["stages"] = stages
+    return {"dataPoints": [{"sleep": sleep}]}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # No offset: `astimezone` would read it in the host's own zone and pick its day.
+        _night({"endTime": "2026-07-01T07:00:00", "endUtcOffset": "7200s"}),
+        # One naive end among aware times: a TypeError when the stages were summed.
+        _night(
+            {"civilEndTime": {"date": {"year": 2026, "month": 7, "day": 1}}},
+            [
+                {
+                    "type": "LIGHT",
+                    "startTime": "2026-07-01T01:00:00Z",
+                    "endTime": "2026-07-01T02:00:00",
+                }
+            ],
+        ),
+    ],
+    ids=["naive end", "naive stage"],
+)
+async def test_a_timestamp_without_an_offset_is_a_provider_response_error(
+    canned: tuple[GoogleHealthProvider, dict[str, Any]], body: dict[str, Any]
+) -> None:
+    """google-datetime is RFC 3339, which always carries an offset."""
+    provider, answer = canned
+    answer["body"] = body
+    with pytest.raises(ProviderResponseError, match="reconcile sleep"):
+        await provider.fetch_daily(
+            "token", [Metric.SLEEP_MINUTES], DAY0, DAY0, include_manual=False, user_tz=UTC
+        )
+
+
+async def test_a_night_with_an_absurd_utc_offset_is_skipped(
+    canned: tuple[GoogleHealthProvider, dict[str, Any]],
+) -> None:
+    """It used to raise OverflowError building the timedelta; offsets lie within a day."""
+    provider, answer = canned
+    for offset in ("1e30s", "90000s"):
+        answer["body"] = _night({"endTime": "2026-07-01T07:00:00Z", "endUtcOffset": offset})
+        assert (
+            await provider.fetch_daily(
+                "token", [Metric.SLEEP_MINUTES], DAY0, DAY0, include_manual=False, user_tz=UTC
+            )
+            == []
+        )
