@@ -20,6 +20,9 @@ from bot.providers.base import ProviderResponseError, TokenSet
 # Used when a token answer leaves `expires_in` out; every provider here documents one hour or
 # more, so an hour errs on the side of refreshing early.
 DEFAULT_EXPIRES_IN = 3600
+# The longest lifetime believed (Oura's access tokens last 30 days); a token that dies sooner
+# than claimed is refreshed on its first 401.
+MAX_EXPIRES_IN = 365 * 24 * 3600
 
 
 def new_code_verifier() -> str:
@@ -62,7 +65,9 @@ def token_set(
     scope_separator: str = " ",
     provider_user_id: str | None = None,
 ) -> TokenSet:
-    lifetime = expires_in if expires_in and expires_in > 0 else DEFAULT_EXPIRES_IN
+    lifetime = DEFAULT_EXPIRES_IN
+    if expires_in is not None and expires_in > 0:
+        lifetime = min(expires_in, MAX_EXPIRES_IN)
     scopes = tuple(part for part in (scope or "").split(scope_separator) if part)
     return TokenSet(
         access_token=access_token,
