@@ -219,6 +219,11 @@ def test_workweek_created_on_monday_before_the_post_time_is_this_week() -> None:
         ({"mode": ScoringMode.TIERS, "metric": Metric.ACTIVE_MINUTES},
          "The default tiers are step counts: give tiers for active minutes"),
         ({"end": D(2025, 6, 1)}, "A challenge can last at most 366 days"),
+        # The daily run's date arithmetic would overflow near the year 9999 (for every guild).
+        ({"start": D(9999, 12, 30), "end": D(9999, 12, 31)},
+         "The start date 9999-12-30 is more than 366 days away: pick an earlier date."),
+        ({"preset": Preset.STREAK, "start": D(9999, 12, 20), "end": None, "mode": None},
+         "The start date 9999-12-20 is more than 366 days away"),
         ({"preset": Preset.GOAL_DAY, "start": None, "end": None, "mode": ScoringMode.TOTAL},
          "The Goal Day preset uses goal days scoring"),
         ({"preset": Preset.DAILY_SHOWDOWN, "start": None}, "sets its own end date"),

@@ -171,6 +171,22 @@ def today_in(time_zone: str, now: dt.datetime) -> dt.date:
     return now.astimezone(ZoneInfo(time_zone)).date()
 
 
+def start_problem(start: dt.date, today: dt.date, time_zone: str) -> str | None:
+    """Why a new start date cannot be used: in the past, or more than `MAX_DAYS` ahead (dates
+    near the year 9999 would overflow the daily run's date arithmetic)."""
+    if start < today:
+        return (
+            f"The start date {start.isoformat()} is in the past in {time_zone} "
+            f"(today is {today.isoformat()} there): pick today or a later date."
+        )
+    if start - today > dt.timedelta(days=MAX_DAYS):
+        return (
+            f"The start date {start.isoformat()} is more than {MAX_DAYS} days away: "
+            "pick an earlier date."
+        )
+    return None
+
+
 # --------------------------------------------------------------------------- input models
 
 _LABELS = {
@@ -221,7 +237,7 @@ class ChallengeSpec(BaseModel):
     """A complete, valid challenge configuration (new or edited).
 
     Validate with `context={"now": <aware datetime>, "new": True}` to also refuse a start date
-    in the past (judged in the challenge's time zone)."""
+    in the past or more than `MAX_DAYS` ahead (judged in the challenge's time zone)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -308,12 +324,7 @@ class ChallengeSpec(BaseModel):
         if self.end - self.start >= dt.timedelta(days=MAX_DAYS):
             return f"A challenge can last at most {MAX_DAYS} days: pick an earlier end date."
         if new and now is not None:
-            today = today_in(self.time_zone, now)
-            if self.start < today:
-                return (
-                    f"The start date {self.start.isoformat()} is in the past in {self.time_zone} "
-                    f"(today is {today.isoformat()} there): pick today or a later date."
-                )
+            return start_problem(self.start, today_in(self.time_zone, now), self.time_zone)
         return None
 
     def _amount_problem(self, field: str, value: float | None) -> str | None:

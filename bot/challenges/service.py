@@ -22,6 +22,7 @@ from bot.challenges.inputs import (
     GuildSettingsInput,
     canonical_time_zone,
     clean_name,
+    start_problem,
     today_in,
     user_error_from,
     validated_spec,
@@ -230,6 +231,8 @@ class ChallengeService:
                     f"The {preset.label} preset sets its own end date: leave the end date out."
                 )
             local_now = now.astimezone(ZoneInfo(time_zone))
+            if start is not None and (problem := start_problem(start, local_now.date(), time_zone)):
+                raise UserError(problem)  # before the preset's date arithmetic
             start, preset_end = preset_dates(preset, local_now, post_time, start)
             end = end or preset_end
             mode = mode or preset.mode
