@@ -193,6 +193,14 @@ def _zone(name: str | None, fallback: ZoneInfo) -> ZoneInfo:
         return fallback
 
 
+def _day_of(timestamp: int, zone: ZoneInfo) -> dt.date | None:
+    """The civil date of a Unix timestamp in `zone`; None for one no calendar can hold."""
+    try:
+        return dt.datetime.fromtimestamp(timestamp, zone).date()
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
 class WithingsProvider:
     """The `Provider` for the Withings Public API."""
 
@@ -387,8 +395,7 @@ class WithingsProvider:
             for night in page.series:
                 seconds = night.data.total_sleep_time
                 if night.enddate is not None:
-                    zone = _zone(night.timezone, user_tz)
-                    day: dt.date | None = dt.datetime.fromtimestamp(night.enddate, zone).date()
+                    day = _day_of(night.enddate, _zone(night.timezone, user_tz))
                 else:
                     day = night.date
                 if seconds is not None and day is not None and start <= day <= end:

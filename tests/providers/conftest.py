@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from bot.clock import FakeClock
 from tests.standins.providers import (
@@ -78,3 +81,32 @@ async def oura(clock: FakeClock) -> AsyncIterator[OuraStandin]:
     await standin.start()
     yield standin
     await standin.close()
+
+
+class CannedServer:
+    """Answers every request with `body` as JSON: what a stand-in built from the provider's
+    documentation would never send (garbage that must not crash a provider)."""
+
+    def __init__(self, server: TestServer) -> None:
+        self._server = server
+        self.body: Any = {}
+
+    @property
+    def base(self) -> str:
+        return str(self._server.make_url("")).rstrip("/")
+
+
+@pytest.fixture
+async def canned_server() -> AsyncIterator[CannedServer]:
+    canned: CannedServer
+
+    async def reply(request: web.Request) -> web.Response:
+        return web.json_response(canned.body)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", reply)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server(access_log=None)
+    canned = CannedServer(server)
+    yield canned
+    await server.close()

@@ -5,14 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from bot.clock import FakeClock
 from bot.domain import Metric
@@ -31,7 +28,7 @@ from bot.providers.oauth import code_challenge_s256, new_code_verifier
 from bot.settings import GoogleHealthSettings
 from tests.standins.providers import GoogleHealthStandin, google_health_checker
 
-from .conftest import REDIRECT_URI, FakeSleep
+from .conftest import REDIRECT_URI, CannedServer, FakeSleep
 from .helpers import assert_no_secrets, query_of
 
 UTC = ZoneInfo("UTC")
@@ -468,39 +465,26 @@ async def test_code_is_single_use(
 # --------------------------------------------------------------------------- garbage answers
 
 
-ANSWER = web.AppKey("answer", dict[str, Any])
-
-
 @pytest.fixture
-async def canned(
-    session: aiohttp.ClientSession, clock: FakeClock, fake_sleep: FakeSleep
-) -> AsyncIterator[tuple[GoogleHealthProvider, dict[str, Any]]]:
-    """The provider against a server that answers every data request with `answer["body"]`:
-    JSON that a stand-in built from the spec would never send."""
-    answer: dict[str, Any] = {"body": {}}
-
-    async def reply(request: web.Request) -> web.Response:
-        return web.json_response(request.app[ANSWER]["body"])
-
-    app = web.Application()
-    app[ANSWER] = answer
-    app.router.add_route("*", "/{tail:.*}", reply)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server(access_log=None)
-    base = str(server.make_url("")).rstrip("/")
+def canned(
+    canned_server: CannedServer,
+    session: aiohttp.ClientSession,
+    clock: FakeClock,
+    fake_sleep: FakeSleep,
+) -> tuple[GoogleHealthProvider, CannedServer]:
+    base = canned_server.base
     settings = GoogleHealthSettings(
         client_id="id", client_secret="secret", api_base_url=base, token_url=base + "/token"
     )
-    yield GoogleHealthProvider(settings, session, clock, sleep=fake_sleep), answer
-    await server.close()
+    return GoogleHealthProvider(settings, session, clock, sleep=fake_sleep), canned_server
 
 
 async def test_a_civil_date_that_does_not_exist_is_a_provider_response_error(
-    canned: tuple[GoogleHealthProvider, dict[str, Any]],
+    canned: tuple[GoogleHealthProvider, CannedServer],
 ) -> None:
     """It used to escape as ValueError ("day is out of range for month") once validated."""
-    provider, answer = canned
-    answer["body"] = {
+    provider, server = canned
+    server.body = {
         "rollupDataPoints": [
             {
                 "civilStartTime": {"date": {"year": 2026, "month": 2, "day": 30}},
@@ -543,11 +527,11 @@ def _night(interval: dict[str, Any], stages: list[dict[str, Any]] | None = None)
     ids=["naive end", "naive stage"],
 )
 async def test_a_timestamp_without_an_offset_is_a_provider_response_error(
-    canned: tuple[GoogleHealthProvider, dict[str, Any]], body: dict[str, Any]
+    canned: tuple[GoogleHealthProvider, CannedServer], body: dict[str, Any]
 ) -> None:
     """google-datetime is RFC 3339, which always carries an offset."""
-    provider, answer = canned
-    answer["body"] = body
+    provider, server = canned
+    server.body = body
     with pytest.raises(ProviderResponseError, match="reconcile sleep"):
         await provider.fetch_daily(
             "token", [Metric.SLEEP_MINUTES], DAY0, DAY0, include_manual=False, user_tz=UTC
@@ -555,12 +539,12 @@ async def test_a_timestamp_without_an_offset_is_a_provider_response_error(
 
 
 async def test_a_night_with_an_absurd_utc_offset_is_skipped(
-    canned: tuple[GoogleHealthProvider, dict[str, Any]],
+    canned: tuple[GoogleHealthProvider, CannedServer],
 ) -> None:
     """It used to raise OverflowError building the timedelta; offsets lie within a day."""
-    provider, answer = canned
+    provider, server = canned
     for offset in ("1e30s", "90000s"):
-        answer["body"] = _night({"endTime": "2026-07-01T07:00:00Z", "endUtcOffset": offset})
+        server.body = _night({"endTime": "2026-07-01T07:00:00Z", "endUtcOffset": offset})
         assert (
             await provider.fetch_daily(
                 "token", [Metric.SLEEP_MINUTES], DAY0, DAY0, include_manual=False, user_tz=UTC

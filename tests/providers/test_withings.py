@@ -23,7 +23,7 @@ from bot.providers.withings import WithingsProvider
 from bot.settings import WithingsSettings
 from tests.standins.providers import WithingsStandin
 
-from .conftest import REDIRECT_URI, FakeSleep
+from .conftest import REDIRECT_URI, CannedServer, FakeSleep
 from .helpers import assert_no_secrets, query_of
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -245,3 +245,35 @@ async def test_wrong_client_secret_is_not_mistaken_for_a_revoked_grant(
     assert tokens.refresh_token is not None
     with pytest.raises(ProviderResponseError, match="status 503"):
         await provider.refresh(tokens.refresh_token)
+
+
+async def test_a_night_ending_at_an_impossible_time_is_skipped(
+    canned_server: CannedServer,
+    session: aiohttp.ClientSession,
+    clock: FakeClock,
+    fake_sleep: FakeSleep,
+) -> None:
+    """A garbage `enddate` used to raise OverflowError ("timestamp out of range")."""
+    base = canned_server.base
+    settings = WithingsSettings(
+        client_id="id", client_secret="secret", api_base_url=base, token_url=base + "/token"
+    )
+    provider = WithingsProvider(settings, session, clock, sleep=fake_sleep)
+    good_end = int(dt.datetime(2026, 8, 1, 7, 0, tzinfo=PARIS).timestamp())
+    canned_server.body = {
+        "status": 0,
+        "body": {
+            "series": [
+                {"enddate": 10**20, "data": {"total_sleep_time": 600}},
+                {"enddate": -(10**20), "data": {"total_sleep_time": 600}},
+                {"enddate": good_end, "data": {"total_sleep_time": 7 * 3600}},
+            ],
+            "more": False,
+        },
+    }
+
+    values = await provider.fetch_daily(
+        "token", [Metric.SLEEP_MINUTES], DAY0, DAY0, include_manual=False, user_tz=PARIS
+    )
+
+    assert [(v.day, v.value) for v in values] == [(DAY0, 420)]
