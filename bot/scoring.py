@@ -9,10 +9,12 @@ Vocabulary used throughout:
   outside that window (before the start, after the end, after `through`) are ignored.
 * Each scored day is **final** or **provisional**; the caller says which through
   `provisional_days` (typically "today" and days whose late syncs are still expected).
-* A player's **elapsed days** are the final scored days plus the provisional scored days on which
-  the player already has a value. A provisional day without data has not happened yet for that
-  player: it is not averaged as 0 and it does not break a streak. A final day without data has
-  happened: in `average` mode it counts as 0.
+* A player's **first day** is the start, or the day a late joiner's days count from: their values
+  before it are ignored and the days before it are not days they missed.
+* A player's **elapsed days** are the final scored days from their first day, plus the provisional
+  scored days on which the player already has a value. A provisional day without data has not
+  happened yet for that player: it is not averaged as 0 and it does not break a streak. A final
+  day without data has happened: in `average` mode it counts as 0.
 * A player's **daily value** for a day is the highest value any of their linked providers
   reported for the challenge metric (never the sum, which would double count one walk seen by two
   devices), after dropping manual entries when the challenge forbids them and clamping to the
@@ -146,6 +148,7 @@ class PlayerStanding:
     best_streak: int
     has_data: bool  # any value on a scored day
     elapsed_days: int
+    first_day: dt.date  # the first day that counts for this player (see the module docstring)
     baseline: float | None = None  # the baseline used for this player, own or group
     baseline_is_own: bool = False  # False when the group median stood in (or no baseline)
 
@@ -228,10 +231,16 @@ def cap_value(rules: ChallengeRules, value: float) -> float:
 
 
 def elapsed_days(
-    days: Sequence[dt.date], provisional: frozenset[dt.date], daily_values: Mapping[dt.date, float]
+    days: Sequence[dt.date],
+    provisional: frozenset[dt.date],
+    daily_values: Mapping[dt.date, float],
+    first_day: dt.date,
 ) -> int:
-    """Final days, plus provisional days on which the player already has a value."""
-    return sum(1 for day in days if day not in provisional or day in daily_values)
+    """Final days from `first_day`, plus provisional days on which the player already has a
+    value."""
+    return sum(
+        1 for day in days if day >= first_day and (day not in provisional or day in daily_values)
+    )
 
 
 # --------------------------------------------------------------------------- goals and streaks
@@ -401,6 +410,7 @@ def compute_standings(
     provisional_days: frozenset[dt.date] = frozenset(),
     baselines: Mapping[PlayerId, float] | None = None,
     teams: Mapping[PlayerId, str] | None = None,
+    first_days: Mapping[PlayerId, dt.date] | None = None,
 ) -> Standings:
     """Score every player through `through` (the last day to include).
 
@@ -408,20 +418,27 @@ def compute_standings(
     of other metrics are ignored, several providers' values for a day are merged by max.
     `baselines` (from `baseline_from_history`) are needed for `improvement` and the
     most-improved award. `teams` maps player -> team name; team members missing from `values`
-    are participants without data (they count as 0)."""
+    are participants without data (they count as 0). `first_days` maps late joiners to their
+    first day (everyone else's is the start)."""
     days = scored_days(rules, through)
     provisional = frozenset(provisional_days) & frozenset(days)
     participants = sorted(set(values) | set(teams or {}))
     last = min(rules.end, through)
+    first = {
+        player: max(rules.start, (first_days or {}).get(player, rules.start))
+        for player in participants
+    }
     daily = {
-        player: merge_daily_values(rules, values.get(player, ()), rules.start, last)
+        player: merge_daily_values(rules, values.get(player, ()), first[player], last)
         for player in participants
     }
     resolved = resolve_baselines(participants, baselines or {})
     points = _points_by_player(rules, daily, resolved)
     scores = {
         player: score_from_points(
-            rules.mode, points[player], elapsed_days(days, provisional, daily[player])
+            rules.mode,
+            points[player],
+            elapsed_days(days, provisional, daily[player], first[player]),
         )
         for player in participants
     }
@@ -430,7 +447,16 @@ def compute_standings(
         sorted(
             (
                 _player_standing(
-                    rules, days, provisional, player, daily, points, scores, ranks, resolved
+                    rules,
+                    days,
+                    provisional,
+                    player,
+                    first[player],
+                    daily,
+                    points,
+                    scores,
+                    ranks,
+                    resolved,
                 )
                 for player in participants
             ),
@@ -467,6 +493,7 @@ def _player_standing(
     days: tuple[dt.date, ...],
     provisional: frozenset[dt.date],
     player: PlayerId,
+    first_day: dt.date,
     daily: Mapping[PlayerId, dict[dt.date, float]],
     points: Mapping[PlayerId, dict[dt.date, float]],
     scores: Mapping[PlayerId, float],
@@ -486,7 +513,8 @@ def _player_standing(
         current_streak=current,
         best_streak=best,
         has_data=bool(daily[player]),
-        elapsed_days=elapsed_days(days, provisional, daily[player]),
+        elapsed_days=elapsed_days(days, provisional, daily[player], first_day),
+        first_day=first_day,
         baseline=baseline,
         baseline_is_own=is_own,
     )
@@ -542,7 +570,9 @@ def _series_for(standing: PlayerStanding, standings: Standings) -> list[tuple[dt
     elapsed = with_points = 0
     series: list[tuple[dt.date, float]] = []
     for day in standings.days:
-        if day not in standings.provisional_days or day in standing.daily_values:
+        if day >= standing.first_day and (
+            day not in standings.provisional_days or day in standing.daily_values
+        ):
             elapsed += 1
         if day in standing.daily_points:
             running += standing.daily_points[day]

@@ -1069,6 +1069,29 @@ async def test_late_joiners_count_from_the_day_they_joined(world: World) -> None
     assert "**4,000 steps**" in next(row for row in text.splitlines() if "Larry" in row)
 
 
+async def test_a_late_joiners_daily_average_counts_from_the_day_they_joined(
+    world: World,
+) -> None:
+    challenge = await world.add_challenge(mode=ScoringMode.AVERAGE)
+    alice = await world.add_player(challenge, 1, "Alice")
+    for n in range(1, 5):
+        world.provider.set(alice, day(n), 5_000)
+        world.provider.set("user2", day(n), 6_000)
+    await world.run_at(local(day(2), 9))
+    await world.run_at(local(day(3), 9))
+    world.clock.set(local(day(3), 12))
+    await world.add_player(challenge, 2, "Bob", joined=False)
+    joined = await world.challenges.join(challenge.guild_id, challenge.name, 2, "Bob")
+    assert joined.participant.joined_on == day(3)
+
+    await world.run_at(local(day(5), 9))
+
+    text = world.messenger.posts[-1].embed.description
+    bob_row = next(row for row in text.splitlines() if "Bob" in row)
+    # Days 1 and 2 were before he joined: not days he missed (12,000 / 4 would be 3,000).
+    assert bob_row.startswith("`1.` Bob") and "**6,000 steps/day**" in bob_row
+
+
 async def test_a_late_joiner_of_a_backfilling_challenge_counts_from_the_start(
     world: World,
 ) -> None:

@@ -151,6 +151,20 @@ def test_average_waits_for_a_provisional_day_without_data() -> None:
     assert standings.player(BOB).elapsed_days == 3
 
 
+def test_a_late_joiners_average_counts_from_their_first_day() -> None:
+    values = {
+        ALICE: [steps(0, 6000), steps(1, 6000), steps(2, 6000)],
+        BOB: [steps(0, 90_000), steps(1, 6000), steps(2, 6000)],  # joined on day 1
+    }
+    standings = compute_standings(
+        rules(ScoringMode.AVERAGE), values, through=day(2), first_days={BOB: day(1)}
+    )
+    bob = standings.player(BOB)
+    assert bob.daily_values == {day(1): 6000, day(2): 6000}  # day 0 was before he joined
+    assert (bob.elapsed_days, bob.score, bob.rank) == (2, 6000, 1)  # not 12,000 over 3 days
+    assert cumulative_series(standings)[BOB] == [(day(0), 0), (day(1), 6000), (day(2), 6000)]
+
+
 # --------------------------------------------------------------------------- goal days, tiers
 
 

@@ -27,6 +27,7 @@ class Scenario:
     provisional: frozenset[dt.date]
     baselines: dict[int, float]
     teams: dict[int, str]
+    first_days: dict[int, dt.date]  # late joiners
 
     def standings(self) -> Standings:
         return compute_standings(
@@ -36,6 +37,7 @@ class Scenario:
             provisional_days=self.provisional,
             baselines=self.baselines,
             teams=self.teams,
+            first_days=self.first_days,
         )
 
 
@@ -84,17 +86,23 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     teams = {
         p: draw(st.sampled_from(["Red", "Blue", "Green"])) for p in players if draw(st.booleans())
     }
-    return Scenario(draw(challenge_rules()), values, through, provisional, baselines, teams)
+    first_days = {p: draw(days) for p in players if draw(st.booleans())}
+    return Scenario(
+        draw(challenge_rules()), values, through, provisional, baselines, teams, first_days
+    )
 
 
 def expected_daily_values(
-    rules: ChallengeRules, values: Sequence[DailyValue], through: dt.date
+    rules: ChallengeRules,
+    values: Sequence[DailyValue],
+    through: dt.date,
+    first_day: dt.date = START,
 ) -> dict[dt.date, float]:
     """An independent oracle for what a player's days should hold."""
     last = min(through, rules.end)
     best: dict[dt.date, float] = {}
     for v in values:
-        if v.metric != rules.metric or not rules.start <= v.day <= last:
+        if v.metric != rules.metric or not max(rules.start, first_day) <= v.day <= last:
             continue
         if v.includes_manual and not rules.allow_manual:
             continue
@@ -126,7 +134,10 @@ def test_daily_values_match_the_max_merge_and_never_exceed_the_cap(scenario: Sce
     standings = scenario.standings()
     for player in standings.players:
         expected = expected_daily_values(
-            scenario.rules, scenario.values[player.player_id], scenario.through
+            scenario.rules,
+            scenario.values[player.player_id],
+            scenario.through,
+            scenario.first_days.get(player.player_id, START),
         )
         assert player.daily_values == expected
         if scenario.rules.daily_cap is not None:
@@ -166,6 +177,7 @@ def test_scoring_does_not_depend_on_input_order(scenario: Scenario, rng: random.
         provisional_days=scenario.provisional,
         baselines=dict(reversed(list(scenario.baselines.items()))),
         teams=dict(reversed(list(scenario.teams.items()))),
+        first_days=dict(reversed(list(scenario.first_days.items()))),
     )
     assert reordered == scenario.standings()
 
@@ -175,10 +187,11 @@ def test_streaks_never_exceed_elapsed_days_and_best_is_at_least_current(
     scenario: Scenario,
 ) -> None:
     standings = scenario.standings()
-    final_days = [d for d in standings.days if d not in standings.provisional_days]
     for player in standings.players:
+        days = [d for d in standings.days if d >= player.first_day]
+        final_days = [d for d in days if d not in standings.provisional_days]
         assert 0 <= player.current_streak <= player.best_streak <= player.elapsed_days
-        assert len(final_days) <= player.elapsed_days <= len(standings.days)
+        assert len(final_days) <= player.elapsed_days <= len(days)
         assert sum(player.goal_met.values()) >= player.best_streak
 
 

@@ -621,11 +621,7 @@ class DailyRunner:
                 if value is not None and (player, day) not in excluded
             ]
             counted += [
-                v
-                for v in mine
-                if v.day >= max(rules.start, participant.joined_on)
-                and v.day not in player_frozen
-                and (player, v.day) not in excluded
+                v for v in mine if v.day not in player_frozen and (player, v.day) not in excluded
             ]
             values[player] = counted
             baseline = baseline_from_history(rules, (v for v in mine if v.day < rules.start))
@@ -639,6 +635,7 @@ class DailyRunner:
             provisional_days=provisional,
             baselines=baselines,
             teams=teams or None,
+            first_days={p.discord_id: p.joined_on for p in participants},
         )
         if ranks_by_streak(challenge):
             standings = rank_by_best_streak(standings, teams)
