@@ -778,13 +778,13 @@ class DailyRunner:
     ) -> list[PlayerSummary]:
         """Where a player stands in each challenge they are in: every one not ended, and
         those that ended in the last `recent_days` days; running ones first."""
-        today = self._clock.now().date()
+        now = self._clock.now()
         summaries = []
         for challenge_id in await self.challenge_ids_of(discord_id):
             challenge = await self._challenges.get(challenge_id)
             if challenge is None or (
                 challenge.status is ChallengeStatus.ENDED
-                and (today - challenge.end).days > recent_days
+                and (challenge.today(now) - challenge.end).days > recent_days
             ):
                 continue
             board = await self.board(challenge)

@@ -189,6 +189,32 @@ async def test_me_in_a_dm_lists_ranks_values_and_streaks_across_challenges(
     assert "Rank **1** of 2 · **5 pts**" in fields["Daily Rank"]  # 2 + 3 points
 
 
+async def test_me_lists_an_ended_challenge_for_a_week_of_its_own_days(
+    cog: LeaderboardCog, services: Services, world: World
+) -> None:
+    # Kiritimati is 14 hours ahead of UTC: its days, not UTC's, decide what a week ago is.
+    kiritimati = "Pacific/Kiritimati"
+    challenge = await world.add_challenge(days=1, tz=kiritimati)
+    alice = await world.add_player(challenge, 11, "Alice")
+    world.provider.set(alice, day(1), 7_000)
+    world.clock.set(local(day(3), 9, tz=kiritimati))
+    await services.daily_run.run_due()  # the results: the challenge has ended
+
+    def listed() -> set[str]:
+        _, kwargs = only_reply(double)
+        return {field.name or "" for field in kwargs["embed"].fields}
+
+    world.clock.set(local(day(8), 23, tz=kiritimati))  # 7 days after its last day
+    double = interaction(11, guild_id=None)
+    await cog.me.callback(cog, double)
+    assert listed() == {"June Steps 🏁"}
+
+    world.clock.set(local(day(9), 10, tz=kiritimati))  # 8 days after; in UTC still 7
+    double = interaction(11, guild_id=None)
+    await cog.me.callback(cog, double)
+    assert listed() == set()
+
+
 async def test_me_without_challenges_says_how_to_join(cog: LeaderboardCog) -> None:
     double = interaction(77, guild_id=None)
     await cog.me.callback(cog, double)
