@@ -22,6 +22,11 @@ from discord.ext import commands
 from pydantic import ValidationError
 
 from bot.challenges import (
+    MAX_GRACE_HOURS,
+    MAX_NAME_LENGTH,
+    MAX_PLAYERS_LIMIT,
+    MAX_TEAM_NAME_LENGTH,
+    TEAM_NAMES,
     Challenge,
     ChallengeDraft,
     ChallengeEdit,
@@ -74,6 +79,14 @@ LATE_JOIN_CHOICES = [
     app_commands.Choice(name="Count from the day they join", value="join_day"),
     app_commands.Choice(name="Count from the start (backfill)", value="backfill"),
 ]
+# The choices of the settings /challenge create and /challenge edit share.
+SETTING_CHOICES = {
+    "metric": METRIC_CHOICES,
+    "scoring": MODE_CHOICES,
+    "manual_entries": MANUAL_CHOICES,
+    "team_mode": TEAM_MODE_CHOICES,
+    "late_join": LATE_JOIN_CHOICES,
+}
 
 
 # --------------------------------------------------------------------------- option parsing
@@ -106,6 +119,11 @@ class TimeOption(app_commands.Transformer):
 
 DateArg = app_commands.Transform[dt.date, DateOption]
 TimeArg = app_commands.Transform[dt.time, TimeOption]
+# Bounded by the limits the service enforces; a metric's own range is checked there.
+NameArg = app_commands.Range[str, 1, MAX_NAME_LENGTH]
+AmountArg = app_commands.Range[float, 0, 1_000_000]
+GraceArg = app_commands.Range[int, 0, MAX_GRACE_HOURS]
+TeamNameArg = app_commands.Range[str, 1, MAX_TEAM_NAME_LENGTH]
 
 
 def _choice(choice: app_commands.Choice[str] | None) -> str | None:
@@ -465,20 +483,13 @@ class ChallengesCog(commands.Cog):
         max_players="The most players who can join",
         late_join="How a player who joins after the start is counted",
     )
-    @app_commands.choices(
-        preset=PRESET_CHOICES,
-        metric=METRIC_CHOICES,
-        scoring=MODE_CHOICES,
-        manual_entries=MANUAL_CHOICES,
-        team_mode=TEAM_MODE_CHOICES,
-        late_join=LATE_JOIN_CHOICES,
-    )
+    @app_commands.choices(preset=PRESET_CHOICES, **SETTING_CHOICES)
     @app_commands.autocomplete(time_zone=time_zones)
     @admin_only
     async def create(
         self,
         interaction: Interaction,
-        name: app_commands.Range[str, 1, 50],
+        name: NameArg,
         preset: app_commands.Choice[str] | None = None,
         metric: app_commands.Choice[str] | None = None,
         scoring: app_commands.Choice[str] | None = None,
@@ -487,14 +498,14 @@ class ChallengesCog(commands.Cog):
         channel: discord.TextChannel | None = None,
         post_time: TimeArg | None = None,
         time_zone: str | None = None,
-        daily_goal: app_commands.Range[float, 0, 1_000_000] | None = None,
-        daily_cap: app_commands.Range[float, 0, 1_000_000] | None = None,
+        daily_goal: AmountArg | None = None,
+        daily_cap: AmountArg | None = None,
         manual_entries: app_commands.Choice[str] | None = None,
-        grace_hours: app_commands.Range[int, 0, 72] = 24,
+        grace_hours: GraceArg = 24,
         team_mode: app_commands.Choice[str] | None = None,
         points_table: str | None = None,
         tiers: str | None = None,
-        max_players: app_commands.Range[int, 2, 500] | None = None,
+        max_players: app_commands.Range[int, 2, MAX_PLAYERS_LIMIT] | None = None,
         late_join: app_commands.Choice[str] | None = None,
     ) -> None:
         guild_id = guild_id_of(interaction)
@@ -560,20 +571,14 @@ class ChallengesCog(commands.Cog):
         max_players="The most players who can join (0 removes the limit)",
         late_join="How a player who joins after the start is counted",
     )
-    @app_commands.choices(
-        metric=METRIC_CHOICES,
-        scoring=MODE_CHOICES,
-        manual_entries=MANUAL_CHOICES,
-        team_mode=TEAM_MODE_CHOICES,
-        late_join=LATE_JOIN_CHOICES,
-    )
+    @app_commands.choices(**SETTING_CHOICES)
     @app_commands.autocomplete(challenge=active_challenge_names, time_zone=time_zones)
     @admin_only
     async def edit(
         self,
         interaction: Interaction,
         challenge: str,
-        name: app_commands.Range[str, 1, 50] | None = None,
+        name: NameArg | None = None,
         metric: app_commands.Choice[str] | None = None,
         scoring: app_commands.Choice[str] | None = None,
         start_date: DateArg | None = None,
@@ -581,14 +586,14 @@ class ChallengesCog(commands.Cog):
         channel: discord.TextChannel | None = None,
         post_time: TimeArg | None = None,
         time_zone: str | None = None,
-        daily_goal: app_commands.Range[float, 0, 1_000_000] | None = None,
-        daily_cap: app_commands.Range[float, 0, 1_000_000] | None = None,
+        daily_goal: AmountArg | None = None,
+        daily_cap: AmountArg | None = None,
         manual_entries: app_commands.Choice[str] | None = None,
-        grace_hours: app_commands.Range[int, 0, 72] | None = None,
+        grace_hours: GraceArg | None = None,
         team_mode: app_commands.Choice[str] | None = None,
         points_table: str | None = None,
         tiers: str | None = None,
-        max_players: app_commands.Range[int, 0, 500] | None = None,
+        max_players: app_commands.Range[int, 0, MAX_PLAYERS_LIMIT] | None = None,
         late_join: app_commands.Choice[str] | None = None,
     ) -> None:
         guild_id = guild_id_of(interaction)
@@ -747,7 +752,7 @@ class ChallengesCog(commands.Cog):
         interaction: Interaction,
         challenge: str,
         member: discord.Member,
-        team: app_commands.Range[str, 1, 32],
+        team: TeamNameArg,
     ) -> None:
         found, team_name = await self._challenges.assign_team(
             guild_id_of(interaction), challenge, member.id, team
@@ -767,7 +772,7 @@ class ChallengesCog(commands.Cog):
         interaction: Interaction,
         challenge: str,
         team: str,
-        new_name: app_commands.Range[str, 1, 32],
+        new_name: TeamNameArg,
     ) -> None:
         found, count = await self._challenges.rename_team(
             guild_id_of(interaction), challenge, team, new_name
@@ -788,7 +793,7 @@ class ChallengesCog(commands.Cog):
         self,
         interaction: Interaction,
         challenge: str,
-        teams: app_commands.Range[int, 2, 10] = 2,
+        teams: app_commands.Range[int, 2, len(TEAM_NAMES)] = 2,
     ) -> None:
         guild_id = guild_id_of(interaction)
         found = await self._challenges.find(guild_id, challenge)
