@@ -1148,6 +1148,18 @@ async def test_a_day_final_in_one_challenge_stays_put_while_another_still_fetche
     assert "**5,000 steps**" in short_post.embed.description  # day 2 had no data
 
 
+async def test_each_day_is_finalised_once_even_before_anyone_plays(world: World) -> None:
+    challenge = await world.add_challenge()
+    await world.run_at(local(day(2), 9))
+    await world.run_at(local(day(3), 9))  # day 1 over, but nobody's scores to freeze
+    world.clock.set(local(day(3), 12))
+    await world.add_player(challenge, 1, "Alice", joined=False)
+    await world.challenges.join(challenge.guild_id, challenge.name, 1, "Alice")
+    await world.run_at(local(day(4), 9))
+    await world.run_at(local(day(5), 9))
+    assert world.finalised == [(challenge.id, day(n)) for n in (1, 2, 3)]
+
+
 async def test_saving_scores_never_overwrites_a_final_row(world: World) -> None:
     challenge = await world.add_challenge()
     await world.add_player(challenge, 1, "Alice")

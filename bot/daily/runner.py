@@ -570,7 +570,11 @@ class DailyRunner:
             StreakRow(p.player_id, p.current_streak, p.best_streak, through)
             for p in board.standings.players
         ]
-        newly_final = [day for day in days if day not in provisional and day not in item.final_days]
+        # A day is final once its scores are frozen: without a player there is nothing to
+        # freeze, and the day would be "finalised" again at every run.
+        newly_final = [
+            day for day in days if rows and day not in provisional and day not in item.final_days
+        ]
         kind = RunKind.CATCH_UP if len(item.new_days) > 1 else RunKind.DAILY
         finished = self._clock.now()
         async with self._db.transaction():
