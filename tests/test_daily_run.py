@@ -103,6 +103,8 @@ class FakeProvider:
         self.revoked: set[str] = set()
         self.unavailable: set[str] = set()
         self.garbage: set[str] = set()
+        # Answered as they are, asked for or not: what a misbehaving API might send.
+        self.unasked: dict[str, list[DailyValue]] = defaultdict(list)
         self.in_flight = 0
         self.max_in_flight = 0
         self.max_tasks = 0
@@ -157,7 +159,7 @@ class FakeProvider:
             if metric in metrics and start <= when <= end:
                 extra = self.manual[user].get((metric, when), 0.0) if include_manual else 0.0
                 values.append(DailyValue(metric, when, value + extra, include_manual))
-        return values
+        return values + self.unasked[user]
 
     def authorization_url(
         self, *, state: str, redirect_uri: str, code_challenge: str | None
@@ -721,14 +723,17 @@ async def test_a_player_leaving_during_the_run_gets_no_scores_back(
 async def test_odd_provider_values_are_dropped_not_stored(world: World) -> None:
     challenge = await world.add_challenge()
     alice = await world.add_player(challenge, 1, "Alice")
-    world.provider.set(alice, day(1), float("nan"))
-    world.provider.set(alice, day(1), 300, metric=Metric.FLOORS)  # not asked for
-    world.provider.set(alice, day(2), 4_000)
+    world.provider.unasked[alice] = [
+        DailyValue(Metric.STEPS, day(1), float("nan")),
+        DailyValue(Metric.STEPS, day(1), float("inf")),
+        DailyValue(Metric.FLOORS, day(1), 300),  # a metric not asked for
+        DailyValue(Metric.STEPS, day(2), 4_000),  # a day not asked for
+    ]
     await world.run_at(local(day(2), 9))
     [post] = world.messenger.posts
-    assert "no data yet" in post.embed.description
+    assert "Alice · no data yet" in post.embed.description
     rows = await world.db.fetch_all("SELECT metric, day FROM daily_values")
-    assert [tuple(row) for row in rows] == []  # day 2 was not asked for either
+    assert [tuple(row) for row in rows] == []
 
 
 async def test_a_failed_post_is_recorded_and_retried_once(world: World) -> None:
