@@ -27,6 +27,13 @@ async def test_due_between_follows_local_post_time_and_dst() -> None:
     # Three days of downtime still fire the job once (coalesced).
     assert await scheduler.fire_due(before, after + dt.timedelta(days=3)) == ["post"]
     assert ran == ["post"]
+    # Daylight saving starts on Sunday 27 September 2026 (UTC+12 to UTC+13): 09:00 local moves
+    # from 21:00 to 20:00 UTC, and each day fires exactly once.
+    saturday = dt.datetime(2026, 9, 25, 21, 0, tzinfo=dt.UTC)  # 09:00 NZST
+    sunday = dt.datetime(2026, 9, 26, 20, 0, tzinfo=dt.UTC)  # 09:00 NZDT
+    for fire in (saturday, sunday):
+        assert scheduler.due_between(fire - dt.timedelta(minutes=1), fire) == ["post"]
+        assert scheduler.due_between(fire, fire + dt.timedelta(hours=22)) == []
 
 
 async def test_jobs_fire_in_the_order_they_fell_due() -> None:
