@@ -235,7 +235,17 @@ class TokenManager:
         return tokens
 
     async def _refresh(self, account: LinkedAccount, provider: Provider, *, stale: str) -> TokenSet:
-        """A token newer than `stale`: someone else's fresh refresh, or our own."""
+        """A token newer than `stale`: someone else's fresh refresh, or our own.
+
+        Shielded: a caller cancelled mid-refresh (a shutdown) must not drop a pair the
+        provider may already have rotated to; the refresh finishes and commits on its own,
+        still holding the lock, so nobody refreshes with the spent token meanwhile.
+        """
+        return await asyncio.shield(self._refresh_locked(account, provider, stale=stale))
+
+    async def _refresh_locked(
+        self, account: LinkedAccount, provider: Provider, *, stale: str
+    ) -> TokenSet:
         async with self.lock_for(account.id):
             current = await self._current_tokens(account)
             now = self._clock.now()

@@ -144,6 +144,8 @@ class FakeProvider:
         self.refresh_error: Exception | None = None
         self.refresh_gate: asyncio.Event | None = None
         self.refresh_started = asyncio.Event()
+        # Held after the rotation: the provider has issued the new pair, its answer is late.
+        self.answer_gate: asyncio.Event | None = None
 
     # -- the consent page, as a browser would go through it ------------------------------
 
@@ -212,7 +214,10 @@ class FakeProvider:
         for access, owner in list(self._access.items()):
             if owner == user_id:
                 del self._access[access]  # the old access token dies with the rotation
-        return self._tokens(user_id)
+        tokens = self._tokens(user_id)
+        if self.answer_gate is not None:
+            await self.answer_gate.wait()
+        return tokens
 
     async def revoke(self, tokens: TokenSet) -> None:
         self.revoked.append(tokens)

@@ -436,6 +436,29 @@ async def test_ten_concurrent_callers_with_an_expired_token_refresh_once(
     assert provider.refresh_calls == 1
 
 
+async def test_a_caller_cancelled_mid_refresh_does_not_lose_the_rotated_pair(
+    client: TestClient, env: Linking, provider: FakeProvider
+) -> None:
+    """Shutdown cancels a daily run mid-refresh, after the provider rotated the single-use
+    refresh token: the new pair must still be committed, or the grant is lost for good."""
+    account = await _linked(client, env, provider)
+    env.clock.advance(dt.timedelta(hours=2))
+    provider.answer_gate = asyncio.Event()
+    fetch = asyncio.create_task(env.tokens.call_with_token(account, provider.whoami))
+    await provider.refresh_started.wait()
+
+    fetch.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await fetch
+    provider.answer_gate.set()  # the answer arrives after all
+
+    assert await env.tokens.call_with_token(account, provider.whoami) == "u-1"
+    assert provider.refresh_calls == 1
+    stored = await AccountsRepo(env.db, env.cipher).tokens(account.id)
+    assert stored is not None and provider.valid_refresh_tokens() == {stored.refresh_token}
+    assert (await _account(env, ALICE)).status is AccountStatus.ACTIVE
+
+
 async def test_revoked_grant_marks_relink_and_dms_once_over_two_runs(
     client: TestClient, env: Linking, provider: FakeProvider
 ) -> None:
