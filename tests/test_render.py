@@ -258,6 +258,21 @@ def test_results_post_when_nobody_synced() -> None:
     assert content.fields == ()
 
 
+def test_results_post_never_says_nobody_synced_when_somebody_did() -> None:
+    # Improvement: no data is "no change" (0), so three players who never synced share 1st
+    # and the only one who did, below her usual, is 4th: no medal, but she did sync.
+    values = {ALICE: [steps(0, 8000)], BOB: [], CAROL: [], DAN: []}
+    rules = ChallengeRules(Metric.STEPS, ScoringMode.IMPROVEMENT, START, END)
+    standings = compute_standings(rules, values, through=day(0), baselines={ALICE: 10_000})
+    content = render_results_post(
+        standings, compute_awards(standings), NAMES, challenge_name="Quiet"
+    )
+    assert "Nobody synced" not in content.description
+    assert content.description.startswith("**Final standings**")
+    assert row_for(content, "Alice") == "`4.` Alice · **-20.0%**"
+    assert_fits_discord(content)
+
+
 # --------------------------------------------------------------------------- catch-up post
 
 

@@ -530,8 +530,11 @@ def render_results_post(
         f"{MEDALS[p.rank]} **{embed_name(names, p.player_id)}** — {format_score(p.score, rules)}"
         for p in podium
     ]
-    # Ties share a medal, so a podium can be long; keep it to a few lines.
-    header = [fit_lines(podium_lines, PODIUM_LIMIT)] if podium else [NOBODY_SYNCED]
+    # Ties share a medal, so a podium can be long; keep it to a few lines. It can also be
+    # empty although players synced: below their usual, they rank under those without data.
+    header = [fit_lines(podium_lines, PODIUM_LIMIT)] if podium else []
+    if not any(p.has_data for p in standings.players):
+        header = [NOBODY_SYNCED]
     podium_ids = {p.player_id for p in podium}
     rest = [p for p in ordered_players(standings, names) if p.player_id not in podium_ids]
     rows = [standing_row(standings, p, names, day=None) for p in rest]
