@@ -13,7 +13,13 @@ import logging
 from bot.clock import Clock
 from bot.providers.base import GrantRevoked, ProviderResponseError, TokenSet
 from bot.providers.http import ProviderHttp, error_code, parse_model, raise_for_oauth_status
-from bot.providers.oauth import OAuthTokenAnswer, id_token_subject, token_set, with_query
+from bot.providers.oauth import (
+    ClientCredentials,
+    OAuthTokenAnswer,
+    id_token_subject,
+    token_set,
+    with_query,
+)
 from bot.settings import OAuthProviderSettings
 
 log = logging.getLogger(__name__)
@@ -30,11 +36,8 @@ class GoogleOAuthClient:
         *,
         scopes: tuple[str, ...],
     ) -> None:
-        if not settings.client_id or settings.client_secret is None:
-            raise ValueError("a Google provider needs CLIENT_ID and CLIENT_SECRET")
         self._settings = settings
-        self._client_id = settings.client_id
-        self._client_secret = settings.client_secret
+        self._client = ClientCredentials.of(settings, http.provider)
         self._http = http
         self._clock = clock
         self.scopes = scopes
@@ -43,7 +46,7 @@ class GoogleOAuthClient:
         self, *, state: str, redirect_uri: str, code_challenge: str | None
     ) -> str:
         params = {
-            "client_id": self._client_id,
+            "client_id": self._client.client_id,
             "redirect_uri": redirect_uri,
             "response_type": "code",
             "scope": " ".join(self.scopes),
@@ -56,17 +59,11 @@ class GoogleOAuthClient:
             params["code_challenge_method"] = "S256"
         return with_query(self._settings.authorize_url, params)
 
-    def _client_form(self) -> dict[str, str]:
-        return {
-            "client_id": self._client_id,
-            "client_secret": self._client_secret.get_secret_value(),
-        }
-
     async def exchange_code(
         self, *, code: str, redirect_uri: str, code_verifier: str | None
     ) -> TokenSet:
         form = {
-            **self._client_form(),
+            **self._client.form(),
             "grant_type": "authorization_code",
             "code": code,
             "redirect_uri": redirect_uri,
@@ -90,7 +87,7 @@ class GoogleOAuthClient:
 
     async def refresh(self, refresh_token: str) -> TokenSet:
         form = {
-            **self._client_form(),
+            **self._client.form(),
             "grant_type": "refresh_token",
             "refresh_token": refresh_token,
         }

@@ -9,13 +9,15 @@ import hashlib
 import json
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SecretStr
 
 from bot.clock import Clock
 from bot.providers.base import ProviderResponseError, TokenSet
+from bot.settings import OAuthProviderSettings
 
 # Used when a token answer leaves `expires_in` out; every provider here documents one hour or
 # more, so an hour errs on the side of refreshing early.
@@ -23,6 +25,27 @@ DEFAULT_EXPIRES_IN = 3600
 # The longest lifetime believed (Oura's access tokens last 30 days); a token that dies sooner
 # than claimed is refreshed on its first 401.
 MAX_EXPIRES_IN = 365 * 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCredentials:
+    """Stride's client id and secret at one provider (the secret's repr is hidden)."""
+
+    client_id: str
+    client_secret: SecretStr
+
+    @classmethod
+    def of(cls, settings: OAuthProviderSettings, provider: str) -> ClientCredentials:
+        if not settings.client_id or settings.client_secret is None:
+            raise ValueError(f"{provider} needs a client id and a client secret")
+        return cls(settings.client_id, settings.client_secret)
+
+    def form(self) -> dict[str, str]:
+        """The two fields of a token request that authenticate Stride (RFC 6749 §2.3.1)."""
+        return {
+            "client_id": self.client_id,
+            "client_secret": self.client_secret.get_secret_value(),
+        }
 
 
 def new_code_verifier() -> str:

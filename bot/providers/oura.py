@@ -54,7 +54,7 @@ from bot.providers.http import (
     parse_model,
     raise_for_oauth_status,
 )
-from bot.providers.oauth import OAuthTokenAnswer, token_set, with_query
+from bot.providers.oauth import ClientCredentials, OAuthTokenAnswer, token_set, with_query
 from bot.providers.ratelimit import ProviderRateLimiter
 from bot.settings import OuraSettings
 
@@ -131,11 +131,8 @@ class OuraProvider:
         retry: RetryPolicy | None = None,
         limiter: ProviderRateLimiter | None = None,
     ) -> None:
-        if not settings.client_id or settings.client_secret is None:
-            raise ValueError("Oura needs OURA__CLIENT_ID and OURA__CLIENT_SECRET")
         self._settings = settings
-        self._client_id = settings.client_id
-        self._client_secret = settings.client_secret
+        self._client = ClientCredentials.of(settings, LABEL)
         self._clock = clock
         # Oura publishes no per-application limit we could honour ahead of time; 429s are
         # retried with their Retry-After.
@@ -160,7 +157,7 @@ class OuraProvider:
             self._settings.authorize_url,
             {
                 "response_type": "code",
-                "client_id": self._client_id,
+                "client_id": self._client.client_id,
                 "redirect_uri": redirect_uri,
                 "scope": " ".join(SCOPES),
                 "state": state,
@@ -171,11 +168,7 @@ class OuraProvider:
         data = await self._http.oauth_json(
             self._settings.token_url,
             endpoint=endpoint,
-            form={
-                "client_id": self._client_id,
-                "client_secret": self._client_secret.get_secret_value(),
-                **form,
-            },
+            form={**self._client.form(), **form},
             # Codes and refresh tokens are both single-use here.
             idempotent=False,
         )

@@ -59,7 +59,7 @@ from bot.providers.http import (
     parse_model,
     raise_for_api_status,
 )
-from bot.providers.oauth import token_set, with_query
+from bot.providers.oauth import ClientCredentials, token_set, with_query
 from bot.providers.ratelimit import ProviderRateLimiter
 from bot.settings import WithingsSettings
 
@@ -214,11 +214,8 @@ class WithingsProvider:
         retry: RetryPolicy | None = None,
         limiter: ProviderRateLimiter | None = None,
     ) -> None:
-        if not settings.client_id or settings.client_secret is None:
-            raise ValueError("Withings needs WITHINGS__CLIENT_ID and WITHINGS__CLIENT_SECRET")
         self._settings = settings
-        self._client_id = settings.client_id
-        self._client_secret = settings.client_secret
+        self._client = ClientCredentials.of(settings, LABEL)
         self._clock = clock
         self._http = ProviderHttp(
             session,
@@ -246,7 +243,7 @@ class WithingsProvider:
             self._settings.authorize_url,
             {
                 "response_type": "code",
-                "client_id": self._client_id,
+                "client_id": self._client.client_id,
                 "scope": ",".join(SCOPES),
                 "redirect_uri": redirect_uri,
                 "state": state,
@@ -258,12 +255,7 @@ class WithingsProvider:
             "POST",
             self._settings.token_url,
             endpoint=endpoint,
-            form={
-                "action": "requesttoken",
-                "client_id": self._client_id,
-                "client_secret": self._client_secret.get_secret_value(),
-                **form,
-            },
+            form={"action": "requesttoken", **self._client.form(), **form},
             idempotent=idempotent,
             transient=_transient,
         )
