@@ -213,17 +213,11 @@ async def time_zones(interaction: Interaction, current: str) -> list[app_command
 
 
 async def team_names(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-    """Teams of the challenge picked in the same command."""
+    """Teams of the challenge picked in the same command (at most 25, one query)."""
     name = getattr(interaction.namespace, "challenge", None)
     if interaction.guild_id is None or not name:
         return []
-    service = _service(interaction)
-    try:
-        challenge = await service.find(interaction.guild_id, str(name))
-    except UserError:
-        return []
-    needle = current.casefold()
-    teams = [t for t in await service.team_names(challenge.id) if needle in t.casefold()]
+    teams = await _service(interaction).team_name_choices(interaction.guild_id, str(name), current)
     return [app_commands.Choice(name=t, value=t) for t in teams[:MAX_CHOICES]]
 
 

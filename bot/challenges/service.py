@@ -205,6 +205,13 @@ class ChallengeService:
             guild_id, text.strip()[:100], active_only=active_only, limit=AUTOCOMPLETE_LIMIT
         )
 
+    async def team_name_choices(self, guild_id: int, challenge_name: str, text: str) -> list[str]:
+        """Up to 25 teams of the named challenge containing `text`, for autocomplete (one
+        indexed query; none when the name is not a challenge of the guild)."""
+        return await self._participants.team_names_like(
+            guild_id, challenge_name, text.strip()[:100], limit=AUTOCOMPLETE_LIMIT
+        )
+
     async def team_names(self, challenge_id: int) -> list[str]:
         teams = {p.team for p in await self._participants.for_challenge(challenge_id) if p.team}
         return sorted(teams, key=str.casefold)

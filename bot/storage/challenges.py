@@ -322,6 +322,20 @@ class ParticipantsRepo:
             )
         )
 
+    async def team_names_like(
+        self, guild_id: int, challenge_name: str, text: str, *, limit: int
+    ) -> list[str]:
+        """Teams containing `text` (case-insensitive) of the guild's challenge with that name,
+        in one query (autocomplete)."""
+        rows = await self._db.fetch_all(
+            "SELECT DISTINCT p.team FROM participants p "
+            "JOIN challenges c ON c.id = p.challenge_id "
+            "WHERE c.guild_id = ? AND c.name = ? AND p.team LIKE ? ESCAPE '\\' "
+            "ORDER BY p.team COLLATE NOCASE LIMIT ?",
+            (guild_id, challenge_name.strip(), _like_pattern(text), limit),
+        )
+        return [row["team"] for row in rows]
+
     async def set_team(self, challenge_id: int, discord_id: int, team: str | None) -> bool:
         return (
             await self._db.execute_rowcount(

@@ -519,6 +519,8 @@ async def test_active_and_team_autocomplete(
     asking.namespace = SimpleNamespace(challenge="Spring Steps")
     assert [c.value for c in await team_names(asking, "")] == ["Lions", "Tigers"]
     assert [c.value for c in await team_names(asking, "tig")] == ["Tigers"]
+    assert [c.value for c in await team_names(asking, "LI")] == ["Lions"]
+    assert await team_names(asking, "%") == []  # typed text, not a pattern
     asking.namespace = SimpleNamespace(challenge="No such thing")
     assert await team_names(asking, "") == []
 
