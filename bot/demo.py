@@ -238,14 +238,10 @@ async def _simulate(db: Database, options: DemoOptions, out: TextIO, err: TextIO
 def print_day(board: Board, out: TextIO) -> None:
     standings = board.standings
     day = standings.days[-1]
-    print(f"{format_date(day)} · day {len(standings.days)} of {options_days(board)}", file=out)
+    print(f"{format_date(day)} · day {len(standings.days)} of {board.challenge.days}", file=out)
     out.write(
         render_text_table(standings, board.names, day=day, previous_ranks=board.previous_ranks)
     )
-
-
-def options_days(board: Board) -> int:
-    return (board.challenge.end - board.challenge.start).days + 1
 
 
 def print_results(board: Board, out: TextIO) -> None:
