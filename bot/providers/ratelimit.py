@@ -136,8 +136,3 @@ class ProviderRateLimiter:
         if delay > 0:
             self.waited_seconds += delay
             await self._sleep(delay)
-
-
-def unlimited() -> ProviderRateLimiter:
-    """A limiter that never waits, for providers without a published limit."""
-    return ProviderRateLimiter()

@@ -156,10 +156,6 @@ class AccountsRepo:
         )
         return None if row is None else self._account(row)
 
-    async def get_by_id(self, account_id: int) -> LinkedAccount | None:
-        row = await self._db.fetch_one("SELECT * FROM linked_accounts WHERE id = ?", (account_id,))
-        return None if row is None else self._account(row)
-
     async def for_user(self, discord_id: int) -> list[LinkedAccount]:
         rows = await self._db.fetch_all(
             "SELECT * FROM linked_accounts WHERE discord_id = ? ORDER BY provider", (discord_id,)
