@@ -51,8 +51,8 @@ from bot.providers.base import (
 from bot.providers.oauth import code_challenge_s256, new_code_verifier
 from bot.render.leaderboard import EmbedContent
 from bot.storage.accounts import AccountsRepo, LinkedAccount, UsersRepo
-from bot.storage.db import Database
-from bot.storage.links import OAuthStatesRepo, StateProblem, in_transaction
+from bot.storage.db import Database, in_transaction
+from bot.storage.links import OAuthStatesRepo, StateProblem
 from bot.storage.privacy import PrivacyRepo
 
 if TYPE_CHECKING:

@@ -32,6 +32,13 @@ _in_transaction: contextvars.ContextVar[bool] = contextvars.ContextVar(
 Params = Sequence[Any] | dict[str, Any]
 
 
+def in_transaction() -> bool:
+    """True inside `Database.transaction()` in the current task (its writes are not yet
+    committed). The token manager refuses to refresh there: a rotated refresh token must be
+    committed before the new access token is used."""
+    return _in_transaction.get()
+
+
 class MigrationError(RuntimeError):
     """A migration failed or the migrations folder is inconsistent."""
 

@@ -17,7 +17,7 @@ import aiosqlite
 
 from bot.crypto import TokenCipher
 from bot.storage.accounts import from_db_time, to_db_time
-from bot.storage.db import Database, _in_transaction
+from bot.storage.db import Database
 
 # How long an expired or used row is kept so a late click is told what happened.
 KEEP_AFTER_EXPIRY = dt.timedelta(days=1)
@@ -26,13 +26,6 @@ KEEP_AFTER_EXPIRY = dt.timedelta(days=1)
 def hash_state(state: str) -> str:
     """The stored form of a state: hex SHA-256. A stolen database gives no usable state."""
     return hashlib.sha256(state.encode("utf-8")).hexdigest()
-
-
-def in_transaction() -> bool:
-    """True inside `Database.transaction()` in the current task (its writes are not yet
-    committed). The token manager refuses to refresh there: a rotated refresh token must be
-    committed before the new access token is used."""
-    return _in_transaction.get()
 
 
 class StateProblem(StrEnum):
