@@ -12,9 +12,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.challenges import GuildSettings, format_post_time
 from bot.discord_bot import StrideBot
 from bot.errors import UserError
-from bot.storage.guilds import GuildSettings, format_post_time
 from cogs.challenges import (
     COLOUR,
     Interaction,

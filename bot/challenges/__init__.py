@@ -70,6 +70,7 @@ from bot.challenges.service import (
 )
 from bot.challenges.teams import TEAM_NAMES, balance_teams
 from bot.storage.challenges import Challenge, ChallengeStatus, Participant, Phase
+from bot.storage.guilds import GuildSettings, format_post_time
 
 __all__ = [
     "AUTOCOMPLETE_LIMIT",
@@ -92,6 +93,7 @@ __all__ = [
     "ChallengeSpec",
     "ChallengeStatus",
     "Ended",
+    "GuildSettings",
     "Joined",
     "Participant",
     "Phase",
@@ -101,6 +103,7 @@ __all__ = [
     "canonical_time_zone",
     "describe_dates",
     "describe_rules",
+    "format_post_time",
     "match_time_zones",
     "parse_day",
     "parse_points_table",
