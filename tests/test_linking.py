@@ -102,7 +102,12 @@ async def test_link_is_single_use_url_under_public_base_and_stores_only_a_hash(
     assert len(rows) == 1
     assert rows[0]["state_hash"] == hashlib.sha256(state.encode()).hexdigest()
     assert rows[0]["discord_id"] == ALICE
-    assert state.encode() not in rows[0]["code_verifier"]  # encrypted blob, not the verifier
+    # The PKCE verifier is stored encrypted: the blob is not the verifier, but decrypts to it.
+    lookup = await OAuthStatesRepo(env.db, env.cipher).peek(state, "fakefit", env.clock.now())
+    assert lookup.link is not None and lookup.link.code_verifier is not None
+    blob = rows[0]["code_verifier"]
+    assert lookup.link.code_verifier.encode() not in blob
+    assert env.cipher.decrypt(blob) == lookup.link.code_verifier
 
 
 async def test_full_flow_links_with_pkce_stores_encrypted_tokens_and_dms(
@@ -715,6 +720,8 @@ async def test_delete_leaves_no_row_about_the_user_in_any_table(
     await _link(client, env, provider, ALICE, "alice-acct")
     await env.linking.start_link(ALICE, "fakefit")  # a link still in flight
     await _link(client, env, provider, BOB, "bob-acct")
+    alice_tokens = await AccountsRepo(env.db, env.cipher).tokens((await _account(env, ALICE)).id)
+    assert alice_tokens is not None
     events: list[dict[str, Any]] = []
 
     async def on_deleted(**payload: Any) -> None:
@@ -728,7 +735,7 @@ async def test_delete_leaves_no_row_about_the_user_in_any_table(
     assert await _rows_mentioning(env.db, ALICE) == {}
     assert events == [{"discord_id": ALICE}]
     assert report.revoked == ("Fake Fit",)
-    assert [t.access_token for t in provider.revoked] != []
+    assert [t.refresh_token for t in provider.revoked] == [alice_tokens.refresh_token]
     # Bob keeps everything, the challenge Alice created included.
     bob = await _rows_mentioning(env.db, BOB)
     for table in ("users", "participants", "daily_values", "daily_scores", "streaks",

@@ -312,7 +312,8 @@ async def test_relink_after_invalid_grant_makes_the_account_active_again(world: 
     assert (await world.link(ALICE, "oura", account="u-1"))[0] == 200
 
     assert (await world.account(ALICE, "oura")).status is AccountStatus.ACTIVE
-    assert await world.fetch_steps(account) is not None
+    world.standin("oura").set_daily("u-1", YESTERDAY, Metric.STEPS, 6100)
+    assert [(v.day, v.value) for v in await world.fetch_steps(account)] == [(YESTERDAY, 6100)]
 
 
 # --------------------------------------------------------------------------- failed callbacks
