@@ -132,8 +132,8 @@ class StrideApp:
             self._stack.push_async_callback(services.daily_run.aclose)
             app = create_app(db=db, metrics=services.metrics, installers=route_installers(services))
             self.web = WebServer(app, self.settings.web_host, self.settings.web_port)
+            self._stack.push_async_callback(self.web.stop)  # also after a failed start
             await self.web.start()
-            self._stack.push_async_callback(self.web.stop)
             self.bot = StrideBot(services)
             self._stack.push_async_callback(self.bot.close)
             token = self.settings.discord_token.get_secret_value()

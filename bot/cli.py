@@ -179,6 +179,9 @@ def cmd_run(out: TextIO, err: TextIO) -> int:
     except (MigrationError, DatabaseTooNew, EncryptionKeyError) as exc:
         print(f"error: {exc}", file=err)
         return 1
+    except OSError as exc:  # the web port is taken, the database folder is not writable…
+        print(f"error: cannot start Stride: {exc}", file=err)
+        return 1
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

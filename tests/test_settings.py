@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import socket
+from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
 from bot.cli import cmd_check, describe_validation_error
@@ -139,3 +142,31 @@ def test_check_reports_publish_settings_that_would_switch_publishing_off(
     assert "PUBLISH__SECRET must be at least 16 characters long" in err
     assert "PUBLISH__MQTT__TOPIC_TEMPLATE may use only {guild_key} and {metric}" in err
     assert "short-one" not in out + err
+
+
+def test_run_with_the_web_port_taken_fails_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import logging
+
+    from bot.cli import cmd_run
+
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        monkeypatch.setenv("DISCORD_TOKEN", "discord-token-value")
+        monkeypatch.setenv("WEB_PORT", str(port))
+        monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "stride.db"))
+        monkeypatch.setenv("TOKEN_ENCRYPTION_KEYS", Fernet.generate_key().decode())
+        out, err = io.StringIO(), io.StringIO()
+        try:
+            code = cmd_run(out, err)
+        finally:
+            root.handlers = saved
+    assert code == 1
+    [line] = err.getvalue().splitlines()
+    assert line.startswith("error: cannot start Stride:") and str(port) in line
+    assert "discord-token-value" not in line
