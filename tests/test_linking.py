@@ -31,6 +31,7 @@ from bot.providers.oauth import code_challenge_s256
 from bot.storage import Database
 from bot.storage.accounts import AccountsRepo, LinkedAccount, UsersRepo
 from bot.storage.links import OAuthStatesRepo
+from bot.storage.values import ValuesRepo
 from bot.web.app import WebServer, create_app
 from bot.web.oauth import oauth_routes
 from tests.linking_fakes import (
@@ -636,7 +637,7 @@ async def test_accounts_lists_status_masked_id_and_last_sync(
 ) -> None:
     assert (await _link(client, env, provider, ALICE, "u-98765432")).status == 200
     account = await _account(env, ALICE)
-    await AccountsRepo(env.db, env.cipher).mark_synced(account.id, env.clock.now())
+    await ValuesRepo(env.db).store_fetched([], [account.id], env.clock.now())  # a daily run
 
     [view] = await env.linking.accounts(ALICE)
 

@@ -219,12 +219,6 @@ class AccountsRepo:
         )
         return changed == 1
 
-    async def mark_synced(self, account_id: int, now: dt.datetime) -> None:
-        await self._db.execute(
-            "UPDATE linked_accounts SET last_sync_at = ? WHERE id = ?",
-            (to_db_time(now), account_id),
-        )
-
     async def delete(self, account_id: int) -> None:
         await self._db.execute("DELETE FROM linked_accounts WHERE id = ?", (account_id,))
 

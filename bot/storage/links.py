@@ -136,8 +136,3 @@ class OAuthStatesRepo:
                     (to_db_time(now), state_hash),
                 )
             return lookup
-
-    async def delete_for_user(self, discord_id: int) -> int:
-        return await self._db.execute_rowcount(
-            "DELETE FROM oauth_states WHERE discord_id = ?", (discord_id,)
-        )
