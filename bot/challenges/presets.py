@@ -54,13 +54,6 @@ _PRESET_MODES = {
     Preset.GOAL_DAY: ScoringMode.GOAL_DAYS,
     Preset.STREAK: ScoringMode.GOAL_DAYS,
 }
-PRESET_SUMMARIES = {
-    Preset.DAILY_SHOWDOWN: "one day, most steps wins",
-    Preset.WORKWEEK_HUSTLE: "Monday to Friday, most steps wins",
-    Preset.WEEKEND_WARRIOR: "Saturday and Sunday, most steps wins",
-    Preset.GOAL_DAY: "one day, everyone who reaches the goal wins",
-    Preset.STREAK: f"{STREAK_DAYS} days, longest run of goal days wins",
-}
 
 
 def _next_weekday(day: dt.date, weekday: int, *, include_today: bool) -> dt.date:

@@ -210,12 +210,6 @@ class PublishRepo:
         )
         return [_entry(row) for row in rows]
 
-    async def pending_sinks(self) -> list[str]:
-        rows = await self._db.fetch_all(
-            "SELECT DISTINCT sink FROM publish_outbox WHERE delivered_at IS NULL ORDER BY sink"
-        )
-        return [row["sink"] for row in rows]
-
     async def oldest_pending(self, guild_id: int) -> OutboxEntry | None:
         row = await self._db.fetch_one(
             f"SELECT {_OUTBOX_COLUMNS} FROM publish_outbox "  # noqa: S608 (constant columns)
@@ -270,16 +264,6 @@ class PublishRepo:
             (guild_id,),
         )
         return {row["sink"]: int(row["n"]) for row in rows}
-
-    async def last_errors(self, guild_id: int) -> dict[str, str]:
-        """The latest error of each sink's pending messages of this guild."""
-        rows = await self._db.fetch_all(
-            "SELECT sink, last_error FROM publish_outbox "
-            "WHERE guild_id = ? AND delivered_at IS NULL AND last_error IS NOT NULL "
-            "ORDER BY next_attempt_at",
-            (guild_id,),
-        )
-        return {row["sink"]: row["last_error"] for row in rows}
 
     async def discard_pending(self, guild_id: int) -> int:
         return await self._db.execute_rowcount(
