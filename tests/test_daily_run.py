@@ -495,9 +495,16 @@ async def test_start_up_schedules_every_challenge_and_catches_up(world: World) -
         DailyRunner.job_id(first.id),
         DailyRunner.job_id(second.id),
     ]
-    posted_channels = [post.channel_id for post in world.messenger.posts]
-    assert posted_channels == [CHANNEL, CHANNEL]  # one catch-up post per challenge
+    # One catch-up post per challenge, each for the two days missed in its own time zone.
+    assert sorted(post.embed.title.split(" — ")[0] for post in world.messenger.posts) == [
+        "One",
+        "Two",
+    ]
+    for post in world.messenger.posts:
+        assert post.channel_id == CHANNEL
+        assert "Catching up on 2 days" in post.embed.description
     assert sorted(await world.runs.day_records(first.id)) == [day(1), day(2)]
+    assert sorted(await world.runs.day_records(second.id)) == [day(1), day(2)]
 
 
 # --------------------------------------------------------------------------- provisional / final
