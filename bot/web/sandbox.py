@@ -90,7 +90,11 @@ def add_sandbox_routes(app: web.Application, provider: SandboxProvider) -> None:
         return _consent_form(state, redirect_uri)
 
     async def decide(request: web.Request) -> web.StreamResponse:
-        form = await request.post()
+        try:
+            form = await request.post()
+        except (ValueError, LookupError):  # bytes that are not UTF-8, an unknown charset, …
+            log.info("sandbox consent decision: unreadable form")
+            return _invalid()
         state = form.get("state")
         redirect_uri = form.get("redirect_uri")
         decision = form.get("decision")

@@ -264,3 +264,27 @@ async def test_pkce_is_enforced(provider: SandboxProvider) -> None:
         await provider.exchange_code(
             code=query_of(target)["code"], redirect_uri=CALLBACK, code_verifier="b" * 50
         )
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"state=\xff&redirect_uri=x&decision=allow", "application/x-www-form-urlencoded"),
+        (b"state=s-ok&decision=allow", "application/x-www-form-urlencoded; charset=nonsense"),
+        (b"garbage", "multipart/form-data"),  # no boundary
+    ],
+    ids=["not utf-8", "unknown charset", "multipart without boundary"],
+)
+async def test_a_form_that_cannot_be_read_is_a_400_not_a_500(
+    provider: SandboxProvider, client: Client, body: bytes, content_type: str
+) -> None:
+    provider.authorization_url(state="s-ok", redirect_uri=CALLBACK, code_challenge=None)
+    answer = await client.post(
+        "/oauth/sandbox/authorize",
+        data=body,
+        headers={"Content-Type": content_type},
+        allow_redirects=False,
+    )
+    assert answer.status == 400
+    assert "Location" not in answer.headers
+    assert provider.pending_consent("s-ok", CALLBACK) is not None
