@@ -250,24 +250,14 @@ class ChallengeService:
         if start is None or end is None:
             raise UserError("Give a start date and an end date, or pick a preset that sets them.")
         data = {
-            "name": draft.name,
+            **draft.model_dump(),  # every draft field is a spec field
             "metric": metric,
             "mode": mode,
             "start": start,
             "end": end,
-            "channel_id": draft.channel_id,
             "post_time": post_time,
             "time_zone": time_zone,
             "daily_goal": goal,
-            "daily_cap": draft.daily_cap,
-            "allow_manual": draft.allow_manual,
-            "grace_hours": draft.grace_hours,
-            "team_mode": draft.team_mode,
-            "points_table": draft.points_table,
-            "tiers": draft.tiers,
-            "max_players": draft.max_players,
-            "late_join_backfill": draft.late_join_backfill,
-            "preset": draft.preset,
         }
         return validated_spec(data, now=now, new=True)
 
@@ -656,26 +646,10 @@ class ChallengeService:
 
 
 def _spec_data(challenge: Challenge) -> dict[str, Any]:
-    return {
-        "name": challenge.name,
-        "metric": challenge.metric,
-        "mode": challenge.mode,
-        "start": challenge.start,
-        "end": challenge.end,
-        "channel_id": challenge.channel_id,
-        "post_time": challenge.post_time,
-        "time_zone": challenge.time_zone,
-        "daily_goal": challenge.daily_goal,
-        "daily_cap": challenge.daily_cap,
-        "allow_manual": challenge.allow_manual,
-        "grace_hours": challenge.grace_hours,
-        "team_mode": challenge.team_mode,
-        "points_table": challenge.points_table,
-        "tiers": challenge.tiers,
-        "max_players": challenge.max_players,
-        "late_join_backfill": challenge.late_join_backfill,
-        "preset": Preset(challenge.preset) if challenge.preset else None,
-    }
+    """A stored challenge's settings as `ChallengeSpec` input (for validating an edit)."""
+    data = {field: getattr(challenge, field) for field in ChallengeSpec.model_fields}
+    data["preset"] = Preset(challenge.preset) if challenge.preset else None
+    return data
 
 
 def _challenge_from_spec(
@@ -684,23 +658,7 @@ def _challenge_from_spec(
     return Challenge(
         id=0,
         guild_id=guild_id,
-        channel_id=spec.channel_id,
-        name=spec.name,
-        metric=spec.metric,
-        mode=spec.mode,
-        start=spec.start,
-        end=spec.end,
-        time_zone=spec.time_zone,
-        post_time=spec.post_time,
-        daily_goal=spec.daily_goal,
-        daily_cap=spec.daily_cap,
-        allow_manual=spec.allow_manual,
-        grace_hours=spec.grace_hours,
-        team_mode=spec.team_mode,
-        points_table=spec.points_table,
-        tiers=spec.tiers,
-        max_players=spec.max_players,
-        late_join_backfill=spec.late_join_backfill,
+        **spec.model_dump(exclude={"preset"}),
         preset=None if spec.preset is None else spec.preset.value,
         status=ChallengeStatus.ACTIVE,
         ended_at=None,
