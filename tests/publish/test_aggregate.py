@@ -95,6 +95,24 @@ def test_noise_is_recorded_and_values_are_clamped() -> None:
     assert 0 <= result.median <= 20_000 and 0 <= result.p90 <= 20_000
 
 
+def test_values_are_clamped_to_the_bound_before_the_noise() -> None:
+    # The clamp is what bounds one player's influence (the sensitivity): a value above it must
+    # count as the bound in every statistic, not only be cut from the published figure.
+    result = aggregate(
+        _values(5_000, 9_000, 11_000, 14_000, 90_000),
+        k=5,
+        has_goal=True,
+        epsilon=1e9,  # noise far below the rounding
+        bound=20_000,
+        rng=random.Random(1),
+    )
+    assert result is not None
+    assert result.sum == pytest.approx(59_000, abs=0.1)  # 90 000 counts as 20 000
+    assert result.mean == pytest.approx(11_800, abs=0.1)
+    assert result.p90 == pytest.approx(17_600, abs=0.1)  # 14 000 + 0.6 · 6 000
+    assert (result.participants, result.goal_share) == (5, 0.6)
+
+
 def test_noise_without_a_goal_spends_less() -> None:
     result = aggregate(
         _values(1, 2, 3, 4, 5), k=5, has_goal=False, epsilon=0.5, bound=10, rng=random.Random(3)
