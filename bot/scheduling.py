@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 Job = Callable[[], Awaitable[None]]
 
+_INTERVAL_ANCHOR = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
 
 class JobScheduler:
     def __init__(self) -> None:
@@ -39,7 +41,11 @@ class JobScheduler:
         self._add(job_id, job, trigger)
 
     def add_interval(self, job_id: str, job: Job, *, seconds: float) -> None:
-        self._add(job_id, job, IntervalTrigger(seconds=seconds, timezone=dt.UTC))
+        # Anchored to a fixed instant, not to "now": the fire times are the same whenever the
+        # job is added (every hour on the hour, say), so `due_between` also works on a clock
+        # that tests and the demo move by hand.
+        trigger = IntervalTrigger(seconds=seconds, start_date=_INTERVAL_ANCHOR, timezone=dt.UTC)
+        self._add(job_id, job, trigger)
 
     def _add(self, job_id: str, job: Job, trigger: CronTrigger | IntervalTrigger) -> None:
         self._jobs[job_id] = job

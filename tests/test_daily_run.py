@@ -21,6 +21,7 @@ from bot.challenges import ChallengeService
 from bot.clock import FakeClock
 from bot.crypto import TokenCipher
 from bot.daily import DailyRunner
+from bot.daily.runner import SWEEP_JOB_ID
 from bot.domain import AccountStatus, DailyValue, Metric, ScoringMode, TeamMode
 from bot.events import EventBus
 from bot.linking import TokenManager
@@ -491,10 +492,9 @@ async def test_start_up_schedules_every_challenge_and_catches_up(world: World) -
 
     await world.runner.start()
 
-    assert world.scheduler.job_ids() == [
-        DailyRunner.job_id(first.id),
-        DailyRunner.job_id(second.id),
-    ]
+    assert world.scheduler.job_ids() == sorted(
+        [DailyRunner.job_id(first.id), DailyRunner.job_id(second.id), SWEEP_JOB_ID]
+    )
     # One catch-up post per challenge, each for the two days missed in its own time zone.
     assert sorted(post.embed.title.split(" — ")[0] for post in world.messenger.posts) == [
         "One",
@@ -505,6 +505,33 @@ async def test_start_up_schedules_every_challenge_and_catches_up(world: World) -
         assert "Catching up on 2 days" in post.embed.description
     assert sorted(await world.runs.day_records(first.id)) == [day(1), day(2)]
     assert sorted(await world.runs.day_records(second.id)) == [day(1), day(2)]
+
+
+async def test_a_post_time_that_does_not_exist_on_a_dst_day_still_gets_its_post(
+    world: World,
+) -> None:
+    # Chile springs forward at 00:00 on 2026-09-06: that day has no 00:00, so the challenge's
+    # own cron job does not fire then; the hourly sweep posts as soon as the day is due.
+    santiago = "America/Santiago"
+    challenge = await world.add_challenge(
+        start=dt.date(2026, 9, 3), days=7, tz=santiago, post_time=dt.time(0, 0)
+    )
+    alice = await world.add_player(challenge, 1, "Alice", tz=santiago)
+    for n in range(3, 6):
+        world.provider.set(alice, dt.date(2026, 9, n), 5_000 + n)
+    world.clock.set(local(dt.date(2026, 9, 5), 0, 30, tz=santiago))
+    await world.runner.start()  # posts Sep 3 and Sep 4, and schedules the jobs
+    posted = len(world.messenger.posts)
+
+    since = world.clock.now()
+    until = local(dt.date(2026, 9, 6), 2, 0, tz=santiago)
+    world.clock.set(until)
+    fired = await world.scheduler.fire_due(since, until)
+
+    assert DailyRunner.job_id(challenge.id) not in fired  # APScheduler skipped the day
+    assert SWEEP_JOB_ID in fired
+    assert len(world.messenger.posts) == posted + 1
+    assert "Sat 5 Sep" in world.messenger.posts[-1].embed.description
 
 
 # --------------------------------------------------------------------------- provisional / final

@@ -91,3 +91,18 @@ async def test_shutdown_cancels_a_job_that_outlives_the_grace_period() -> None:
     await scheduler.shutdown(grace_seconds=0.01)
     assert cancelled.is_set()
     assert running.cancelled() or running.done()
+
+
+async def test_interval_jobs_fire_on_a_clock_moved_by_hand() -> None:
+    scheduler = JobScheduler()
+    ran: list[str] = []
+
+    async def job() -> None:
+        ran.append("sweep")
+
+    scheduler.add_interval("sweep", job, seconds=3600)
+    # Far from the real "now": fire times are anchored, so this still finds the job due.
+    since = dt.datetime(2031, 3, 4, 10, 30, tzinfo=dt.UTC)
+    assert scheduler.due_between(since, since + dt.timedelta(minutes=29)) == []
+    assert await scheduler.fire_due(since, since + dt.timedelta(minutes=31)) == ["sweep"]
+    assert ran == ["sweep"]

@@ -95,6 +95,12 @@ ChartRenderer = Callable[
 ]
 
 JOB_PREFIX = "daily-run:"
+# An hourly safety net beside the per-challenge jobs: APScheduler skips a post time that does
+# not exist on a DST day (00:00 in America/Santiago on 2026-09-06, say), and a run whose shared
+# fetch failed is retried within the hour instead of a day later. `run_due` decides from the
+# clock and the run records, so an extra run posts nothing early and nothing twice.
+SWEEP_JOB_ID = "daily-run-sweep"
+SWEEP_SECONDS = 3600
 ERROR_CHANNEL_UNAVAILABLE = "channel_unavailable"
 ERROR_POST_FAILED = "post_failed"
 
@@ -350,6 +356,8 @@ class DailyRunner:
         """At start-up: a job for every active challenge, then catch up on what was missed."""
         for challenge in await self._challenges.active_challenges():
             self.schedule(challenge)
+        if self._scheduler is not None:
+            self._scheduler.add_interval(SWEEP_JOB_ID, self._run_job, seconds=SWEEP_SECONDS)
         return await self.run_due()
 
     async def wait_background(self) -> None:
