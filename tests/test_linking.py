@@ -873,3 +873,32 @@ def test_redaction_filter_leaves_a_malformed_record_to_the_handler() -> None:
     assert records[1].getMessage() == (
         "opened https://x.example/cb?code=[redacted]&state=[redacted]"
     )
+
+
+def test_redaction_filter_blanks_secrets_in_a_logged_exception() -> None:
+    """aiohttp logs a malformed request to the callback ("Error handling request") with an
+    exception whose text quotes the request line, code and state included."""
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Keep()
+    handler.addFilter(RedactOAuthSecrets())
+    logger = logging.getLogger("tests.redaction")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        try:
+            raise ValueError("Invalid char in url query: b'GET /cb?code=abc123&state=xyz789'")
+        except ValueError:
+            logger.exception("Error handling request")
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
+    [record] = records
+    text = logging.Formatter().format(record)
+    assert "Traceback" in text and "Invalid char in url query" in text
+    assert "abc123" not in text and "xyz789" not in text
+    assert "code=[redacted]&state=[redacted]" in text
