@@ -141,7 +141,8 @@ class StrideBot(commands.Bot):
         if guild is not None:
             self.tree.copy_global_to(guild=guild)
         digest = command_tree_hash(self.tree, guild)
-        key = f"command_tree_hash:{dev_guild_id or 'global'}"
+        # Per application too: a database moved to another bot token must sync that bot.
+        key = f"command_tree_hash:{self.application_id}:{dev_guild_id or 'global'}"
         state = BotStateRepo(self.services.db)
         stored = await state.get(key)
         if stored == digest:

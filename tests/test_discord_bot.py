@@ -107,6 +107,11 @@ async def test_sync_only_when_tree_changed(db: Database, make_settings) -> None:
     bot.tree.add_command(app_commands.Command(name="pong", description="d", callback=_noop))
     assert await bot.sync_commands_if_changed() is True
     assert bot.tree.sync.await_count == 2
+
+    # The same database under another application's token: that bot has never been synced.
+    bot.application_id = 987654321
+    assert await bot.sync_commands_if_changed() is True
+    assert bot.tree.sync.await_count == 3
     await bot.close()
 
 
