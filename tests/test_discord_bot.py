@@ -109,7 +109,7 @@ async def test_sync_only_when_tree_changed(db: Database, make_settings) -> None:
     assert bot.tree.sync.await_count == 2
 
     # The same database under another application's token: that bot has never been synced.
-    bot.application_id = 987654321
+    bot._connection.application_id = 987654321  # what login sets from the token
     assert await bot.sync_commands_if_changed() is True
     assert bot.tree.sync.await_count == 3
     await bot.close()
