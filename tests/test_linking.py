@@ -770,6 +770,10 @@ async def test_export_has_everything_but_no_secret(
     state_hash = hashlib.sha256(query_of(offer.url)["state"].encode()).hexdigest()
     assert state_hash not in text
     assert f"user{BOB}" not in text
+    # Bob's value that Alice reviewed is hers to see in her export, but not Bob's id.
+    reviewed = [r for r in tables["value_reviews"] if r["reviewed_by"] == ALICE]
+    assert reviewed and all(r["discord_id"] is None for r in reviewed)
+    assert str(BOB) not in text
 
 
 async def test_publish_opt_out_is_stored(env: Linking) -> None:

@@ -79,7 +79,8 @@ class PrivacyRepo:
         return tables
 
     async def export(self, discord_id: int) -> dict[str, list[dict[str, Any]]]:
-        """Every row about the user, by table; secret columns and BLOBs left out."""
+        """Every row about the user, by table; secret columns and BLOBs left out, and another
+        person's id (in a row the user only refers to, such as a value they reviewed) blanked."""
         result: dict[str, list[dict[str, Any]]] = {}
         for table in await self._tables():
             conditions = [f"{_quoted(c)} = :id" for c in table.owner_columns]
@@ -90,10 +91,13 @@ class PrivacyRepo:
                 f"SELECT * FROM {_quoted(table.name)} WHERE {' OR '.join(conditions)}",  # noqa: S608 (identifiers checked)
                 {"id": discord_id},
             )
+            people = set(table.owner_columns) | {c.name for c in table.reference_columns}
             if rows:
                 result[table.name] = [
                     {
-                        key: row[key]
+                        key: (
+                            None if key in people and row[key] != discord_id else row[key]
+                        )
                         for key in row.keys()  # noqa: SIM118 (aiosqlite.Row is not a mapping)
                         if key not in SECRET_COLUMNS and not isinstance(row[key], bytes)
                     }
