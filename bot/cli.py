@@ -151,6 +151,35 @@ def cmd_migrate(database: Path | None, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+async def _reencrypt(settings: Settings) -> int:
+    from bot.crypto import cipher_from_settings
+    from bot.storage.accounts import AccountsRepo
+
+    keys = settings.token_encryption_keys
+    cipher = cipher_from_settings(
+        keys.get_secret_value() if keys else None, settings.database_path
+    )
+    async with await Database.open(settings.database_path) as db:
+        await db.migrate()
+        return await AccountsRepo(db, cipher).reencrypt_all()
+
+
+def cmd_reencrypt(out: TextIO, err: TextIO) -> int:
+    try:
+        settings = load_settings()
+    except ValidationError as exc:
+        for line in describe_validation_error(exc):
+            print(f"error: {line}", file=err)
+        return 1
+    try:
+        count = asyncio.run(_reencrypt(settings))
+    except (MigrationError, DatabaseTooNew, EncryptionKeyError) as exc:
+        print(f"error: {exc}", file=err)
+        return 1
+    print(f"re-encrypted the tokens of {count} linked account(s) with the first key", file=out)
+    return 0
+
+
 def cmd_run(out: TextIO, err: TextIO) -> int:
     try:
         settings = load_settings()
@@ -234,7 +263,13 @@ def build_parser() -> argparse.ArgumentParser:
         "keygen",
         help="print a new key for TOKEN_ENCRYPTION_KEYS",
         description="Print a new Fernet key. To rotate, put it first in TOKEN_ENCRYPTION_KEYS "
-        "and keep the old keys after it.",
+        "and keep the old keys after it; then run `stride reencrypt`.",
+    )
+    sub.add_parser(
+        "reencrypt",
+        help="re-encrypt every stored token with the first key (finishes a key rotation)",
+        description="Re-encrypt every stored provider token with the first key of "
+        "TOKEN_ENCRYPTION_KEYS. Afterwards the old keys can be removed. Stop the bot first.",
     )
     demo = sub.add_parser(
         "demo",
@@ -281,4 +316,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "keygen":
         print(Fernet.generate_key().decode("ascii"), file=out)
         return 0
+    if args.command == "reencrypt":
+        return cmd_reencrypt(out, err)
     return cmd_run(out, err)

@@ -194,3 +194,35 @@ def test_parse_keys_rejects_garbage_without_echoing_it() -> None:
         parse_keys(f"{good},garbage-key-material")
     assert "#2" in str(caught.value)
     assert "garbage-key-material" not in str(caught.value)
+
+
+def test_reencrypt_command_finishes_a_key_rotation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import asyncio
+
+    from bot.cli import main
+
+    old_key, new_key = Fernet.generate_key(), Fernet.generate_key()
+    path = tmp_path / "stride.db"
+
+    async def store_with_old_key() -> int:
+        async with await Database.open(path) as db:
+            await db.migrate()
+            await UsersRepo(db).ensure(5, NOW)
+            account = await AccountsRepo(db, TokenCipher([old_key])).save_link(
+                5, "oura", "o-5", _tokens("acc-5", "ref-5"), NOW
+            )
+            return account.id
+
+    async def read_with_new_key_only(account_id: int) -> TokenSet | None:
+        async with await Database.open(path) as db:
+            return await AccountsRepo(db, TokenCipher([new_key])).tokens(account_id)
+
+    account_id = asyncio.run(store_with_old_key())
+    monkeypatch.setenv("DATABASE_PATH", str(path))
+    monkeypatch.setenv("TOKEN_ENCRYPTION_KEYS", f"{new_key.decode()},{old_key.decode()}")
+    assert main(["reencrypt"]) == 0
+    assert "1 linked account(s)" in capsys.readouterr().out
+    tokens = asyncio.run(read_with_new_key_only(account_id))
+    assert tokens is not None and tokens.access_token == "acc-5"
