@@ -5,7 +5,7 @@
 A fake Google Health API (just `dataPoints:dailyRollUp`, in its documented shape) runs in a
 child process on 127.0.0.1 and answers every request after `--latency-ms`. This process seeds a
 temporary database with N users linked to Google Health and playing one steps challenge, builds
-Stride exactly as production does (`bot.app.build_services`, the real `GoogleHealthProvider`,
+Stride exactly as production does (`bot.services.build_services`, the real `GoogleHealthProvider`,
 `TokenManager`, HTTP session and `DailyRunner`), moves a fake clock to the challenge's first
 post time and runs the daily run once: fetch, store, fair-play review, score, finalise, render
 the post and its chart (posted to a recording messenger instead of Discord).
@@ -39,23 +39,19 @@ from pathlib import Path
 from aiohttp import web
 from cryptography.fernet import Fernet
 
-from bot.app import build_services, http_session
+from bot.app import http_session
+from bot.challenges.model import Challenge, ChallengeStatus
 from bot.clock import FakeClock
 from bot.crypto import TokenCipher
 from bot.domain import Metric, ScoringMode, TeamMode
 from bot.notify import Attachment, LinkButton
 from bot.providers.base import TokenSet
 from bot.render.leaderboard import EmbedContent
-from bot.services import Services
+from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.storage import Database
 from bot.storage.accounts import AccountsRepo, LinkedAccount, UsersRepo
-from bot.storage.challenges import (
-    Challenge,
-    ChallengesRepo,
-    ChallengeStatus,
-    ParticipantsRepo,
-)
+from bot.storage.challenges import ChallengesRepo, ParticipantsRepo
 
 START = dt.date(2026, 6, 1)
 POST_TIME = dt.time(9)

@@ -16,18 +16,9 @@ from collections.abc import Iterable
 import aiohttp
 
 from bot.clock import Clock, SystemClock
-from bot.crypto import cipher_from_settings
 from bot.discord_bot import StrideBot
-from bot.metrics import Metrics
-from bot.providers.registry import build_providers
 from bot.providers.sandbox import SandboxProvider
-from bot.publish.service import (
-    DELIVERY_INTERVAL_SECONDS,
-    DELIVERY_JOB_ID,
-    create_publish_service,
-)
-from bot.scheduling import JobScheduler
-from bot.services import Services
+from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.storage import Database
 from bot.web.app import RouteInstaller, WebServer, create_app
@@ -45,50 +36,6 @@ def http_session(settings: Settings) -> aiohttp.ClientSession:
         timeout=aiohttp.ClientTimeout(total=60, connect=10),
         headers={"User-Agent": "Stride (+https://github.com/stride-bot)"},
         raise_for_status=False,
-    )
-
-
-def build_services(
-    settings: Settings,
-    db: Database,
-    http: aiohttp.ClientSession,
-    clock: Clock,
-) -> Services:
-    # The linking, token and privacy services are built by `Services` from these fields.
-    services = Services(
-        settings=settings,
-        db=db,
-        http=http,
-        clock=clock,
-        scheduler=JobScheduler(),
-        cipher=cipher_from_settings(
-            settings.token_encryption_keys.get_secret_value()
-            if settings.token_encryption_keys
-            else None,
-            settings.database_path,
-        ),
-        metrics=Metrics(),
-        providers=build_providers(settings, http, clock),
-    )
-    install_publish(services)
-    # Jobs follow challenges as they are created, edited and ended (results on an early end).
-    services.daily_run.subscribe(services.events)
-    return services
-
-
-def install_publish(services: Services) -> None:
-    """The publish service, its `day_finalised` handler (outbox rows) and its delivery job."""
-    publish = create_publish_service(
-        services.settings,
-        services.db,
-        services.http,
-        services.clock,
-        messenger=lambda: services.messenger,
-    )
-    services.publish = publish
-    services.events.on("day_finalised", publish.on_day_finalised)
-    services.scheduler.add_interval(
-        DELIVERY_JOB_ID, publish.run_delivery, seconds=DELIVERY_INTERVAL_SECONDS
     )
 
 

@@ -13,7 +13,7 @@ from typing import TextIO
 from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
-from bot.challenges import MAX_DAYS, MAX_PLAYERS_LIMIT
+from bot.challenges.inputs import MAX_DAYS, MAX_PLAYERS_LIMIT
 from bot.crypto import EncryptionKeyError, parse_keys
 from bot.domain import ScoringMode
 from bot.errors import ConfigError

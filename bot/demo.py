@@ -25,16 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+import aiohttp
 from cryptography.fernet import Fernet
 
-from bot.challenges import ChallengeDraft, ChallengeService
+from bot.challenges.inputs import ChallengeDraft
 from bot.clock import FakeClock
 from bot.crypto import TokenCipher
-from bot.daily import Board, DailyRunner, calendar_of
+from bot.daily import Board, calendar_of
 from bot.daily.calendar import days_between
 from bot.domain import Metric, ScoringMode
-from bot.events import EventBus
-from bot.linking import TokenManager
 from bot.notify import Attachment, LinkButton
 from bot.providers.sandbox import SandboxProvider
 from bot.render.leaderboard import (
@@ -45,7 +44,8 @@ from bot.render.leaderboard import (
     render_text_table,
 )
 from bot.scoring import compute_awards
-from bot.settings import SandboxSettings
+from bot.services import Services, build_services
+from bot.settings import SandboxSettings, Settings
 from bot.storage import Database
 from bot.storage.accounts import AccountsRepo, UsersRepo
 from bot.storage.runs import RunKind
@@ -107,8 +107,8 @@ def demo_players(count: int, seed: int) -> list[DemoPlayer]:
     return players
 
 
-class FileMessenger:
-    """A `Messenger` that keeps posts instead of sending them and writes their files."""
+class FileTransport:
+    """A `MessageTransport` that keeps posts instead of sending them and writes their files."""
 
     def __init__(self, out: Path) -> None:
         self.out = out
@@ -154,28 +154,34 @@ async def run_demo(options: DemoOptions, out: TextIO = sys.stdout, err: TextIO =
 
 async def _simulate(db: Database, options: DemoOptions, out: TextIO, err: TextIO) -> int:
     clock = FakeClock(dt.datetime.combine(START - dt.timedelta(days=1), dt.time(12), dt.UTC))
-    events = EventBus()
     cipher = TokenCipher([Fernet.generate_key()])
     accounts = AccountsRepo(db, cipher)
     sandbox = SandboxProvider(
         SandboxSettings(enabled=True), None, clock, public_base_url="http://demo"
     )
-    providers = {"sandbox": sandbox}
-    messenger = FileMessenger(options.out)
-    challenges = ChallengeService(db, clock, events, accounts)
-    tokens = TokenManager(
-        db=db, cipher=cipher, providers=providers, clock=clock, messenger=lambda: messenger
-    )
-    runner = DailyRunner(
-        db=db,
-        clock=clock,
-        challenges=challenges,
-        call_with_token=tokens.call_with_token,
-        providers=providers,
-        events=events,
-        messenger=lambda: messenger,
-        concurrency=16,
-    )
+    settings = Settings(database_path=db.path, public_base_url="http://demo", fetch_concurrency=16)
+    # No request leaves the machine: the sandbox generates its data, and no challenge of the
+    # demo publishes.
+    async with aiohttp.ClientSession() as http:
+        services = build_services(
+            settings, db, http, clock, providers={"sandbox": sandbox}, cipher=cipher
+        )
+        transport = FileTransport(options.out)
+        services.messenger.attach(transport)
+        return await _play(services, clock, sandbox, accounts, transport, options, out, err)
+
+
+async def _play(
+    services: Services,
+    clock: FakeClock,
+    sandbox: SandboxProvider,
+    accounts: AccountsRepo,
+    transport: FileTransport,
+    options: DemoOptions,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    challenges, runner = services.challenges, services.daily_run
 
     end = START + dt.timedelta(days=options.days - 1)
     challenge = await challenges.create(
@@ -194,7 +200,7 @@ async def _simulate(db: Database, options: DemoOptions, out: TextIO, err: TextIO
         ),
     )
     players = demo_players(options.players, options.seed)
-    users = UsersRepo(db)
+    users = UsersRepo(services.db)
     for player in players:
         await users.ensure(player.discord_id, clock.now(), player.name)
         await users.set_time_zone(player.discord_id, player.time_zone)
@@ -230,7 +236,7 @@ async def _simulate(db: Database, options: DemoOptions, out: TextIO, err: TextIO
             print_results(board, out)
         else:
             print_day(board, out)
-        print(f"chart: {messenger.written[-1]}", file=out)
+        print(f"chart: {transport.written[-1]}", file=out)
     print(f"demo: charts written to {options.out}", file=err)
     return 0
 

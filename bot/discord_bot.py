@@ -123,7 +123,7 @@ class StrideBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
         )
         self.services = services
-        services.messenger = DiscordMessenger(self)
+        self._transport = DiscordTransport(self)
 
     async def setup_hook(self) -> None:
         # Fixed order: schema first, then the cogs (which may read it), then the command tree.
@@ -132,7 +132,13 @@ class StrideBot(commands.Bot):
         for extension in cog_extensions():
             await self.load_extension(extension)
         await self.sync_commands_if_changed()
+        # Logged in: from now on the services' messages go through this client.
+        self.services.messenger.attach(self._transport)
         self.services.scheduler.start()
+
+    async def close(self) -> None:
+        self.services.messenger.detach(self._transport)
+        await super().close()
 
     async def sync_commands_if_changed(self) -> bool:
         """Sync the tree only when it differs from the last synced one (hash in the database)."""
@@ -180,8 +186,8 @@ def link_view(buttons: Sequence[LinkButton]) -> discord.ui.View | None:
     return view
 
 
-class DiscordMessenger:
-    """`bot.notify.Messenger` over a discord.py client."""
+class DiscordTransport:
+    """`bot.notify.MessageTransport` over a discord.py client."""
 
     def __init__(self, client: discord.Client) -> None:
         self._client = client

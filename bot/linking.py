@@ -74,10 +74,6 @@ COLOUR_OK = 0x2DA44E
 COLOUR_INFO = 0x0969DA
 COLOUR_WARN = 0xBF8700
 
-# The Discord side is built after the services (`StrideBot` sets `services.messenger`), so the
-# services ask for the messenger when they need it.
-MessengerSource = Callable[[], "Messenger | None"]
-
 
 # --------------------------------------------------------------------------- shared pieces
 
@@ -177,7 +173,7 @@ class TokenManager:
         cipher: TokenCipher,
         providers: Mapping[str, Provider],
         clock: Clock,
-        messenger: MessengerSource,
+        messenger: Messenger,
         refresh_margin: dt.timedelta = REFRESH_MARGIN,
     ) -> None:
         self._accounts = AccountsRepo(db, cipher)
@@ -186,9 +182,7 @@ class TokenManager:
         self._messenger = messenger
         self._margin = refresh_margin
         # One lock per account id, alive while anyone holds or waits for it.
-        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
-            weakref.WeakValueDictionary()
-        )
+        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def lock_for(self, account_id: int) -> asyncio.Lock:
         """The lock that serialises refreshes (and revocation) of one account."""
@@ -198,9 +192,7 @@ class TokenManager:
             self._locks[account_id] = lock
         return lock
 
-    async def call_with_token(
-        self, account: LinkedAccount, fn: Callable[[str], Awaitable[T]]
-    ) -> T:
+    async def call_with_token(self, account: LinkedAccount, fn: Callable[[str], Awaitable[T]]) -> T:
         """Await `fn(access_token)` with a valid token for `account`, and return its result.
 
         - The token is refreshed first when it expires within the refresh margin.
@@ -225,7 +217,8 @@ class TokenManager:
             except AccessTokenRejected:
                 log.info(
                     "%s: access token of account %d rejected; refreshing once",
-                    account.provider, account.id,
+                    account.provider,
+                    account.id,
                 )
                 tokens = await self._refresh(account, provider, stale=tokens.access_token)
                 return await fn(tokens.access_token)
@@ -287,10 +280,11 @@ class TokenManager:
             await self._accounts.set_status(account.id, AccountStatus.NEEDS_RELINK, now)
         log.info(
             "%s: grant of account %d is no longer valid; marked needs_relink",
-            account.provider, account.id,
+            account.provider,
+            account.id,
         )
-        messenger = self._messenger()
-        if messenger is None:
+        messenger = self._messenger
+        if not messenger.connected:
             return  # no Discord client (a CLI tool, a test): nobody to tell
         if not await self._accounts.mark_relink_notified(account.id, now):
             return  # already told about this breakage
@@ -328,7 +322,9 @@ class TokenManager:
             except ProviderError as exc:
                 log.warning(
                     "%s: could not revoke the grant of account %d: %s",
-                    account.provider, account.id, exc,
+                    account.provider,
+                    account.id,
+                    exc,
                 )
                 return RevokeOutcome.FAILED
         return RevokeOutcome.REVOKED
@@ -421,7 +417,7 @@ class LinkService:
         providers: Mapping[str, Provider],
         clock: Clock,
         public_base_url: str,
-        messenger: MessengerSource,
+        messenger: Messenger,
         tokens: TokenManager,
         link_ttl: dt.timedelta = LINK_TTL,
     ) -> None:
@@ -480,10 +476,9 @@ class LinkService:
 
     async def send_link_dm(self, discord_id: int, offer: LinkOffer) -> bool:
         """DM the link; False when the user's DMs are closed (show it ephemerally instead)."""
-        messenger = self._messenger()
-        if messenger is None:
-            return False
-        return await messenger.send_dm(discord_id, embed=offer.embed(), buttons=[offer.button()])
+        return await self._messenger.send_dm(
+            discord_id, embed=offer.embed(), buttons=[offer.button()]
+        )
 
     async def authorization_redirect(self, provider: str, params: Mapping[str, str]) -> str:
         """Where `/oauth/{provider}/start` sends the browser: the provider's consent page.
@@ -560,9 +555,7 @@ class LinkService:
     def _provider(self, provider: str) -> Provider:
         found = self._providers.get(provider)
         if found is None:
-            raise LinkError(
-                LinkFailure.UNKNOWN_PROVIDER, "Stride does not link this provider."
-            )
+            raise LinkError(LinkFailure.UNKNOWN_PROVIDER, "Stride does not link this provider.")
         return found
 
     async def _exchange(
@@ -613,7 +606,8 @@ class LinkService:
                     # Not revoked either: at Google that would end the other user's grant too.
                     log.info(
                         "%s: user %d tried to link an account already linked by another user",
-                        info.name, discord_id,
+                        info.name,
+                        discord_id,
                     )
                     raise LinkError(
                         LinkFailure.LINKED_ELSEWHERE,
@@ -634,9 +628,6 @@ class LinkService:
         return account
 
     async def _dm_linked(self, account: LinkedAccount, info: ProviderInfo) -> None:
-        messenger = self._messenger()
-        if messenger is None:
-            return
         notes = [
             f"Stride can now read your {info.display_name} activity and will fetch it every "
             "day for the challenges you join.",
@@ -647,7 +638,7 @@ class LinkService:
                 f"{info.display_name} does not tell manual entries apart, so its daily "
                 "totals count as they are."
             )
-        await messenger.send_dm(
+        await self._messenger.send_dm(
             account.discord_id,
             embed=EmbedContent(
                 title="Linked ✓",

@@ -280,7 +280,7 @@ class AccountsCog(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         attachment = await self._privacy.export(interaction.user.id)
         messenger = self.bot.services.messenger
-        delivered = interaction.guild_id is not None and messenger is not None and (
+        delivered = interaction.guild_id is not None and (
             await messenger.send_dm(
                 interaction.user.id,
                 content="Here is everything Stride stores about you (tokens are not included).",

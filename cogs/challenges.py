@@ -21,28 +21,23 @@ from discord import app_commands
 from discord.ext import commands
 from pydantic import ValidationError
 
-from bot.challenges import (
+from bot.challenges.describe import describe_dates, describe_rules, post_time_text
+from bot.challenges.inputs import (
     MAX_GRACE_HOURS,
     MAX_NAME_LENGTH,
     MAX_PLAYERS_LIMIT,
     MAX_TEAM_NAME_LENGTH,
-    TEAM_NAMES,
-    Challenge,
     ChallengeDraft,
     ChallengeEdit,
-    ChallengeListing,
-    ChallengeService,
-    Participant,
-    Phase,
-    Preset,
-    describe_dates,
-    describe_rules,
     match_time_zones,
     parse_day,
     parse_time_of_day,
-    post_time_text,
     user_error_from,
 )
+from bot.challenges.model import Challenge, Participant, Phase
+from bot.challenges.presets import Preset
+from bot.challenges.service import ChallengeListing, ChallengeService
+from bot.challenges.teams import TEAM_NAMES
 from bot.discord_bot import StrideBot, missing_post_permissions
 from bot.domain import Metric, ScoringMode, TeamMode
 from bot.errors import UserError

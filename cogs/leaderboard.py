@@ -11,7 +11,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.challenges import ChallengeListing, ChallengeService
+from bot.challenges.model import Challenge
+from bot.challenges.service import ChallengeListing, ChallengeService
 from bot.daily import DailyRunner
 from bot.daily.runner import PlayerSummary
 from bot.discord_bot import StrideBot, to_discord_embed
@@ -27,7 +28,6 @@ from bot.render.leaderboard import (
     format_score,
     truncate,
 )
-from bot.storage.challenges import Challenge
 from cogs.challenges import challenge_names
 
 Interaction = discord.Interaction[StrideBot]

@@ -12,7 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.challenges import GuildSettings, format_post_time
+from bot.challenges.model import GuildSettings, format_post_time
 from bot.discord_bot import StrideBot
 from bot.errors import UserError
 from cogs.challenges import (

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from bot.challenges import ChallengeDraft
+from bot.challenges.inputs import ChallengeDraft
 from bot.crypto import TokenCipher
 from bot.domain import Metric, ScoringMode
 from bot.providers.base import TokenSet

@@ -37,6 +37,7 @@ from bot.providers.base import (
 from bot.providers.oauth import code_challenge_s256
 from bot.render.leaderboard import EmbedContent
 from bot.storage import Database
+from tests.doubles.messenger import connected
 
 BASE_URL = "https://stride.example"
 START = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
@@ -288,7 +289,7 @@ def build_linking(
     messenger = messenger or FakeMessenger()
     events = EventBus()
     tokens = TokenManager(
-        db=db, cipher=cipher, providers=providers, clock=clock, messenger=lambda: messenger
+        db=db, cipher=cipher, providers=providers, clock=clock, messenger=connected(messenger)
     )
     linking = LinkService(
         db=db,
@@ -296,7 +297,7 @@ def build_linking(
         providers=providers,
         clock=clock,
         public_base_url=BASE_URL,
-        messenger=lambda: messenger,
+        messenger=connected(messenger),
         tokens=tokens,
     )
     privacy = PrivacyService(

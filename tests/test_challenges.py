@@ -10,20 +10,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.challenges import (
-    MAX_ACTIVE_CHALLENGES,
-    ChallengeEdit,
-    ChallengeService,
-    ChallengeStatus,
-    Preset,
-    balance_teams,
-    describe_rules,
-    match_time_zones,
-    parse_day,
-    parse_time_of_day,
-    preset_dates,
-    rules,
-)
+from bot.challenges.describe import describe_rules
+from bot.challenges.inputs import ChallengeEdit, match_time_zones, parse_day, parse_time_of_day
+from bot.challenges.model import Challenge, ChallengeStatus
+from bot.challenges.presets import Preset, preset_dates
+from bot.challenges.rulebook import rules
+from bot.challenges.service import MAX_ACTIVE_CHALLENGES, ChallengeService
+from bot.challenges.teams import balance_teams
 from bot.clock import FakeClock
 from bot.crypto import TokenCipher
 from bot.domain import Metric, ScoringMode, TeamMode
@@ -31,7 +24,7 @@ from bot.errors import UserError
 from bot.events import EventBus
 from bot.storage import Database
 from bot.storage.accounts import AccountsRepo
-from bot.storage.challenges import Challenge, ChallengesRepo
+from bot.storage.challenges import ChallengesRepo
 from tests.challenges_fakes import (
     ADMIN,
     ALICE,

@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.challenges import ChallengeService
+from bot.challenges.model import Challenge, ChallengeStatus
+from bot.challenges.service import ChallengeService
 from bot.clock import FakeClock
 from bot.crypto import TokenCipher
 from bot.daily import DailyRunner
@@ -47,15 +48,11 @@ from bot.render.leaderboard import (
 from bot.scheduling import JobScheduler
 from bot.storage import Database
 from bot.storage.accounts import AccountsRepo, UsersRepo
-from bot.storage.challenges import (
-    Challenge,
-    ChallengesRepo,
-    ChallengeStatus,
-    ParticipantsRepo,
-)
+from bot.storage.challenges import ChallengesRepo, ParticipantsRepo
 from bot.storage.privacy import PrivacyRepo
 from bot.storage.runs import RunKind, RunsRepo, RunStatus
 from bot.storage.values import ScoreRow, ValuesRepo
+from tests.doubles.messenger import connected
 
 UTC = dt.UTC
 JUNE_1 = dt.date(2026, 6, 1)  # a Monday
@@ -244,7 +241,7 @@ class World:
             cipher=cipher,
             providers=providers,
             clock=self.clock,
-            messenger=lambda: self.messenger,
+            messenger=connected(self.messenger),
         )
         self.runner = DailyRunner(
             db=db,
@@ -253,7 +250,7 @@ class World:
             call_with_token=self.tokens.call_with_token,
             providers=providers,
             events=self.events,
-            messenger=lambda: self.messenger,
+            messenger=connected(self.messenger),
             concurrency=concurrency,
             scheduler=self.scheduler,
         )

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from bot.challenges import ChallengeService
+from bot.challenges.service import ChallengeService
 from bot.clock import FakeClock
 from bot.crypto import TokenCipher
 from bot.domain import Metric

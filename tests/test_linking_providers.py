@@ -28,11 +28,9 @@ from bot.clock import FakeClock
 from bot.crypto import TokenCipher
 from bot.domain import AccountStatus, DailyValue, Metric
 from bot.linking import UnlinkResult
-from bot.metrics import Metrics
 from bot.providers.base import AccessTokenRejected, GrantRevoked, Provider, TokenSet
 from bot.providers.registry import build_providers
-from bot.scheduling import JobScheduler
-from bot.services import Services
+from bot.services import Services, build_services
 from bot.storage import Database
 from bot.storage.accounts import AccountsRepo, LinkedAccount
 from bot.storage.links import OAuthStatesRepo
@@ -161,17 +159,15 @@ async def world(db: Database, tmp_path: Path) -> AsyncIterator[World]:
     )
     session = aiohttp.ClientSession()
     messenger = FakeMessenger()
-    services = Services(
-        settings=settings,
-        db=db,
-        http=session,
-        clock=clock,
-        scheduler=JobScheduler(),
-        cipher=TokenCipher([Fernet.generate_key()]),
-        metrics=Metrics(),
+    services = build_services(
+        settings,
+        db,
+        session,
+        clock,
         providers=build_providers(settings, session, clock, sleep=no_sleep),
+        cipher=TokenCipher([Fernet.generate_key()]),
     )
-    services.messenger = messenger
+    services.messenger.attach(messenger)
     assert list(services.providers) == list(ALL)
     server = WebServer(
         create_app(db=db, metrics=services.metrics, installers=route_installers(services)),

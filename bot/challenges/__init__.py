@@ -1,6 +1,8 @@
 """Challenge administration: presets, validated inputs, players, teams, fair-play reviews.
 
-`ChallengeService` (`service`) is what the cogs and the daily run call; `inputs` parses and
+`model` is the domain (`Challenge`, `Participant`, `ChallengeStatus`, `Phase`,
+`GuildSettings`): plain data that `bot.storage` imports, never the reverse. `ChallengeService`
+(`service`) is what the cogs and the daily run call; `inputs` parses and
 validates what admins type (pydantic), `presets` holds the classic formats, `rulebook` turns a
 stored challenge into the scoring engine's rules, `describe` puts them in plain words and
 `teams` balances teams. The service validates everything it is asked to write first (pydantic
@@ -36,83 +38,6 @@ Decisions worth knowing:
   backfills (`late_join_backfill`); `participants.joined_on` is that first day.
 """
 
-from bot.challenges.describe import describe_dates, describe_rules, post_time_text
-from bot.challenges.inputs import (
-    AUTOCOMPLETE_LIMIT,
-    MAX_DAYS,
-    MAX_GRACE_HOURS,
-    MAX_NAME_LENGTH,
-    MAX_PLAYERS_LIMIT,
-    MAX_TEAM_NAME_LENGTH,
-    METRIC_LIMITS,
-    ChallengeDraft,
-    ChallengeEdit,
-    ChallengeSpec,
-    canonical_time_zone,
-    match_time_zones,
-    parse_day,
-    parse_points_table,
-    parse_tiers,
-    parse_time_of_day,
-    time_zone_names,
-    user_error_from,
-)
-from bot.challenges.presets import DEFAULT_GOALS, STREAK_DAYS, Preset, preset_dates
-from bot.challenges.rulebook import ranks_by_streak, rules
-from bot.challenges.service import (
-    MAX_ACTIVE_CHALLENGES,
-    TEAM_AVERAGE_DAYS,
-    ChallengeListing,
-    ChallengeService,
-    Ended,
-    Joined,
-    TeamPlan,
-)
-from bot.challenges.teams import TEAM_NAMES, balance_teams
-from bot.storage.challenges import Challenge, ChallengeStatus, Participant, Phase
-from bot.storage.guilds import GuildSettings, format_post_time
+from bot.challenges.model import Challenge, ChallengeStatus, GuildSettings, Participant, Phase
 
-__all__ = [
-    "AUTOCOMPLETE_LIMIT",
-    "DEFAULT_GOALS",
-    "MAX_ACTIVE_CHALLENGES",
-    "MAX_DAYS",
-    "MAX_GRACE_HOURS",
-    "MAX_NAME_LENGTH",
-    "MAX_PLAYERS_LIMIT",
-    "MAX_TEAM_NAME_LENGTH",
-    "METRIC_LIMITS",
-    "STREAK_DAYS",
-    "TEAM_AVERAGE_DAYS",
-    "TEAM_NAMES",
-    "Challenge",
-    "ChallengeDraft",
-    "ChallengeEdit",
-    "ChallengeListing",
-    "ChallengeService",
-    "ChallengeSpec",
-    "ChallengeStatus",
-    "Ended",
-    "GuildSettings",
-    "Joined",
-    "Participant",
-    "Phase",
-    "Preset",
-    "TeamPlan",
-    "balance_teams",
-    "canonical_time_zone",
-    "describe_dates",
-    "describe_rules",
-    "format_post_time",
-    "match_time_zones",
-    "parse_day",
-    "parse_points_table",
-    "parse_tiers",
-    "parse_time_of_day",
-    "post_time_text",
-    "preset_dates",
-    "ranks_by_streak",
-    "rules",
-    "time_zone_names",
-    "user_error_from",
-]
+__all__ = ["Challenge", "ChallengeStatus", "GuildSettings", "Participant", "Phase"]

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.challenges.model import Challenge, format_post_time
 from bot.challenges.rulebook import ranks_by_streak, rules
 from bot.domain import ScoringMode, TeamMode
 from bot.fair_play import format_amount
-from bot.storage.challenges import Challenge
-from bot.storage.guilds import format_post_time
 
 
 def _points_list(points: Sequence[float]) -> str:

@@ -8,10 +8,10 @@ from dataclasses import fields
 from types import SimpleNamespace
 from typing import Any, cast
 
+from bot.challenges.model import Challenge
 from bot.challenges.presets import Preset
 from bot.domain import Metric, ScoringMode, TeamMode
 from bot.scoring import ChallengeRules, rule_problems
-from bot.storage.challenges import Challenge
 
 
 def rules_kwargs(

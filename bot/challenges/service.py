@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -27,6 +26,7 @@ from bot.challenges.inputs import (
     user_error_from,
     validated_spec,
 )
+from bot.challenges.model import Challenge, ChallengeStatus, GuildSettings, Participant, Phase
 from bot.challenges.presets import DEFAULT_GOALS, Preset, preset_dates
 from bot.challenges.rulebook import rules
 from bot.challenges.teams import TEAM_NAMES, balance_teams
@@ -43,17 +43,14 @@ from bot.fair_play import (
 from bot.scoring import ChallengeRules
 from bot.storage.accounts import AccountsRepo, UsersRepo
 from bot.storage.challenges import (
-    Challenge,
     ChallengesRepo,
-    ChallengeStatus,
     DailyHistoryRepo,
-    Participant,
+    DuplicateChallengeName,
     ParticipantsRepo,
-    Phase,
     ReviewsRepo,
 )
 from bot.storage.db import Database
-from bot.storage.guilds import GuildSettings, GuildSettingsRepo
+from bot.storage.guilds import GuildSettingsRepo
 
 log = logging.getLogger(__name__)
 
@@ -277,7 +274,7 @@ class ChallengeService:
             challenge = _challenge_from_spec(spec, guild_id, created_by, now)
             try:
                 challenge_id = await self._challenges.insert(challenge)
-            except sqlite3.IntegrityError:
+            except DuplicateChallengeName:
                 raise _duplicate_name(spec.name) from None
             challenge = replace(challenge, id=challenge_id)
             await self._events.emit("challenge_changed", challenge_id=challenge_id)
@@ -308,7 +305,7 @@ class ChallengeService:
             )
             try:
                 await self._challenges.update(updated)
-            except sqlite3.IntegrityError:
+            except DuplicateChallengeName:
                 raise _duplicate_name(spec.name) from None
             await self._events.emit("challenge_changed", challenge_id=current.id)
         return updated

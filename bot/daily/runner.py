@@ -32,9 +32,10 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from bot.challenges import ranks_by_streak
+from bot.challenges.model import Challenge, ChallengeStatus, Participant
+from bot.challenges.rulebook import ranks_by_streak
 from bot.clock import Clock
 from bot.daily.calendar import ChallengeCalendar, days_between
 from bot.daily.fetch import (
@@ -48,7 +49,7 @@ from bot.daily.fetch import (
 from bot.domain import DailyValue, Metric, ScoringMode
 from bot.events import EventBus
 from bot.metrics import Metrics
-from bot.notify import Attachment, ChannelUnavailable
+from bot.notify import Attachment, ChannelUnavailable, Messenger, NotConnected
 from bot.providers.base import Provider
 from bot.render.chart import render_cumulative_chart
 from bot.render.leaderboard import (
@@ -72,7 +73,6 @@ from bot.scoring import (
     scored_days,
     team_standings,
 )
-from bot.storage.challenges import Challenge, ChallengeStatus, Participant
 from bot.storage.db import Database
 from bot.storage.runs import (
     PostedRank,
@@ -84,12 +84,8 @@ from bot.storage.runs import (
 )
 from bot.storage.values import FetchedValue, ScoreRow, StreakRow, ValuesRepo
 
-if TYPE_CHECKING:
-    from bot.notify import Messenger
-
 log = logging.getLogger(__name__)
 
-MessengerSource = Callable[[], "Messenger | None"]
 ChartRenderer = Callable[
     [Mapping[int, Sequence[tuple[dt.date, float]]], Mapping[int, str], str, str], bytes
 ]
@@ -284,7 +280,7 @@ class DailyRunner:
         call_with_token: TokenCall,
         providers: Mapping[str, Provider],
         events: EventBus,
-        messenger: MessengerSource,
+        messenger: Messenger,
         concurrency: int,
         scheduler: JobScheduler | None = None,
         metrics: Metrics | None = None,
@@ -680,8 +676,8 @@ class DailyRunner:
             through = unposted[-1].day
         else:
             return
-        messenger = self._messenger()
-        if messenger is None:
+        messenger = self._messenger
+        if not messenger.connected:
             log.warning("no Discord client yet: the post of challenge %d waits", challenge.id)
             return
         kind = _post_kind(covered)
@@ -707,6 +703,11 @@ class DailyRunner:
             message_id = await messenger.post(
                 challenge.channel_id, embed=content, files=[attachment]
             )
+        except NotConnected:
+            log.warning(
+                "the Discord client disconnected: the post of challenge %d waits", challenge.id
+            )
+            return
         except ChannelUnavailable as exc:
             log.warning("challenge %d: could not post: %s", challenge.id, exc)
             await self._failed(challenge, covered, ERROR_CHANNEL_UNAVAILABLE, report)

@@ -14,7 +14,7 @@ import logging
 import random
 import secrets
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,7 +49,6 @@ DELIVERY_JOB_ID = "publish-delivery"
 DELIVERY_INTERVAL_SECONDS = 60.0
 DEFAULT_FILE_NAME = "publish.jsonl"
 
-MessengerSource = Callable[[], Messenger | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +97,7 @@ class PublishService:
         keys: PublishKeys,
         sinks: Mapping[str, Sink],
         clock: Clock,
-        messenger: MessengerSource,
+        messenger: Messenger,
         disabled_reasons: Mapping[str, str] | None = None,
         rng: random.Random | None = None,
         problem: str | None = None,
@@ -204,8 +203,8 @@ class PublishService:
         await self.worker.run_once()
 
     async def _report_failing_sink(self, state: SinkState) -> bool:
-        messenger = self._messenger()
-        if messenger is None:
+        messenger = self._messenger
+        if not messenger.connected:
             return False  # not connected to Discord yet; report on a later run
         since = state.failing_since or self._clock.now()
         text = (
@@ -377,7 +376,7 @@ def create_publish_service(
     db: Database,
     http: aiohttp.ClientSession,
     clock: Clock,
-    messenger: MessengerSource,
+    messenger: Messenger,
 ) -> PublishService:
     """The service from the settings. A configuration problem does not stop the bot: it
     switches publishing off, logs why, and `/publish status` and `/publish enable` say why."""

@@ -6,89 +6,21 @@ import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import aiosqlite
 
+from bot.challenges.model import (
+    Challenge,
+    ChallengeStatus,
+    Participant,
+    format_post_time,
+    parse_post_time,
+)
 from bot.domain import Metric, ScoringMode, TeamMode
 from bot.fair_play import Flag, ReviewStatus
 from bot.storage.accounts import from_db_time, to_db_time
-from bot.storage.db import Database
-from bot.storage.guilds import format_post_time, parse_post_time
-
-
-class ChallengeStatus(StrEnum):
-    ACTIVE = "active"  # upcoming, running, or finished but not yet closed
-    ENDED = "ended"
-
-
-class Phase(StrEnum):
-    """Where a challenge stands on a given civil day of its time zone."""
-
-    UPCOMING = "upcoming"
-    RUNNING = "running"
-    PAST = "past"
-
-
-@dataclass(frozen=True, slots=True)
-class Challenge:
-    """One stored challenge. Dates are civil dates in `time_zone`; `post_time` is local."""
-
-    id: int
-    guild_id: int
-    channel_id: int
-    name: str
-    metric: Metric
-    mode: ScoringMode
-    start: dt.date
-    end: dt.date
-    time_zone: str
-    post_time: dt.time
-    daily_goal: float | None
-    daily_cap: float | None
-    allow_manual: bool
-    grace_hours: int
-    team_mode: TeamMode
-    points_table: tuple[float, ...] | None  # None: the scoring engine's default
-    tiers: tuple[tuple[float, float], ...] | None  # None: the scoring engine's default
-    max_players: int | None
-    late_join_backfill: bool
-    preset: str | None
-    status: ChallengeStatus
-    ended_at: dt.datetime | None  # when an admin ended it early; None when it ran its course
-    created_by: int
-    created_at: dt.datetime
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.time_zone)
-
-    def today(self, now: dt.datetime) -> dt.date:
-        """The civil date in the challenge's time zone at the instant `now`."""
-        return now.astimezone(self.zone).date()
-
-    def phase(self, today: dt.date) -> Phase:
-        if self.status is ChallengeStatus.ENDED or today > self.end:
-            return Phase.PAST
-        return Phase.UPCOMING if today < self.start else Phase.RUNNING
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-
-@dataclass(frozen=True, slots=True)
-class Participant:
-    challenge_id: int
-    discord_id: int
-    team: str | None
-    joined_on: dt.date  # the first civil day that counts for this player
-    joined_at: dt.datetime
-    display_name: str | None  # as last stored in `users`, if any
-
+from bot.storage.db import Database, UniqueViolation
 
 _COLUMNS = (
     "guild_id, channel_id, name, metric, scoring_mode, start_date, end_date, time_zone, "
@@ -161,6 +93,11 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+class DuplicateChallengeName(Exception):
+    """The guild already has a challenge of that name (names are unique per guild,
+    case-insensitively)."""
+
+
 class ChallengesRepo:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -168,23 +105,31 @@ class ChallengesRepo:
     async def insert(self, challenge: Challenge) -> int:
         """Store a new challenge (its `id` is ignored); returns the new id.
 
-        Raises sqlite3.IntegrityError when the guild already has a challenge of that name."""
-        return await self._db.execute(
-            f"INSERT INTO challenges ({_COLUMNS}) "  # noqa: S608 (a constant column list)
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            _values(challenge),
-        )
+        Raises `DuplicateChallengeName` when the guild already has a challenge of that name."""
+        try:
+            return await self._db.execute(
+                f"INSERT INTO challenges ({_COLUMNS}) "  # noqa: S608 (a constant column list)
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                _values(challenge),
+            )
+        except UniqueViolation:
+            raise DuplicateChallengeName(challenge.name) from None
 
     async def update(self, challenge: Challenge) -> None:
-        """Write every column of an existing challenge."""
-        await self._db.execute(
-            "UPDATE challenges SET guild_id = ?, channel_id = ?, name = ?, metric = ?, "
-            "scoring_mode = ?, start_date = ?, end_date = ?, time_zone = ?, post_time = ?, "
-            "daily_goal = ?, daily_cap = ?, allow_manual = ?, grace_hours = ?, team_mode = ?, "
-            "points_table = ?, tiers = ?, max_players = ?, late_join_backfill = ?, preset = ?, "
-            "status = ?, ended_at = ?, created_by = ?, created_at = ? WHERE id = ?",
-            (*_values(challenge), challenge.id),
-        )
+        """Write every column of an existing challenge; raises `DuplicateChallengeName` when
+        a rename collides with another challenge of the guild."""
+        try:
+            await self._db.execute(
+                "UPDATE challenges SET guild_id = ?, channel_id = ?, name = ?, metric = ?, "
+                "scoring_mode = ?, start_date = ?, end_date = ?, time_zone = ?, post_time = ?, "
+                "daily_goal = ?, daily_cap = ?, allow_manual = ?, grace_hours = ?, team_mode = ?, "
+                "points_table = ?, tiers = ?, max_players = ?, late_join_backfill = ?, "
+                "preset = ?, status = ?, ended_at = ?, created_by = ?, created_at = ? "
+                "WHERE id = ?",
+                (*_values(challenge), challenge.id),
+            )
+        except UniqueViolation:
+            raise DuplicateChallengeName(challenge.name) from None
 
     async def get(self, challenge_id: int) -> Challenge | None:
         row = await self._db.fetch_one("SELECT * FROM challenges WHERE id = ?", (challenge_id,))

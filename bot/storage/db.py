@@ -15,7 +15,7 @@ import logging
 import re
 import sqlite3
 import sys
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,24 @@ class MigrationError(RuntimeError):
 
 class DatabaseTooNew(RuntimeError):
     """The database was written by a newer Stride than this one."""
+
+
+class UniqueViolation(Exception):
+    """A write would duplicate a value that a unique index keeps unique.
+
+    Storage's own error, so no engine's exception type reaches the services; repositories
+    turn it into what it means for them (`bot.storage.challenges.DuplicateChallengeName`)."""
+
+
+@contextlib.contextmanager
+def _engine_errors() -> Iterator[None]:
+    """Translate the engine's exceptions that callers handle into storage's own."""
+    try:
+        yield
+    except sqlite3.IntegrityError as exc:
+        if str(exc).startswith("UNIQUE constraint failed"):
+            raise UniqueViolation(str(exc)) from exc
+        raise
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +193,8 @@ class Database:
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; returns the last inserted row id (0 when none)."""
         async with self._turn():
-            cursor = await self._conn.execute(sql, params)
+            with _engine_errors():
+                cursor = await self._conn.execute(sql, params)
             rowid = cursor.lastrowid or 0
             await cursor.close()
             return rowid
@@ -183,7 +202,8 @@ class Database:
     async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
         """Run one statement; returns how many rows it changed."""
         async with self._turn():
-            cursor = await self._conn.execute(sql, params)
+            with _engine_errors():
+                cursor = await self._conn.execute(sql, params)
             count = cursor.rowcount
             await cursor.close()
             return count

@@ -3,32 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
+from bot.challenges.model import GuildSettings, format_post_time, parse_post_time
 from bot.storage.db import Database
-
-DEFAULT_TIME_ZONE = "UTC"
-DEFAULT_POST_TIME = dt.time(9, 0)
-
-
-@dataclass(frozen=True, slots=True)
-class GuildSettings:
-    """A guild's defaults; `GuildSettings(guild_id)` holds the defaults of an unconfigured one."""
-
-    guild_id: int
-    time_zone: str = DEFAULT_TIME_ZONE
-    leaderboard_channel_id: int | None = None
-    post_time: dt.time = DEFAULT_POST_TIME
-    admin_role_id: int | None = None
-
-
-def format_post_time(value: dt.time) -> str:
-    return f"{value.hour:02d}:{value.minute:02d}"
-
-
-def parse_post_time(value: str) -> dt.time:
-    hour, minute = value.split(":")
-    return dt.time(int(hour), int(minute))
 
 
 class GuildSettingsRepo:

@@ -22,10 +22,8 @@ from bot.crypto import TokenCipher
 from bot.discord_bot import StrideBot, link_view
 from bot.domain import AccountStatus
 from bot.errors import UserError
-from bot.metrics import Metrics
 from bot.providers.base import TokenSet
-from bot.scheduling import JobScheduler
-from bot.services import Services
+from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.storage import Database
 from bot.storage.accounts import AccountsRepo, UsersRepo
@@ -55,17 +53,15 @@ def services(
     messenger: FakeMessenger,
     provider: FakeProvider,
 ) -> Services:
-    built = Services(
-        settings=make_settings(public_base_url=BASE_URL),
-        db=db,
-        http=MagicMock(),  # never used: the fake provider speaks no HTTP
-        clock=provider._clock,
-        scheduler=JobScheduler(),
-        cipher=cipher,
-        metrics=Metrics(),
+    built = build_services(
+        make_settings(public_base_url=BASE_URL),
+        db,
+        MagicMock(),  # never used: the fake provider speaks no HTTP
+        provider._clock,
         providers={"fakefit": provider},
+        cipher=cipher,
     )
-    built.messenger = messenger
+    built.messenger.attach(messenger)
     return built
 
 

@@ -25,9 +25,7 @@ from bot.discord_bot import StrideBot, StrideTree, intents, user_message_for
 from bot.domain import Metric
 from bot.errors import UserError
 from bot.fair_play import ReviewStatus
-from bot.metrics import Metrics
-from bot.scheduling import JobScheduler
-from bot.services import Services
+from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.storage import Database
 from cogs.challenges import (
@@ -163,14 +161,13 @@ def clock() -> FakeClock:
 def services(
     db: Database, cipher: TokenCipher, make_settings: Callable[..., Settings], clock: FakeClock
 ) -> Services:
-    return Services(
-        settings=make_settings(),
-        db=db,
-        http=MagicMock(),  # never used here
-        clock=clock,
-        scheduler=JobScheduler(),
+    return build_services(
+        make_settings(),
+        db,
+        MagicMock(),  # never used here
+        clock,
+        providers={},
         cipher=cipher,
-        metrics=Metrics(),
     )
 
 

@@ -9,9 +9,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.app import build_services
 from bot.clock import FakeClock
 from bot.discord_bot import StrideBot, cog_extensions
+from bot.services import build_services
 
 NAME = re.compile(r"^[-_\w]{1,32}$")
 EVERYWHERE = {"accounts", "privacy", "me"}  # also work in DMs

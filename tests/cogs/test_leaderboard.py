@@ -18,9 +18,7 @@ from bot.crypto import TokenCipher
 from bot.discord_bot import StrideBot
 from bot.domain import ScoringMode
 from bot.errors import UserError
-from bot.metrics import Metrics
-from bot.scheduling import JobScheduler
-from bot.services import Services
+from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.storage import Database
 from cogs.leaderboard import LeaderboardCog
@@ -38,17 +36,15 @@ def world(db: Database, cipher: TokenCipher) -> World:
 def services(
     world: World, db: Database, cipher: TokenCipher, make_settings: Callable[..., Settings]
 ) -> Services:
-    built = Services(
-        settings=make_settings(),
-        db=db,
-        http=MagicMock(),  # never used: the fake provider speaks no HTTP
-        clock=world.clock,
-        scheduler=JobScheduler(),
-        cipher=cipher,
-        metrics=Metrics(),
+    built = build_services(
+        make_settings(),
+        db,
+        MagicMock(),  # never used: the fake provider speaks no HTTP
+        world.clock,
         providers={"fake": world.provider},
+        cipher=cipher,
     )
-    built.messenger = world.messenger
+    built.messenger.attach(world.messenger)
     return built
 
 

@@ -12,7 +12,7 @@ import discord
 import pytest
 from discord import app_commands
 
-from bot.challenges import ChallengeService
+from bot.challenges.service import ChallengeService
 from bot.clock import FakeClock
 from bot.crypto import TokenCipher
 from bot.discord_bot import StrideBot
@@ -26,6 +26,7 @@ from bot.storage.accounts import AccountsRepo
 from bot.storage.publish import PublishRepo
 from cogs import publish as publish_cog
 from cogs.publish import MESSAGE_LIMIT, PublishCog
+from tests.doubles.messenger import connected
 from tests.publish.conftest import (
     DAY1,
     GUILD_ID,
@@ -194,7 +195,7 @@ async def test_status_explains_a_configuration_problem(
         keys=PublishKeys(b"x" * 32),
         sinks={},
         clock=clock,
-        messenger=lambda: messenger,
+        messenger=connected(messenger),
         problem="PUBLISH__SECRET must be at least 16 characters long",
     )
     cog = PublishCog(SimpleNamespace(services=SimpleNamespace(publish=service)))  # type: ignore[arg-type]

@@ -27,6 +27,7 @@ from bot.publish.service import PublishService, create_publish_service
 from bot.settings import Settings
 from bot.storage import Database
 from bot.storage.publish import PublishRepo
+from tests.doubles.messenger import connected
 from tests.publish.conftest import (
     CREATOR_ID,
     DAY1,
@@ -147,7 +148,7 @@ async def test_every_sink_gets_each_day_once_and_nothing_identifies_a_player(
             hook=hook_client,
             file=file,
         )
-        service = create_publish_service(settings, db, http, clock, lambda: messenger)
+        service = create_publish_service(settings, db, http, clock, connected(messenger))
         assert service.sink_names == list(SINKS)
         events = EventBus()
         await _seed(db, events, service)
@@ -210,7 +211,7 @@ async def test_failures_leave_no_secret_in_logs_status_or_reports(
             file=tmp_path / "published.jsonl",
             mqtt_password="wrong-" + PASSWORD,
         )
-        service = create_publish_service(settings, db, http, clock, lambda: messenger)
+        service = create_publish_service(settings, db, http, clock, connected(messenger))
         await _seed(db, EventBus(), service)
         for _ in range(4):
             report = await service.deliver_due()
@@ -259,7 +260,7 @@ async def test_kill_and_restart_deliver_every_day_exactly_once_per_sink(
             hook=hook_client,
             file=file,
         )
-        service = create_publish_service(settings, db, http, clock, lambda: messenger)
+        service = create_publish_service(settings, db, http, clock, connected(messenger))
         await _seed(db, EventBus(), service)
         first = await service.deliver_due()
         assert first.delivered == {"file": 3, "streamr": 1}
@@ -293,7 +294,7 @@ async def test_kill_and_restart_deliver_every_day_exactly_once_per_sink(
                 hook=hook_client,
                 file=file,
             )
-            service = create_publish_service(settings, db, http, clock, lambda: messenger)
+            service = create_publish_service(settings, db, http, clock, connected(messenger))
             async with subscriber(broker) as consumer:
                 second = await service.deliver_due()
                 third = await service.deliver_due()

@@ -16,6 +16,7 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.events import EventBus
+from bot.notify import Messenger
 from bot.publish.keys import PublishKeys
 from bot.publish.schema import DailyAggregateMessage
 from bot.publish.service import PublishService
@@ -23,6 +24,7 @@ from bot.publish.sinks import FileSink, OutgoingMessage, Send, Sink, SinkError
 from bot.settings import PublishSettings
 from bot.storage import Database
 from bot.storage.publish import PublishRepo
+from tests.doubles.messenger import connected
 from tests.publish.conftest import (
     CHANNEL_ID,
     CREATOR_ID,
@@ -93,7 +95,7 @@ def make_service(
         keys=PublishKeys(SECRET),
         sinks={sink.name: sink for sink in sinks},
         clock=clock,
-        messenger=lambda: messenger,
+        messenger=connected(messenger),
         disabled_reasons={"mqtt": "set PUBLISH__MQTT__HOST"},
         rng=rng,
     )
@@ -376,23 +378,24 @@ async def test_report_falls_back_to_the_creator_and_waits_for_discord(
 ) -> None:
     alpha = MemorySink("alpha")
     alpha.down = True
-    messenger: FakeMessenger | None = None
+    messenger = Messenger()  # no Discord client connected yet
     service = PublishService(
         db=db,
         settings=PublishSettings(),
         keys=PublishKeys(SECRET),
         sinks={"alpha": alpha},
         clock=clock,
-        messenger=lambda: messenger,
+        messenger=messenger,
     )
     await _ready(db, events, service)
     await finalise_day(db, events, 1, DAY1)
 
     await _fail_runs(service, clock, 4)  # no Discord client yet: nobody told, nothing lost
-    messenger = FakeMessenger(unavailable={CHANNEL_ID})
+    discord = FakeMessenger(unavailable={CHANNEL_ID})
+    messenger.attach(discord)
     await _fail_runs(service, clock, 3)
-    assert messenger.posts == []
-    assert [user for user, _ in messenger.dms] == [CREATOR_ID]
+    assert discord.posts == []
+    assert [user for user, _ in discord.dms] == [CREATOR_ID]
 
 
 async def test_a_report_that_discord_fails_for_one_guild_still_reaches_the_others_once(

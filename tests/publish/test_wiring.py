@@ -9,10 +9,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.app import build_services
 from bot.clock import FakeClock
 from bot.errors import UserError
+from bot.notify import Messenger
 from bot.publish.service import DELIVERY_JOB_ID, create_publish_service, sinks_from_settings
+from bot.services import build_services
 from bot.settings import Settings
 from bot.storage import Database
 from tests.publish.conftest import DAY1, GUILD_ID, finalise_day, players, score_day, seed_challenge
@@ -59,7 +60,7 @@ async def test_a_short_secret_switches_publishing_off_with_a_reason(
         publish={"secret": "short-secret", "file": {"path": str(tmp_path / "out.jsonl")}}
     )
     async with aiohttp.ClientSession() as http:
-        service = create_publish_service(settings, db, http, clock, lambda: None)
+        service = create_publish_service(settings, db, http, clock, Messenger())
     status = await service.status(GUILD_ID)
     assert status.problem is not None and "at least 16 characters" in status.problem
     assert "short-secret" not in status.problem

@@ -1,0 +1,1 @@
+"""Test doubles, one home for each: messengers, providers, interactions."""
