@@ -123,6 +123,8 @@ class MqttSinkSettings(BaseModel):
     username: str | None = None
     password: SecretStr | None = None
     topic_template: str = "stride/{guild_key}/{metric}"
+    # Stable across restarts; unset: derived from the host name and the database path.
+    client_id: str | None = None
 
     def disabled_reason(self) -> str | None:
         return None if self.host else "set PUBLISH__MQTT__HOST"

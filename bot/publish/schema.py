@@ -11,8 +11,9 @@ Example (JSON, keys sorted, no whitespace on the wire):
 
 What it never holds: a Discord id, a name, a provider user id, a guild id, a challenge id,
 or any time finer than the civil `date`. `challenge_key` is an HMAC of the challenge id
-(`bot.publish.keys`). `idempotency_key` is `challenge_key:date:sink`; delivery is
-at-least-once, so a consumer drops a message whose key it has seen (see `bot.publish.worker`).
+(`bot.publish.keys`). `idempotency_key` is `challenge_key:date:sink`: the same in every copy
+of one sink's message, so a consumer drops a message whose key it has seen. Only the file sink
+is exactly-once by itself; `bot.publish.sinks` says what each sink guarantees.
 """
 
 from __future__ import annotations

@@ -37,6 +37,7 @@ from bot.publish.sinks import (
     Sink,
     StreamrHttpSink,
     WebhookSink,
+    default_mqtt_client_id,
 )
 from bot.publish.worker import DeliveryReport, OutboxWorker
 from bot.settings import PublishSettings, Settings
@@ -345,6 +346,7 @@ def sinks_from_settings(
                 host=mqtt.host,
                 port=mqtt.port,
                 topic_template=mqtt.topic_template,
+                client_id=mqtt.client_id or default_mqtt_client_id(settings.database_path),
                 username=mqtt.username,
                 password=mqtt.password.get_secret_value() if mqtt.password else None,
                 tls_context=ssl.create_default_context() if mqtt.tls else None,

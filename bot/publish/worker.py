@@ -4,11 +4,13 @@ Guarantees, and the one gap:
 - A message is marked delivered in the database right after its sink confirmed it, one at a
   time, and is never attempted again after that. Until then it stays pending, however long
   the sink fails: nothing is skipped, and a restart picks up where the last run stopped.
-- So delivery is at-least-once. The only window for a duplicate is between "the sink
-  confirmed" and "the database recorded it" (a crash, a kill, or a cancelled run right
-  there). Every message carries its `idempotency_key` (challenge key, date, sink) in the
-  payload (and the webhook also sends it as the `Idempotency-Key` header) so a consumer can
-  drop a duplicate.
+- So the outbox hands each message to its sink at least once, and again only when the sink
+  did not confirm it, or the process stopped between "the sink confirmed" and "the database
+  recorded it" (a crash, a kill, or a cancelled run right there). What a consumer then sees
+  depends on the sink (`bot.publish.sinks` says what each guarantees): the file sink does not
+  append a key the file already holds, so the file has each message exactly once; the others
+  carry the message's `idempotency_key` (challenge key, date, sink) in the payload, and the
+  HTTP sinks also as the `Idempotency-Key` header, so a consumer can drop a repeat.
 - A failing sink stops for this run at its first failure; all its pending messages wait
   `backoff(n)` (n = the sink's consecutive failures, from the injected clock), so a sink that
   is down is tried once per backoff step, not once per message per minute.

@@ -28,6 +28,7 @@ class StreamrNode:
     accepted: list[dict[str, Any]] = field(default_factory=list)
     raw_bodies: list[bytes] = field(default_factory=list)
     raw_paths: list[str] = field(default_factory=list)
+    raw_headers: list[dict[str, str]] = field(default_factory=list)
     accept_budget: int | None = None  # accept this many more, then answer 503 (None: all)
     hold_next: bool = False  # park the next request until `release` (a sink "in flight")
     reached: asyncio.Event = field(default_factory=asyncio.Event)
@@ -58,6 +59,7 @@ class StreamrNode:
         body = await request.read()
         self.raw_bodies.append(body)
         self.raw_paths.append(request.raw_path)
+        self.raw_headers.append(dict(request.headers))
         self.accepted.append(json.loads(body))
         return web.json_response({})
 

@@ -1,6 +1,7 @@
 """Delivery to every real sink at once, through the production wiring (`Settings` → sinks):
-each day arrives once per sink, nothing identifies a player, and a kill plus a restart over
-the same database neither loses nor repeats a day."""
+each day arrives once per sink with its idempotency key, nothing identifies a player, a kill
+plus a restart over the same database neither loses nor repeats a day, and the file holds
+each day once even when the kill came between writing its line and recording it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import json
 import logging
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,8 @@ from aiohttp.test_utils import TestClient
 from bot.clock import FakeClock
 from bot.events import EventBus
 from bot.publish.service import PublishService, create_publish_service
+from bot.publish.sinks import default_mqtt_client_id
+from bot.publish.worker import DeliveryReport
 from bot.settings import Settings
 from bot.storage import Database
 from bot.storage.publish import PublishRepo
@@ -124,16 +128,26 @@ def _days_of(payloads: list[dict[str, Any]]) -> collections.Counter[str]:
     return collections.Counter(p["date"] for p in payloads)
 
 
-async def test_every_sink_gets_each_day_once_and_nothing_identifies_a_player(
+@dataclass
+class Published:
+    """What one delivery run put on every sink."""
+
+    report: DeliveryReport
+    node: StreamrNode
+    hook: WebhookReceiver
+    mqtt_messages: list[aiomqtt.Message]
+    mqtt_qos: list[int]  # as the broker took them from the installation's client id
+    file_lines: list[bytes]
+
+
+async def _deliver_to_every_sink(
     db: Database,
     clock: FakeClock,
     messenger: FakeMessenger,
     make_settings: Callable[..., Settings],
     aiohttp_client: MakeClient,
     tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    caplog.set_level(logging.DEBUG, logger="bot")
+) -> Published:
     node = StreamrNode(api_key=API_KEY, stream_id=STREAM_ID)
     hook = WebhookReceiver(WEBHOOK_SECRET.encode(), now=lambda: clock.now().timestamp())
     node_client = await aiohttp_client(node.app())
@@ -155,17 +169,35 @@ async def test_every_sink_gets_each_day_once_and_nothing_identifies_a_player(
         async with subscriber(broker) as consumer:
             report = await service.deliver_due()
             mqtt_messages = await drain(consumer, broker)
+        mqtt_qos = broker.received_qos(default_mqtt_client_id(settings.database_path))
+    return Published(report, node, hook, mqtt_messages, mqtt_qos, file.read_bytes().splitlines())
+
+
+async def test_every_sink_gets_each_day_once_and_nothing_identifies_a_player(
+    db: Database,
+    clock: FakeClock,
+    messenger: FakeMessenger,
+    make_settings: Callable[..., Settings],
+    aiohttp_client: MakeClient,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="bot")
+    published = await _deliver_to_every_sink(
+        db, clock, messenger, make_settings, aiohttp_client, tmp_path
+    )
+    report, node, hook = published.report, published.node, published.hook
+    mqtt_messages, file_lines = published.mqtt_messages, published.file_lines
 
     assert report.delivered == dict.fromkeys(SINKS, 3) and report.failed == {}
     expected = collections.Counter(d.isoformat() for d in DAYS)
     assert _days_of(node.accepted) == expected
     assert _days_of(hook.accepted) == expected
     assert _days_of([json.loads(m.payload) for m in mqtt_messages]) == expected  # type: ignore[arg-type]
-    file_lines = file.read_bytes().splitlines()
     assert _days_of([json.loads(line) for line in file_lines]) == expected
     assert hook.rejected == 0
 
-    published = b"\n".join(
+    published_bytes = b"\n".join(
         [
             *node.raw_bodies,
             *(path.encode() for path in node.raw_paths),
@@ -178,13 +210,43 @@ async def test_every_sink_gets_each_day_once_and_nothing_identifies_a_player(
     )
     for player in players(6):
         for identifying in (str(player.discord_id), player.name, player.provider_user_id):
-            assert identifying.encode() not in published
+            assert identifying.encode() not in published_bytes
     for internal in (str(GUILD_ID), str(CREATOR_ID), "May Steps"):
-        assert internal.encode() not in published
+        assert internal.encode() not in published_bytes
 
     logged = "\n".join(record.getMessage() for record in caplog.records)
     for secret in (API_KEY, PASSWORD, WEBHOOK_SECRET):
         assert secret not in logged
+
+
+async def test_every_sink_carries_each_message_s_idempotency_key(
+    db: Database,
+    clock: FakeClock,
+    messenger: FakeMessenger,
+    make_settings: Callable[..., Settings],
+    aiohttp_client: MakeClient,
+    tmp_path: Path,
+) -> None:
+    """The key a consumer dedupes on: in every body, and as a header over HTTP; MQTT at QoS 2."""
+    published = await _deliver_to_every_sink(
+        db, clock, messenger, make_settings, aiohttp_client, tmp_path
+    )
+    bodies: dict[str, list[dict[str, Any]]] = {
+        "streamr": published.node.accepted,
+        "webhook": published.hook.accepted,
+        "mqtt": [json.loads(m.payload) for m in published.mqtt_messages],  # type: ignore[arg-type]
+        "file": [json.loads(line) for line in published.file_lines],
+    }
+    for sink, payloads in bodies.items():
+        keys = [p["idempotency_key"] for p in payloads]
+        assert keys == [f"{p['challenge_key']}:{p['date']}:{sink}" for p in payloads]
+        assert len(set(keys)) == len(DAYS)
+    for headers, payload in [
+        *zip(published.node.raw_headers, published.node.accepted, strict=True),
+        *zip(published.hook.raw_headers, published.hook.accepted, strict=True),
+    ]:
+        assert headers["Idempotency-Key"] == payload["idempotency_key"]
+    assert published.mqtt_qos == [2] * len(DAYS)
 
 
 async def test_failures_leave_no_secret_in_logs_status_or_reports(
@@ -316,3 +378,54 @@ async def test_kill_and_restart_deliver_every_day_exactly_once_per_sink(
     # The generated publish secret survived the restart: one challenge key throughout.
     keys = {p["challenge_key"] for p in [*node.accepted, *hook.accepted]}
     assert len(keys) == 1
+
+
+class Killed(BaseException):
+    """The process dying right there: no `except Exception` catches it, nothing after it runs."""
+
+
+async def test_a_kill_after_the_file_line_is_written_does_not_write_it_again(
+    clock: FakeClock,
+    messenger: FakeMessenger,
+    make_settings: Callable[..., Settings],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The window the outbox cannot close: the line is on disk, the row is not marked."""
+    database = tmp_path / "kill" / "stride.db"
+    file = tmp_path / "published.jsonl"
+    settings = make_settings(database_path=database, publish={"k": 5, "file": {"path": str(file)}})
+
+    async def killed(*_args: object) -> None:
+        raise Killed
+
+    # -- first process: killed as it goes to record the first line it wrote
+    db = await Database.open(database)
+    await db.migrate()
+    async with aiohttp.ClientSession() as http:
+        service = create_publish_service(settings, db, http, clock, connected(messenger))
+        await _seed(db, EventBus(), service)
+        with monkeypatch.context() as patch:
+            patch.setattr(PublishRepo, "mark_delivered", killed)
+            with pytest.raises(Killed):
+                await service.deliver_due()
+    await db.close()
+    assert _days_of([json.loads(line) for line in file.read_bytes().splitlines()]) == {
+        DAYS[0].isoformat(): 1
+    }
+
+    # -- second process: new objects over the same database and file
+    db = await Database.open(database)
+    try:
+        await db.migrate()
+        async with aiohttp.ClientSession() as http:
+            service = create_publish_service(settings, db, http, clock, connected(messenger))
+            report = await service.deliver_due()
+        entries = await PublishRepo(db).entries(1)
+    finally:
+        await db.close()
+
+    assert report.delivered == {"file": len(DAYS)}
+    assert all(entry.delivered_at is not None for entry in entries)
+    once = collections.Counter(d.isoformat() for d in DAYS)
+    assert _days_of([json.loads(line) for line in file.read_bytes().splitlines()]) == once
