@@ -228,7 +228,7 @@ async def benchmark(args: argparse.Namespace, base_url: str) -> dict[str, object
             async with http_session(settings) as http:
                 services = build_services(settings, db, http, clock)
                 messenger = RecordingMessenger()
-                services.messenger = messenger
+                services.messenger.attach(messenger)
                 # The first post time: day 1 is due, its values are fetched and scored.
                 clock.set(dt.datetime.combine(START + dt.timedelta(days=1), POST_TIME, dt.UTC))
                 await reset_requests(base_url, settings)

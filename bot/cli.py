@@ -85,7 +85,7 @@ def configure_logging(level: str) -> None:
     The filter sits on the handler, so it sees records from every logger (discord.py logs
     request bodies at DEBUG, and a `/link` reply carries a state in its URL).
     """
-    from bot.linking import RedactOAuthSecrets
+    from bot.redaction import RedactOAuthSecrets
 
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:
@@ -156,9 +156,7 @@ async def _reencrypt(settings: Settings) -> int:
     from bot.storage.accounts import AccountsRepo
 
     keys = settings.token_encryption_keys
-    cipher = cipher_from_settings(
-        keys.get_secret_value() if keys else None, settings.database_path
-    )
+    cipher = cipher_from_settings(keys.get_secret_value() if keys else None, settings.database_path)
     async with await Database.open(settings.database_path) as db:
         await db.migrate()
         return await AccountsRepo(db, cipher).reencrypt_all()
@@ -241,6 +239,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="stride", description="Stride: group fitness challenges on Discord."
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_run_commands(sub)
+    _add_key_commands(sub)
+    _add_demo_command(sub)
+    return parser
+
+
+def _add_run_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`run`, `check` and `migrate`: running the bot and preparing what it needs."""
     sub.add_parser(
         "run",
         help="run the bot (the default)",
@@ -259,6 +265,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Apply pending migrations to the database and print its schema version.",
     )
     migrate.add_argument("--database", type=Path, help="database path (default: DATABASE_PATH)")
+
+
+def _add_key_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`keygen` and `reencrypt`: the token encryption keys and their rotation."""
     sub.add_parser(
         "keygen",
         help="print a new key for TOKEN_ENCRYPTION_KEYS",
@@ -271,6 +281,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Re-encrypt every stored provider token with the first key of "
         "TOKEN_ENCRYPTION_KEYS. Afterwards the old keys can be removed. Stop the bot first.",
     )
+
+
+def _add_demo_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`demo` and its options."""
     demo = sub.add_parser(
         "demo",
         help="run a simulated challenge offline (no Discord token or wearable needed)",
@@ -301,7 +315,6 @@ def build_parser() -> argparse.ArgumentParser:
         default=Path("demo-out"),
         help="where the charts go (default ./demo-out)",
     )
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

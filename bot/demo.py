@@ -29,6 +29,7 @@ import aiohttp
 from cryptography.fernet import Fernet
 
 from bot.challenges.inputs import ChallengeDraft
+from bot.challenges.model import Challenge
 from bot.clock import FakeClock
 from bot.crypto import TokenCipher
 from bot.daily import Board, calendar_of
@@ -36,13 +37,9 @@ from bot.daily.calendar import days_between
 from bot.domain import Metric, ScoringMode
 from bot.notify import Attachment, LinkButton
 from bot.providers.sandbox import SandboxProvider
-from bot.render.leaderboard import (
-    EmbedContent,
-    display_name,
-    format_amount,
-    format_date,
-    render_text_table,
-)
+from bot.render.leaderboard import EmbedContent
+from bot.render.table import render_text_table
+from bot.render.text import display_name, format_amount, format_date
 from bot.scoring import compute_awards
 from bot.services import Services, build_services
 from bot.settings import SandboxSettings, Settings
@@ -122,6 +119,7 @@ class FileTransport:
         content: str | None = None,
         embed: EmbedContent | None = None,
         files: Sequence[Attachment] = (),
+        nonce: str | None = None,
     ) -> int:
         for attachment in files:
             path = self.out / attachment.filename
@@ -130,6 +128,11 @@ class FileTransport:
         if embed is not None:
             self.posts.append(embed)
         return len(self.posts)
+
+    async def find_post(
+        self, channel_id: int, *, attachment_name: str, after: dt.datetime
+    ) -> int | None:
+        return None  # every post of a simulation is recorded before the next one is due
 
     async def send_dm(
         self,
@@ -181,10 +184,43 @@ async def _play(
     out: TextIO,
     err: TextIO,
 ) -> int:
-    challenges, runner = services.challenges, services.daily_run
+    challenge = await _create_challenge(services, options)
+    await _enrol(
+        services, sandbox, accounts, challenge, demo_players(options.players, options.seed)
+    )
+    end = challenge.end
+    print(
+        f"Stride demo: {challenge.name}, {options.players} players, steps, {options.mode.value} "
+        f"scoring, {format_date(START)} to {format_date(end)} {end.year}, "
+        f"goal {format_amount(DAILY_GOAL, Metric.STEPS)}/day (seed {options.seed})",
+        file=out,
+    )
 
+    calendar = calendar_of(challenge)
+    post_times = [calendar.post_at(day) for day in days_between(START, end)]
+    # The results come with the first post time after the last day's grace period.
+    post_times.append(calendar.post_at(end + dt.timedelta(days=1)))
+    for number, instant in enumerate(post_times, start=1):
+        clock.set(instant)
+        print(f"demo: {instant.isoformat()} daily run {number} of {len(post_times)}", file=err)
+        report = await services.daily_run.run_due()
+        if report.errors or challenge.id not in report.posted_boards:
+            print(f"demo: the run at {instant.isoformat()} did not post", file=err)
+            return 1
+        board = report.posted_boards[challenge.id]
+        print("", file=out)
+        if report.post_kinds[challenge.id] is RunKind.RESULTS:
+            print_results(board, out)
+        else:
+            print_day(board, out)
+        print(f"chart: {transport.written[-1]}", file=out)
+    print(f"demo: charts written to {options.out}", file=err)
+    return 0
+
+
+async def _create_challenge(services: Services, options: DemoOptions) -> Challenge:
     end = START + dt.timedelta(days=options.days - 1)
-    challenge = await challenges.create(
+    return await services.challenges.create(
         GUILD_ID,
         ADMIN_ID,
         ChallengeDraft(
@@ -199,46 +235,30 @@ async def _play(
             daily_goal=DAILY_GOAL,
         ),
     )
-    players = demo_players(options.players, options.seed)
+
+
+async def _enrol(
+    services: Services,
+    sandbox: SandboxProvider,
+    accounts: AccountsRepo,
+    challenge: Challenge,
+    players: Sequence[DemoPlayer],
+) -> None:
+    """Each player: a user with a time zone, a linked sandbox account, and a place in the
+    challenge."""
     users = UsersRepo(services.db)
+    now = services.clock.now()
     for player in players:
-        await users.ensure(player.discord_id, clock.now(), player.name)
+        await users.ensure(player.discord_id, now, player.name)
         await users.set_time_zone(player.discord_id, player.time_zone)
         await accounts.save_link(
             player.discord_id,
             "sandbox",
             player.sandbox_user,
             sandbox.tokens_for(player.sandbox_user),
-            clock.now(),
+            now,
         )
-        await challenges.join(GUILD_ID, challenge.name, player.discord_id, player.name)
-    print(
-        f"Stride demo: {challenge.name}, {len(players)} players, steps, {options.mode.value} "
-        f"scoring, {format_date(START)} to {format_date(end)} {end.year}, "
-        f"goal {format_amount(DAILY_GOAL, Metric.STEPS)}/day (seed {options.seed})",
-        file=out,
-    )
-
-    calendar = calendar_of(challenge)
-    post_times = [calendar.post_at(day) for day in days_between(START, end)]
-    # The results come with the first post time after the last day's grace period.
-    post_times.append(calendar.post_at(end + dt.timedelta(days=1)))
-    for number, instant in enumerate(post_times, start=1):
-        clock.set(instant)
-        print(f"demo: {instant.isoformat()} daily run {number} of {len(post_times)}", file=err)
-        report = await runner.run_due()
-        if report.errors or challenge.id not in report.boards:
-            print(f"demo: the run at {instant.isoformat()} did not post", file=err)
-            return 1
-        board = report.boards[challenge.id]
-        print("", file=out)
-        if report.post_kinds[challenge.id] is RunKind.RESULTS:
-            print_results(board, out)
-        else:
-            print_day(board, out)
-        print(f"chart: {transport.written[-1]}", file=out)
-    print(f"demo: charts written to {options.out}", file=err)
-    return 0
+        await services.challenges.join(GUILD_ID, challenge.name, player.discord_id, player.name)
 
 
 def print_day(board: Board, out: TextIO) -> None:

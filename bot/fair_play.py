@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.domain import Metric
+from bot.render.text import format_amount
 
 HISTORY_DAYS = 28
 MIN_HISTORY_DAYS = 7
@@ -75,13 +76,6 @@ class Flag:
     reviewed_by: int | None = None
 
 
-def format_amount(metric: Metric, value: float) -> str:
-    """A metric value for people: "12,345 steps", "8.4 km", "95 min"."""
-    if metric is Metric.DISTANCE:
-        return f"{value:,.1f} {metric.unit}"
-    return f"{value:,.0f} {metric.unit}"
-
-
 def history_window(day: dt.date) -> tuple[dt.date, dt.date]:
     """The first and last day of the history a value on `day` is compared with."""
     return day - dt.timedelta(days=HISTORY_DAYS), day - dt.timedelta(days=1)
@@ -95,8 +89,8 @@ def suspicion(metric: Metric, value: float, history: Iterable[float]) -> Suspici
     ceiling = HARD_CEILINGS[metric]
     if value > ceiling:
         return Suspicion(
-            f"{format_amount(metric, value)} is above the ceiling of "
-            f"{format_amount(metric, ceiling)} a day"
+            f"{format_amount(value, metric)} is above the ceiling of "
+            f"{format_amount(ceiling, metric)} a day"
         )
     usable = [v for v in history if math.isfinite(v) and v > 0]
     if len(usable) < MIN_HISTORY_DAYS or value <= HISTORY_FLOOR[metric]:
@@ -104,8 +98,8 @@ def suspicion(metric: Metric, value: float, history: Iterable[float]) -> Suspici
     median = float(statistics.median(usable))
     if value > HISTORY_FACTOR * median:
         return Suspicion(
-            f"{format_amount(metric, value)} is {value / median:.1f} times their median of "
-            f"{format_amount(metric, median)} over the last {HISTORY_DAYS} days"
+            f"{format_amount(value, metric)} is {value / median:.1f} times their median of "
+            f"{format_amount(median, metric)} over the last {HISTORY_DAYS} days"
         )
     return None
 

@@ -1,8 +1,8 @@
 """`/link`, `/unlink`, `/accounts` and `/privacy`: linking wearables and the user's data rights.
 
 Discord only: each command reads its arguments, calls `services.linking` or `services.privacy`
-(`bot.linking`) and renders the answer. Every answer is ephemeral, and every command also works
-in a DM with the bot.
+(`bot.linking`, `bot.privacy`) and renders the answer. Every answer is ephemeral, and every
+command also works in a DM with the bot.
 """
 
 from __future__ import annotations
@@ -19,14 +19,9 @@ from discord.ext import commands
 
 from bot.discord_bot import StrideBot, link_view, to_discord_embed
 from bot.domain import AccountStatus
-from bot.linking import (
-    AccountView,
-    DeletionReport,
-    LinkService,
-    PrivacyService,
-    UnlinkResult,
-    install_log_redaction,
-)
+from bot.linking import AccountView, LinkService, UnlinkResult
+from bot.privacy import DeletionReport, PrivacyService
+from bot.redaction import install_log_redaction
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """`/leaderboard [challenge]` and `/me`: the standings on demand, for the caller's eyes only.
 
-Discord only: the standings come from `services.daily_run` (stored data, no provider call) and
+Discord only: the standings come from `services.standings` (stored data, no provider call) and
 are laid out by `bot.render.leaderboard`, exactly as the daily post shows them. `/me` works in a
 DM with the bot too: it lists every challenge the caller plays in, whichever server it is in.
 """
@@ -13,22 +13,20 @@ from discord.ext import commands
 
 from bot.challenges.model import Challenge
 from bot.challenges.service import ChallengeListing, ChallengeService
-from bot.daily import DailyRunner
-from bot.daily.runner import PlayerSummary
+from bot.daily import PlayerSummary, StandingsReader
 from bot.discord_bot import StrideBot, to_discord_embed
 from bot.errors import UserError
-from bot.render.leaderboard import (
+from bot.render.standings import day_cell, format_score
+from bot.render.text import (
     FIELD_COUNT_LIMIT,
     FIELD_VALUE_LIMIT,
     TOTAL_LIMIT,
-    day_cell,
     discord_length,
     escape_markdown,
     format_date,
-    format_score,
     truncate,
 )
-from cogs.challenges import challenge_names
+from cogs._autocomplete import challenge_names
 
 Interaction = discord.Interaction[StrideBot]
 
@@ -98,8 +96,8 @@ class LeaderboardCog(commands.Cog):
         self.bot = bot
 
     @property
-    def _daily_run(self) -> DailyRunner:
-        return self.bot.services.daily_run
+    def _standings(self) -> StandingsReader:
+        return self.bot.services.standings
 
     @property
     def _challenges(self) -> ChallengeService:
@@ -117,12 +115,12 @@ class LeaderboardCog(commands.Cog):
             found = await self._challenges.find(guild_id, challenge)
         else:
             listing = await self._challenges.listing(guild_id)
-            mine = set(await self._daily_run.challenge_ids_of(interaction.user.id))
+            mine = set(await self._standings.challenge_ids_of(interaction.user.id))
             found = pick_default(listing, mine)
         # Scoring a big challenge from stored data can take longer than the 3 s Discord
         # allows for an answer.
         await interaction.response.defer(ephemeral=True, thinking=True)
-        board = await self._daily_run.board(found)
+        board = await self._standings.current(found)
         post = board.post()
         if post is None:
             await interaction.followup.send(
@@ -138,7 +136,7 @@ class LeaderboardCog(commands.Cog):
     async def me(self, interaction: Interaction) -> None:
         # One standings computation per challenge: may take longer than 3 s.
         await interaction.response.defer(ephemeral=True, thinking=True)
-        summaries = await self._daily_run.player_summaries(interaction.user.id)
+        summaries = await self._standings.summaries_for(interaction.user.id)
         await interaction.followup.send(embed=me_embed(summaries), ephemeral=True)
 
 

@@ -18,9 +18,8 @@ from discord.ext import commands
 from bot.discord_bot import StrideBot
 from bot.errors import UserError
 from bot.publish.service import DisableResult, Preview, PublishService, PublishStatus, SinkStatus
-from cogs.challenges import admin_check
-
-MESSAGE_LIMIT = 2000  # characters Discord accepts in one message
+from bot.render.text import MESSAGE_LIMIT, truncate
+from cogs._checks import admin_check
 
 
 def _when(instant: dt.datetime | None) -> str:
@@ -61,14 +60,14 @@ def status_message(status: PublishStatus) -> str:
     if status.problem is not None:
         lines.insert(1, f"⚠️ Publishing cannot run: {status.problem}.")
     lines += [sink_line(sink) for sink in status.sinks]
-    return _fit("\n".join(lines))
+    return _one_message("\n".join(lines))
 
 
 def enable_message(changed: bool, sinks: list[SinkStatus]) -> str:
     if not changed:
         return "Publishing was already on for this server. `/publish status` shows delivery."
     targets = ", ".join(sink.target or sink.name for sink in sinks if sink.configured)
-    return _fit(
+    return _one_message(
         "Publishing is **on**. From the next day that becomes final, each challenge's "
         "anonymised daily aggregate (count, sum, mean, median, 90th percentile, goal share; "
         "no names, no ids) goes to: "
@@ -94,12 +93,13 @@ def preview_message(preview: Preview) -> str:
     head = preview.note + "\n"
     body = f"```json\n{preview.payload}\n```"
     if len(head) + len(body) > MESSAGE_LIMIT:
-        return _fit(head + body)
+        return _one_message(head + body)
     return head + body
 
 
-def _fit(text: str) -> str:
-    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
+def _one_message(text: str) -> str:
+    """`text` cut to what one message holds, counted in characters."""
+    return truncate(text, MESSAGE_LIMIT, measure=len, strip=False)
 
 
 @app_commands.guild_only()

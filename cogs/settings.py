@@ -15,19 +15,14 @@ from discord.ext import commands
 from bot.challenges.model import GuildSettings, format_post_time
 from bot.discord_bot import StrideBot
 from bot.errors import UserError
-from cogs.challenges import (
-    COLOUR,
-    Interaction,
-    TimeArg,
-    admin_only,
-    ensure_can_post,
-    guild_id_of,
-    time_zones,
-)
+from cogs._autocomplete import time_zones
+from cogs._checks import Interaction, admin_only, ensure_can_post, guild_id_of
+from cogs._colours import COLOUR_CHALLENGES
+from cogs._transformers import TimeArg
 
 
 def settings_embed(settings: GuildSettings) -> discord.Embed:
-    embed = discord.Embed(title="Stride settings for this server", colour=COLOUR)
+    embed = discord.Embed(title="Stride settings for this server", colour=COLOUR_CHALLENGES)
     embed.add_field(name="Time zone", value=settings.time_zone, inline=True)
     embed.add_field(name="Daily post", value=format_post_time(settings.post_time), inline=True)
     channel = (

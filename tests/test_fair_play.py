@@ -15,7 +15,7 @@ from bot.events import EventBus
 from bot.fair_play import HARD_CEILINGS, ReviewStatus, suspicion, suspicious_values
 from bot.storage import Database
 from bot.storage.accounts import AccountsRepo
-from tests.challenges_fakes import (
+from tests.challenges.fakes import (
     ADMIN,
     ALICE,
     BOB,

@@ -2,12 +2,16 @@
 
 `model` is the domain (`Challenge`, `Participant`, `ChallengeStatus`, `Phase`,
 `GuildSettings`): plain data that `bot.storage` imports, never the reverse. `ChallengeService`
-(`service`) is what the cogs and the daily run call; `inputs` parses and
-validates what admins type (pydantic), `presets` holds the classic formats, `rulebook` turns a
-stored challenge into the scoring engine's rules, `describe` puts them in plain words and
-`teams` balances teams. The service validates everything it is asked to write first (pydantic
-models, `bot.scoring.rule_problems`) and writes it in one transaction, so a bad value gets one
-`UserError` line and nothing is half-created.
+(`service`) is what the cogs and the daily run call; it creates, edits, ends and deletes
+challenges itself and delegates to collaborators it builds: `players` (joining, leaving,
+kicking; teams by hand or balanced) and `review` (fair-play flags and admins' decisions).
+`inputs` parses and validates what admins type (pydantic), `specs` turns a draft or an edit
+into a validated spec with the guild's defaults and the preset applied (and a spec into the
+challenge to store), `lookup` finds a challenge by the name typed, `presets` holds the classic
+formats, `rulebook` turns a stored challenge into the scoring engine's rules, `describe` puts
+them in plain words and `teams` balances teams. The service validates everything it is asked
+to write first (pydantic models, `bot.scoring.rule_problems`) and writes it in one
+transaction, so a bad value gets one `UserError` line and nothing is half-created.
 
 Decisions worth knowing:
 

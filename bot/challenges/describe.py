@@ -1,4 +1,5 @@
-"""A challenge in plain words, for the summary card and `/challenge info`."""
+"""A challenge in plain words, for the summary card and `/challenge info`: its rules as
+sentences, its dates and its daily post time."""
 
 from __future__ import annotations
 
@@ -7,18 +8,18 @@ from collections.abc import Sequence
 from bot.challenges.model import Challenge, format_post_time
 from bot.challenges.rulebook import ranks_by_streak, rules
 from bot.domain import ScoringMode, TeamMode
-from bot.fair_play import format_amount
+from bot.render.text import format_amount, format_date
 
 
 def _points_list(points: Sequence[float]) -> str:
     return ", ".join(f"{p:g}" for p in points)
 
 
-def describe_rules(challenge: Challenge, *, has_teams: bool = False) -> list[str]:
+def rule_sentences(challenge: Challenge, *, has_teams: bool = False) -> list[str]:
     """The challenge's rules in plain words, one sentence per line."""
     metric = challenge.metric
     unit = metric.label.lower()
-    goal = format_amount(metric, challenge.daily_goal) if challenge.daily_goal else None
+    goal = format_amount(challenge.daily_goal, metric) if challenge.daily_goal else None
     effective = rules(challenge)
     lines: list[str]
     match challenge.mode:
@@ -39,7 +40,7 @@ def describe_rules(challenge: Challenge, *, has_teams: bool = False) -> list[str
             ]
         case ScoringMode.TIERS:
             tiers = ", ".join(
-                f"{format_amount(metric, threshold)} = {points:g}"
+                f"{format_amount(threshold, metric)} = {points:g}"
                 for threshold, points in effective.tiers
             )
             lines = [f"Every day scores points by tier ({tiers}); most points wins."]
@@ -51,7 +52,7 @@ def describe_rules(challenge: Challenge, *, has_teams: bool = False) -> list[str
     if goal and challenge.mode is not ScoringMode.GOAL_DAYS:
         lines.append(f"Daily goal: {goal}.")
     if challenge.daily_cap is not None:
-        lines.append(f"A day counts up to {format_amount(metric, challenge.daily_cap)} at most.")
+        lines.append(f"A day counts up to {format_amount(challenge.daily_cap, metric)} at most.")
     lines.append(
         "Manually entered activity counts."
         if challenge.allow_manual
@@ -70,12 +71,12 @@ def describe_rules(challenge: Challenge, *, has_teams: bool = False) -> list[str
 
 
 def describe_dates(challenge: Challenge) -> str:
+    """'Mon 06 May 2024 to Fri 10 May 2024, 5 days (UTC)', or the one day of a one-day challenge."""
+    start = format_date(challenge.start, year=True, padded=True)
     if challenge.start == challenge.end:
-        return f"{challenge.start:%a %d %b %Y} ({challenge.time_zone})"
-    return (
-        f"{challenge.start:%a %d %b %Y} to {challenge.end:%a %d %b %Y}, "
-        f"{challenge.days} days ({challenge.time_zone})"
-    )
+        return f"{start} ({challenge.time_zone})"
+    end = format_date(challenge.end, year=True, padded=True)
+    return f"{start} to {end}, {challenge.days} days ({challenge.time_zone})"
 
 
 def post_time_text(challenge: Challenge) -> str:

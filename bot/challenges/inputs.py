@@ -24,7 +24,7 @@ from bot.challenges.presets import Preset
 from bot.challenges.rulebook import rule_problems_of, rules_kwargs
 from bot.domain import Metric, ScoringMode, TeamMode
 from bot.errors import UserError
-from bot.fair_play import format_amount
+from bot.render.text import format_amount
 
 MAX_DAYS = 366
 MAX_NAME_LENGTH = 50
@@ -224,7 +224,9 @@ def _sentence(problem: str) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
-def clean_name(value: str, *, what: str = "name", limit: int = MAX_NAME_LENGTH) -> str:
+def validated_name(value: str, *, what: str = "name", limit: int = MAX_NAME_LENGTH) -> str:
+    """A name as typed with its whitespace collapsed; a ValueError naming `what` when it is
+    empty or longer than `limit`."""
     name = " ".join(value.split())
     if not name:
         raise ValueError(f"The {what} cannot be empty: type a few letters.")
@@ -263,7 +265,7 @@ class ChallengeSpec(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        return clean_name(value)
+        return validated_name(value)
 
     @field_validator("time_zone")
     @classmethod
@@ -334,7 +336,7 @@ class ChallengeSpec(BaseModel):
         if not (math.isfinite(value) and low <= value <= high):
             return (
                 f"The {_LABELS[field]} for {self.metric.label.lower()} must be between "
-                f"{format_amount(self.metric, low)} and {format_amount(self.metric, high)}."
+                f"{format_amount(low, self.metric)} and {format_amount(high, self.metric)}."
             )
         return None
 

@@ -1,45 +1,39 @@
-"""`ChallengeService`: what the cogs and the daily run call."""
+"""`ChallengeService`: what the cogs and the daily run call.
+
+It reads challenges, keeps guild settings, and creates, edits, ends and deletes challenges
+itself (validating with `specs`); players and teams (`players.Players`,
+`players.TeamAssignments`) and fair-play reviews (`review.FairPlayReviews`) are collaborators it
+builds and delegates to, so callers see one service.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
 from bot.challenges.inputs import (
     AUTOCOMPLETE_LIMIT,
-    MAX_TEAM_NAME_LENGTH,
     ChallengeDraft,
     ChallengeEdit,
     ChallengeSpec,
     GuildSettingsInput,
-    canonical_time_zone,
-    clean_name,
-    start_problem,
-    today_in,
     user_error_from,
-    validated_spec,
 )
+from bot.challenges.lookup import find_challenge
 from bot.challenges.model import Challenge, ChallengeStatus, GuildSettings, Participant, Phase
-from bot.challenges.presets import DEFAULT_GOALS, Preset, preset_dates
+from bot.challenges.players import Joined, Players, TeamAssignments, TeamPlan
+from bot.challenges.review import FairPlayReviews
 from bot.challenges.rulebook import rules
-from bot.challenges.teams import TEAM_NAMES, balance_teams
+from bot.challenges.specs import challenge_from_spec, edited_spec, spec_from_draft
 from bot.clock import Clock
-from bot.domain import AccountStatus, Metric
+from bot.domain import Metric
 from bot.errors import UserError
 from bot.events import EventBus
-from bot.fair_play import (
-    Flag,
-    ReviewStatus,
-    history_window,
-    suspicious_values,
-)
+from bot.fair_play import Flag
 from bot.scoring import ChallengeRules
 from bot.storage.accounts import AccountsRepo, UsersRepo
 from bot.storage.challenges import (
@@ -56,11 +50,6 @@ log = logging.getLogger(__name__)
 
 MAX_ACTIVE_CHALLENGES = 10
 """Challenges per guild that are not ended (running, upcoming or awaiting their results)."""
-TEAM_AVERAGE_DAYS = 28
-"""How many days before today make up a player's recent average for `/challenge team auto`."""
-
-
-# --------------------------------------------------------------------------- results
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,20 +66,6 @@ class Ended:
     announced: bool  # False when a challenge_ended handler (the results post) failed
 
 
-@dataclass(frozen=True, slots=True)
-class Joined:
-    challenge: Challenge
-    participant: Participant
-    late: bool  # joined after the start
-
-
-@dataclass(frozen=True, slots=True)
-class TeamPlan:
-    """The outcome of `auto_teams`: each team's members and their recent daily averages."""
-
-    teams: dict[str, list[tuple[int, float | None]]]
-
-
 def _duplicate_name(name: str) -> UserError:
     return UserError(f"This server already has a challenge called “{name}”: pick another name.")
 
@@ -98,8 +73,8 @@ def _duplicate_name(name: str) -> UserError:
 class ChallengeService:
     """Challenges, players, teams and fair-play reviews of every guild.
 
-    For the daily run: `active_challenges`, `get`, `participants`, `rules` (module function),
-    `ranks_by_streak`, `review_new_values`, `excluded_days`, `finish`."""
+    For the daily run: `active_challenges`, `get`, `participants`, `rules` (also a function of
+    `rulebook`, beside `ranks_by_streak`), `review_new_values`, `excluded_days`, `finish`."""
 
     def __init__(
         self, db: Database, clock: Clock, events: EventBus, accounts: AccountsRepo
@@ -107,13 +82,17 @@ class ChallengeService:
         self._db = db
         self._clock = clock
         self._events = events
-        self._accounts = accounts
-        self._users = UsersRepo(db)
         self._guilds = GuildSettingsRepo(db)
         self._challenges = ChallengesRepo(db)
         self._participants = ParticipantsRepo(db)
-        self._history = DailyHistoryRepo(db)
-        self._reviews = ReviewsRepo(db)
+        history = DailyHistoryRepo(db)
+        self._players = Players(
+            db, clock, accounts, UsersRepo(db), self._challenges, self._participants
+        )
+        self._teams = TeamAssignments(db, clock, self._challenges, self._participants, history)
+        self._reviews = FairPlayReviews(
+            db, clock, self._challenges, self._participants, history, ReviewsRepo(db)
+        )
 
     # -- guild settings ----------------------------------------------------------------
 
@@ -156,13 +135,7 @@ class ChallengeService:
 
     async def find(self, guild_id: int, name: str) -> Challenge:
         """The guild's challenge called `name` (any case), or a UserError."""
-        challenge = await self._challenges.get_by_name(guild_id, name)
-        if challenge is None:
-            raise UserError(
-                f"There is no challenge called “{name.strip()}” in this server: "
-                "pick one from the list."
-            )
-        return challenge
+        return await find_challenge(self._challenges, guild_id, name)
 
     async def active_challenges(self, on: dt.date | None = None) -> list[Challenge]:
         """Challenges of every guild that are not ended (status `active`).
@@ -210,8 +183,7 @@ class ChallengeService:
         )
 
     async def team_names(self, challenge_id: int) -> list[str]:
-        teams = {p.team for p in await self._participants.for_challenge(challenge_id) if p.team}
-        return sorted(teams, key=str.casefold)
+        return await self._teams.team_names(challenge_id)
 
     # -- creating and editing ----------------------------------------------------------
 
@@ -219,50 +191,13 @@ class ChallengeService:
         self, draft: ChallengeDraft, guild: GuildSettings, now: dt.datetime
     ) -> ChallengeSpec:
         """Fill in the guild's defaults and the preset, then validate (no I/O)."""
-        try:
-            time_zone = canonical_time_zone(draft.time_zone or guild.time_zone)
-        except ValueError as exc:
-            raise UserError(str(exc)) from None
-        post_time = draft.post_time or guild.post_time
-        metric = draft.metric or Metric.STEPS
-        start, end = draft.start, draft.end
-        mode = draft.mode
-        goal = draft.daily_goal
-        if draft.preset is not None:
-            preset = draft.preset
-            if end is not None and preset is not Preset.STREAK:
-                raise UserError(
-                    f"The {preset.label} preset sets its own end date: leave the end date out."
-                )
-            local_now = now.astimezone(ZoneInfo(time_zone))
-            if start is not None and (problem := start_problem(start, local_now.date(), time_zone)):
-                raise UserError(problem)  # before the preset's date arithmetic
-            start, preset_end = preset_dates(preset, local_now, post_time, start)
-            end = end or preset_end
-            mode = mode or preset.mode
-            if preset.needs_goal and goal is None:
-                goal = DEFAULT_GOALS[metric]
-        if mode is None:
-            raise UserError("Pick a scoring mode, or a preset that sets one.")
-        if start is None or end is None:
-            raise UserError("Give a start date and an end date, or pick a preset that sets them.")
-        data = {
-            **draft.model_dump(),  # every draft field is a spec field
-            "metric": metric,
-            "mode": mode,
-            "start": start,
-            "end": end,
-            "post_time": post_time,
-            "time_zone": time_zone,
-            "daily_goal": goal,
-        }
-        return validated_spec(data, now=now, new=True)
+        return spec_from_draft(draft, guild, now)
 
     async def create(self, guild_id: int, created_by: int, draft: ChallengeDraft) -> Challenge:
         """Validate and store a new challenge, then emit `challenge_changed` in the same
         transaction. Raises UserError (nothing stored) on any problem."""
         now = self._clock.now()
-        spec = self.spec_from_draft(draft, await self._guilds.get(guild_id), now)
+        spec = spec_from_draft(draft, await self._guilds.get(guild_id), now)
         async with self._db.transaction():
             if await self._challenges.get_by_name(guild_id, spec.name) is not None:
                 raise _duplicate_name(spec.name)
@@ -271,7 +206,7 @@ class ChallengeService:
                     f"This server already has {MAX_ACTIVE_CHALLENGES} challenges that have not "
                     "ended, the most allowed: end or delete one first."
                 )
-            challenge = _challenge_from_spec(spec, guild_id, created_by, now)
+            challenge = challenge_from_spec(spec, guild_id, created_by, now)
             try:
                 challenge_id = await self._challenges.insert(challenge)
             except DuplicateChallengeName:
@@ -289,7 +224,7 @@ class ChallengeService:
         now = self._clock.now()
         async with self._db.transaction():
             current = await self.find(guild_id, name)
-            spec = self._edited_spec(current, changes, now)
+            spec = edited_spec(current, changes, now)
             renamed = spec.name.casefold() != current.name.casefold()
             if renamed and await self._challenges.get_by_name(guild_id, spec.name) is not None:
                 raise _duplicate_name(spec.name)
@@ -300,7 +235,7 @@ class ChallengeService:
                     f"least {players}, or 0 for no limit."
                 )
             updated = replace(
-                _challenge_from_spec(spec, guild_id, current.created_by, current.created_at),
+                challenge_from_spec(spec, guild_id, current.created_by, current.created_at),
                 id=current.id,
             )
             try:
@@ -309,47 +244,6 @@ class ChallengeService:
                 raise _duplicate_name(spec.name) from None
             await self._events.emit("challenge_changed", challenge_id=current.id)
         return updated
-
-    def _edited_spec(
-        self, current: Challenge, changes: ChallengeEdit, now: dt.datetime
-    ) -> ChallengeSpec:
-        if current.status is ChallengeStatus.ENDED:
-            raise UserError(f"“{current.name}” has ended: it can no longer be edited.")
-        given = changes.model_dump(exclude_none=True)
-        for field in ("daily_goal", "daily_cap", "max_players"):
-            if given.get(field) == 0:
-                given[field] = None  # 0 removes the limit
-        data = {**_spec_data(current), **given}
-        if "mode" in given and given["mode"] != current.mode:
-            data["preset"] = None  # the preset's shape no longer applies
-            # Nor does the old mode's points table or tiers, which no edit option can remove:
-            # only those given with the new mode are kept.
-            data["points_table"] = given.get("points_table")
-            data["tiers"] = given.get("tiers")
-        today = current.today(now)
-        if today >= current.start:
-            locked = [
-                label
-                for field, label in (
-                    ("start", "start date"),
-                    ("metric", "metric"),
-                    ("mode", "scoring"),
-                )
-                if field in given and given[field] != getattr(current, field)
-            ]
-            if locked:
-                raise UserError(
-                    f"“{current.name}” has already started, so its {' and '.join(locked)} can no "
-                    "longer change."
-                )
-        spec = validated_spec(data, now=now, new="start" in given)
-        new_today = today_in(spec.time_zone, now)
-        if "end" in given and spec.end < new_today:
-            raise UserError(
-                f"The end date {spec.end.isoformat()} is in the past: to stop the challenge "
-                "now, use /challenge end."
-            )
-        return spec
 
     # -- ending and deleting -----------------------------------------------------------
 
@@ -409,256 +303,70 @@ class ChallengeService:
             return False
         return True
 
-    # -- players -----------------------------------------------------------------------
+    # -- players and teams (`players`) -------------------------------------------------
 
     async def joinable(self, guild_id: int) -> list[Challenge]:
         """The guild's challenges a player can still join (not ended, last day not past)."""
-        now = self._clock.now()
-        return [
-            c
-            for c in await self._challenges.for_guild(guild_id)
-            if c.phase(c.today(now)) is not Phase.PAST
-        ]
+        return await self._players.joinable(guild_id)
 
     async def pick_for_player(self, guild_id: int, name: str | None) -> Challenge:
         """The challenge named `name`, or the guild's only joinable one when `name` is None."""
-        if name:
-            return await self.find(guild_id, name)
-        open_ones = await self.joinable(guild_id)
-        if len(open_ones) == 1:
-            return open_ones[0]
-        if not open_ones:
-            raise UserError("There is no challenge to join in this server right now.")
-        names = ", ".join(f"“{c.name}”" for c in open_ones[:5])
-        raise UserError(f"Several challenges are open ({names}): pick one with the option.")
+        return await self._players.pick_for_player(guild_id, name)
 
     async def join(
         self, guild_id: int, name: str | None, discord_id: int, display_name: str | None
     ) -> Joined:
-        """Add a player. They need a linked account; a late joiner counts from today (or from
-        the start when the challenge backfills); the max players limit is enforced."""
-        now = self._clock.now()
-        accounts = [
-            a
-            for a in await self._accounts.for_user(discord_id)
-            if a.status is not AccountStatus.REVOKED
-        ]
-        if not accounts:
-            raise UserError(
-                "Link a fitness account first: run /link, connect your tracker, then /join again."
-            )
-        async with self._db.transaction():
-            challenge = await self.pick_for_player(guild_id, name)
-            today = challenge.today(now)
-            if challenge.phase(today) is Phase.PAST:
-                raise UserError(f"“{challenge.name}” is over: it can no longer be joined.")
-            if await self._participants.get(challenge.id, discord_id) is not None:
-                raise UserError(f"You are already in “{challenge.name}”.")
-            count = await self._participants.count(challenge.id)
-            if challenge.max_players is not None and count >= challenge.max_players:
-                raise UserError(f"“{challenge.name}” is full ({challenge.max_players} players).")
-            late = today > challenge.start
-            joined_on = today if late and not challenge.late_join_backfill else challenge.start
-            await self._users.ensure(discord_id, now, display_name)
-            await self._participants.add(challenge.id, discord_id, joined_on, now)
-            participant = await self._participants.get(challenge.id, discord_id)
-        if participant is None:  # pragma: no cover - inserted just above
-            raise RuntimeError("participant vanished right after joining")
-        return Joined(challenge, participant, late)
+        """Add a player (see `Players.join`)."""
+        return await self._players.join(guild_id, name, discord_id, display_name)
 
     async def leave(self, guild_id: int, name: str | None, discord_id: int) -> Challenge:
         """Take a player out of a challenge that has not ended (with their scores in it)."""
-        async with self._db.transaction():
-            challenge = await self._challenge_of_player(guild_id, name, discord_id)
-            if challenge.phase(challenge.today(self._clock.now())) is Phase.PAST:
-                raise UserError(f"“{challenge.name}” is over: its results stay as they are.")
-            if not await self._participants.remove(challenge.id, discord_id):
-                raise UserError(f"You are not in “{challenge.name}”.")
-        return challenge
-
-    async def _challenge_of_player(
-        self, guild_id: int, name: str | None, discord_id: int
-    ) -> Challenge:
-        if name:
-            return await self.find(guild_id, name)
-        mine = [
-            c
-            for c in await self.joinable(guild_id)
-            if await self._participants.get(c.id, discord_id) is not None
-        ]
-        if len(mine) == 1:
-            return mine[0]
-        if not mine:
-            raise UserError("You are not in any challenge of this server that is still on.")
-        raise UserError("You are in several challenges: pick one with the option.")
+        return await self._players.leave(guild_id, name, discord_id)
 
     async def kick(self, guild_id: int, name: str, discord_id: int) -> Challenge:
         """Remove a player (an admin's decision); their scores in it go, their data stays."""
-        async with self._db.transaction():
-            challenge = await self.find(guild_id, name)
-            if not await self._participants.remove(challenge.id, discord_id):
-                raise UserError(f"That member is not in “{challenge.name}”.")
-        return challenge
-
-    # -- teams -------------------------------------------------------------------------
+        return await self._players.kick(guild_id, name, discord_id)
 
     async def assign_team(
         self, guild_id: int, name: str, discord_id: int, team: str
     ) -> tuple[Challenge, str]:
-        try:
-            team_name = clean_name(team, what="team name", limit=MAX_TEAM_NAME_LENGTH)
-        except ValueError as exc:
-            raise UserError(str(exc)) from None
-        async with self._db.transaction():
-            challenge = await self.find(guild_id, name)
-            existing = {t.casefold(): t for t in await self.team_names(challenge.id)}
-            team_name = existing.get(team_name.casefold(), team_name)  # keep one spelling
-            if not await self._participants.set_team(challenge.id, discord_id, team_name):
-                raise UserError(f"That member is not in “{challenge.name}”: they /join first.")
-        return challenge, team_name
+        return await self._teams.assign_team(guild_id, name, discord_id, team)
 
     async def rename_team(
         self, guild_id: int, name: str, old: str, new: str
     ) -> tuple[Challenge, int]:
-        try:
-            new_name = clean_name(new, what="team name", limit=MAX_TEAM_NAME_LENGTH)
-        except ValueError as exc:
-            raise UserError(str(exc)) from None
-        async with self._db.transaction():
-            challenge = await self.find(guild_id, name)
-            teams = {t.casefold() for t in await self.team_names(challenge.id)}
-            if old.strip().casefold() not in teams:
-                raise UserError(f"“{challenge.name}” has no team called “{old.strip()}”.")
-            if new_name.casefold() in teams and new_name.casefold() != old.strip().casefold():
-                raise UserError(
-                    f"“{challenge.name}” already has a team called “{new_name}”: pick another name."
-                )
-            renamed = await self._participants.rename_team(challenge.id, old.strip(), new_name)
-        return challenge, renamed
+        return await self._teams.rename_team(guild_id, name, old, new)
 
     async def recent_averages(self, challenge: Challenge) -> dict[int, float | None]:
-        """Each player's mean daily value of the challenge metric over the `TEAM_AVERAGE_DAYS`
-        days before today (days with data only), None without data."""
-        today = challenge.today(self._clock.now())
-        first = today - dt.timedelta(days=TEAM_AVERAGE_DAYS)
-        history = await self._history.participants_daily_max(
-            challenge.id,
-            challenge.metric,
-            first,
-            today - dt.timedelta(days=1),
-            include_manual=challenge.allow_manual,
-        )
-        averages: dict[int, float | None] = {}
-        for participant in await self._participants.for_challenge(challenge.id):
-            days = history.get(participant.discord_id, {})
-            averages[participant.discord_id] = (
-                math.fsum(days.values()) / len(days) if days else None
-            )
-        return averages
+        """Each player's recent daily average (see `TeamAssignments.recent_averages`)."""
+        return await self._teams.recent_averages(challenge)
 
     async def auto_teams(self, guild_id: int, name: str, team_count: int) -> TeamPlan:
         """Put every player in one of `team_count` balanced teams (see `balance_teams`)."""
-        if not 2 <= team_count <= len(TEAM_NAMES):
-            raise UserError(f"Pick between 2 and {len(TEAM_NAMES)} teams.")
-        async with self._db.transaction():
-            challenge = await self.find(guild_id, name)
-            if challenge.status is ChallengeStatus.ENDED:
-                raise UserError(f"“{challenge.name}” has ended: its teams stay as they are.")
-            averages = await self.recent_averages(challenge)
-            if len(averages) < team_count:
-                raise UserError(
-                    f"“{challenge.name}” has {len(averages)} players: {team_count} teams need "
-                    f"at least {team_count}."
-                )
-            names = TEAM_NAMES[:team_count]
-            assignment = balance_teams(averages, names)
-            await self._participants.set_teams(challenge.id, assignment)
-        plan: dict[str, list[tuple[int, float | None]]] = {team: [] for team in names}
-        for player, team in sorted(assignment.items()):
-            plan[team].append((player, averages[player]))
-        return TeamPlan(plan)
+        return await self._teams.auto_teams(guild_id, name, team_count)
 
-    # -- fair play ---------------------------------------------------------------------
+    # -- fair play (`review`) ----------------------------------------------------------
 
     async def review_new_values(
         self,
         challenge_id: int,
         values: Sequence[tuple[int, Metric | str, dt.date, float]],
     ) -> list[Flag]:
-        """Flag suspicious new values (see `bot.fair_play`) as pending reviews.
-
-        `values` are (discord_id, metric, day, value) as just stored by the daily run; only the
-        challenge's metric, days and participants are considered, and several readings of one
-        day are judged by the highest. Idempotent: returns only the flags this call created
-        (a still-pending flag takes a newer value without being returned again)."""
-        challenge = await self._challenges.get(challenge_id)
-        if challenge is None:
-            return []
-        players = {p.discord_id for p in await self._participants.for_challenge(challenge_id)}
-        newest: dict[tuple[int, dt.date], float] = {}
-        for discord_id, metric, day, value in values:
-            if (
-                Metric(metric) is challenge.metric
-                and discord_id in players
-                and challenge.start <= day <= challenge.end
-            ):
-                key = (discord_id, day)
-                newest[key] = max(newest.get(key, value), value)
-        if not newest:
-            return []
-        first = history_window(min(day for _, day in newest))[0]
-        last = history_window(max(day for _, day in newest))[1]
-        history = await self._history.participants_daily_max(
-            challenge_id, challenge.metric, first, last, include_manual=challenge.allow_manual
-        )
-        flagged = suspicious_values(challenge.metric, newest, history)
-        return await self._reviews.add_pending(
-            challenge_id,
-            [
-                (player, challenge.metric, day, newest[(player, day)], found.reason)
-                for (player, day), found in flagged.items()
-            ],
-            self._clock.now(),
-        )
+        """Flag suspicious new values as pending reviews (see
+        `FairPlayReviews.review_new_values`)."""
+        return await self._reviews.review_new_values(challenge_id, values)
 
     async def excluded_days(self, challenge_id: int) -> set[tuple[int, dt.date]]:
         """(discord_id, day) pairs an admin excluded: leave those values out of the scores."""
-        return await self._reviews.excluded(challenge_id)
+        return await self._reviews.excluded_days(challenge_id)
 
     async def pending_reviews(self, challenge_id: int) -> list[Flag]:
-        return await self._reviews.with_status(challenge_id, ReviewStatus.PENDING)
+        return await self._reviews.pending_reviews(challenge_id)
 
     async def decide_review(
         self, guild_id: int, review_id: int, *, exclude: bool, reviewed_by: int
     ) -> Flag:
         """Exclude (the value stays stored but does not count) or accept a flagged value."""
-        status = ReviewStatus.EXCLUDED if exclude else ReviewStatus.ACCEPTED
-        async with self._db.transaction():
-            flag = await self._reviews.get(review_id)
-            challenge = None if flag is None else await self._challenges.get(flag.challenge_id)
-            if flag is None or challenge is None or challenge.guild_id != guild_id:
-                raise UserError("That flag no longer exists.")
-            await self._reviews.decide(review_id, status, reviewed_by, self._clock.now())
-        return replace(flag, status=status, reviewed_by=reviewed_by)
-
-
-def _spec_data(challenge: Challenge) -> dict[str, Any]:
-    """A stored challenge's settings as `ChallengeSpec` input (for validating an edit)."""
-    data = {field: getattr(challenge, field) for field in ChallengeSpec.model_fields}
-    data["preset"] = Preset(challenge.preset) if challenge.preset else None
-    return data
-
-
-def _challenge_from_spec(
-    spec: ChallengeSpec, guild_id: int, created_by: int, created_at: dt.datetime
-) -> Challenge:
-    return Challenge(
-        id=0,
-        guild_id=guild_id,
-        **spec.model_dump(exclude={"preset"}),
-        preset=None if spec.preset is None else spec.preset.value,
-        status=ChallengeStatus.ACTIVE,
-        ended_at=None,
-        created_by=created_by,
-        created_at=created_at,
-    )
+        return await self._reviews.decide_review(
+            guild_id, review_id, exclude=exclude, reviewed_by=reviewed_by
+        )

@@ -1,6 +1,29 @@
-"""The daily run: fetch, score, finalise and post every due challenge (`DailyRunner`)."""
+"""The daily run and the standings: fetch, score, finalise and post every due challenge.
 
-from bot.daily.calendar import ChallengeCalendar
-from bot.daily.runner import Board, DailyRunner, RunReport, calendar_of, fallback_name
+For each challenge with work, one run plans the days whose post is due and that have no run
+record yet, fetches what is new, scores it and posts it; after downtime several days are
+scored once each, in order, and one catch-up post covers them. The modules, one job each:
 
-__all__ = ["Board", "ChallengeCalendar", "DailyRunner", "RunReport", "calendar_of", "fallback_name"]
+- `runner`: `DailyRunner`, the orchestrator: the scheduler jobs (one per challenge and an
+  hourly sweep), the event subscriptions, `run_due`, and the results of an early end.
+- `plan`: what is due at an instant (`Planner`, the `Work` of one challenge, `post_kind`).
+- `collect`: the fetch step: what each challenge needs, fetched once for all of them,
+  stored in one transaction and handed to the fair-play review (`Collector`).
+- `fetch`: fetching itself: one job per linked account, on a bounded pool of workers.
+- `score`: standings written down: score rows, streaks, run records, finalised days and
+  their `day_finalised` events, in one transaction (`Scorer`).
+- `post`: the daily, catch-up and results posts with their chart, sent through the
+  `Messenger` and recorded as posted or failed (`Poster`).
+- `standings`: the read model: a challenge's standings from stored data (`StandingsReader`,
+  `Board`, `PlayerSummary`), for the run and for `/leaderboard` and `/me`.
+- `calendar`: when a day is posted and when it is final (pure time arithmetic).
+- `report`: what one run did (`RunReport`).
+- `source`: what all of them need from the challenges (`ChallengeSource`).
+"""
+
+from bot.daily.calendar import calendar_of
+from bot.daily.report import RunReport
+from bot.daily.runner import DailyRunner
+from bot.daily.standings import Board, PlayerSummary, StandingsReader
+
+__all__ = ["Board", "DailyRunner", "PlayerSummary", "RunReport", "StandingsReader", "calendar_of"]

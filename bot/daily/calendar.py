@@ -3,6 +3,7 @@
 A challenge's days are civil dates in its time zone. The post for day D goes out on D + 1 at
 the post time (local, so DST-aware); D stays provisional until `grace` after it ends (real
 hours, counted in UTC, so a DST change never stretches or shrinks the grace period).
+`calendar_of` reads a challenge's calendar off the challenge.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
+
+from bot.challenges.model import Challenge
 
 ONE_DAY = dt.timedelta(days=1)
 
@@ -60,3 +63,13 @@ class ChallengeCalendar:
     def results_due(self, now: dt.datetime) -> bool:
         """The last day is final and its post is due: time for the results post."""
         return self.is_final(self.end, now) and self.post_at(self.end) <= now
+
+
+def calendar_of(challenge: Challenge) -> ChallengeCalendar:
+    return ChallengeCalendar(
+        start=challenge.start,
+        end=challenge.end,
+        tz=challenge.zone,
+        post_time=challenge.post_time,
+        grace=dt.timedelta(hours=challenge.grace_hours),
+    )

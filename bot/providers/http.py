@@ -219,6 +219,27 @@ def parse_model(model: type[M], data: Any, *, provider: str, endpoint: str) -> M
         ) from None
 
 
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """One request as `ProviderHttp.send` was asked for it, sent unchanged on every attempt."""
+
+    method: str
+    url: str
+    endpoint: str
+    headers: Mapping[str, str]
+    params: Mapping[str, str] | None
+    form: Mapping[str, str] | None
+    json_body: Any
+
+
+def _request_headers(headers: Mapping[str, str] | None, access_token: str | None) -> dict[str, str]:
+    """JSON accepted, the caller's headers, and the bearer token when there is one."""
+    request_headers = {"Accept": "application/json", **(headers or {})}
+    if access_token is not None:
+        request_headers["Authorization"] = f"Bearer {access_token}"
+    return request_headers
+
+
 class ProviderHttp:
     """Sends one provider's requests through its limiter with retries; shares the caller's
     session and never closes it."""
@@ -263,40 +284,21 @@ class ProviderHttp:
         Raises `RateLimited` when 429s outlast the attempts and `ProviderUnavailable` when 5xx,
         timeouts or connection errors do.
         """
-        request_headers = {"Accept": "application/json", **(headers or {})}
-        if access_token is not None:
-            request_headers["Authorization"] = f"Bearer {access_token}"
-        policy = self.policy
-        for attempt in range(1, policy.max_attempts + 1):
+        request = _Request(
+            method, url, endpoint, _request_headers(headers, access_token), params, form, json_body
+        )
+        for attempt in range(1, self.policy.max_attempts + 1):
             await self.limiter.acquire(user_key)
-            last_attempt = attempt == policy.max_attempts
+            last_attempt = attempt == self.policy.max_attempts
             started = time.monotonic()
             try:
-                resp = await self._send_once(
-                    method, url, endpoint, request_headers, params, form, json_body
-                )
+                resp = await self._send_once(request)
             except (TimeoutError, aiohttp.ClientError) as exc:
-                failure = "timed out" if isinstance(exc, TimeoutError) else type(exc).__name__
-                # A request whose connection never opened cannot have been processed.
-                safe = idempotent or isinstance(exc, aiohttp.ClientConnectorError)
-                if last_attempt or not safe:
-                    raise ProviderUnavailable(
-                        f"{self.provider}: {endpoint} {failure} "
-                        f"(gave up after {attempt} attempt{'s' if attempt > 1 else ''})"
-                    ) from None
-                delay = policy.backoff(attempt, self._rng)
-                log.info(
-                    "%s %s %s: attempt %d %s; retrying in %.1fs",
-                    self.provider,
-                    method,
-                    endpoint,
-                    attempt,
-                    failure,
-                    delay,
+                delay = self._delay_after_failure(
+                    request, exc, attempt, idempotent=idempotent, last_attempt=last_attempt
                 )
                 await self._sleep(delay)
                 continue
-
             log.debug(
                 "%s %s %s -> HTTP %d (attempt %d, %.0f ms)",
                 self.provider,
@@ -309,34 +311,82 @@ class ProviderHttp:
             kind = self._transient_kind(resp, idempotent, transient)
             if kind is None:
                 return resp
-            retry_after = parse_retry_after(resp.headers.get("Retry-After"), self._clock.now())
-            if last_attempt:
-                if kind == "rate_limited":
-                    raise RateLimited(
-                        f"{self.provider}: {endpoint} is still rate limiting after "
-                        f"{attempt} attempts",
-                        retry_after=retry_after,
-                    )
-                raise ProviderUnavailable(
-                    f"{self.provider}: {endpoint} failed with HTTP {resp.status} "
-                    f"(gave up after {attempt} attempts)"
-                )
-            if retry_after is not None:
-                delay = min(retry_after, policy.max_retry_after)
-            else:
-                delay = policy.backoff(attempt, self._rng)
-            log.info(
-                "%s %s %s: attempt %d got HTTP %d (%s); retrying in %.1fs",
-                self.provider,
-                method,
-                endpoint,
-                attempt,
-                resp.status,
-                kind,
-                delay,
+            delay = self._delay_after_answer(
+                request, resp, kind, attempt, last_attempt=last_attempt
             )
             await self._sleep(delay)
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+    def _delay_after_failure(
+        self,
+        request: _Request,
+        exc: TimeoutError | aiohttp.ClientError,
+        attempt: int,
+        *,
+        idempotent: bool,
+        last_attempt: bool,
+    ) -> float:
+        """How long to wait before retrying a request that timed out or could not connect;
+        raises `ProviderUnavailable` when it is the last attempt or not safe to repeat."""
+        failure = "timed out" if isinstance(exc, TimeoutError) else type(exc).__name__
+        # A request whose connection never opened cannot have been processed.
+        safe = idempotent or isinstance(exc, aiohttp.ClientConnectorError)
+        if last_attempt or not safe:
+            raise ProviderUnavailable(
+                f"{self.provider}: {request.endpoint} {failure} "
+                f"(gave up after {attempt} attempt{'s' if attempt > 1 else ''})"
+            ) from None
+        delay = self.policy.backoff(attempt, self._rng)
+        log.info(
+            "%s %s %s: attempt %d %s; retrying in %.1fs",
+            self.provider,
+            request.method,
+            request.endpoint,
+            attempt,
+            failure,
+            delay,
+        )
+        return delay
+
+    def _delay_after_answer(
+        self,
+        request: _Request,
+        resp: HttpResponse,
+        kind: TransientKind,
+        attempt: int,
+        *,
+        last_attempt: bool,
+    ) -> float:
+        """How long to wait before retrying an answer worth retrying (`Retry-After` when given,
+        capped; else backoff); raises `RateLimited` or `ProviderUnavailable` on the last
+        attempt."""
+        retry_after = parse_retry_after(resp.headers.get("Retry-After"), self._clock.now())
+        if last_attempt:
+            if kind == "rate_limited":
+                raise RateLimited(
+                    f"{self.provider}: {request.endpoint} is still rate limiting after "
+                    f"{attempt} attempts",
+                    retry_after=retry_after,
+                )
+            raise ProviderUnavailable(
+                f"{self.provider}: {request.endpoint} failed with HTTP {resp.status} "
+                f"(gave up after {attempt} attempts)"
+            )
+        if retry_after is not None:
+            delay = min(retry_after, self.policy.max_retry_after)
+        else:
+            delay = self.policy.backoff(attempt, self._rng)
+        log.info(
+            "%s %s %s: attempt %d got HTTP %d (%s); retrying in %.1fs",
+            self.provider,
+            request.method,
+            request.endpoint,
+            attempt,
+            resp.status,
+            kind,
+            delay,
+        )
+        return delay
 
     @staticmethod
     def _transient_kind(
@@ -352,34 +402,25 @@ class ProviderHttp:
                 return kind
         return None
 
-    async def _send_once(
-        self,
-        method: str,
-        url: str,
-        endpoint: str,
-        headers: Mapping[str, str],
-        params: Mapping[str, str] | None,
-        form: Mapping[str, str] | None,
-        json_body: Any,
-    ) -> HttpResponse:
+    async def _send_once(self, request: _Request) -> HttpResponse:
         async with self._session.request(
-            method,
-            url,
-            headers=headers,
-            params=params,
-            data=form,
-            json=json_body,
+            request.method,
+            request.url,
+            headers=request.headers,
+            params=request.params,
+            data=request.form,
+            json=request.json_body,
             # Never follow redirects: a redirect to another host would carry our bearer token.
             allow_redirects=False,
             timeout=aiohttp.ClientTimeout(total=self.policy.timeout),
         ) as response:
-            body = await _read_capped(response, f"{self.provider}: {endpoint}")
+            body = await _read_capped(response, f"{self.provider}: {request.endpoint}")
             return HttpResponse(
                 status=response.status,
                 headers=response.headers,
                 body=body,
                 provider=self.provider,
-                endpoint=endpoint,
+                endpoint=request.endpoint,
             )
 
     async def api_json(

@@ -1,5 +1,14 @@
-"""Pure presentation of standings: embed content for the posts, a terminal table, the PNG chart.
+"""Pure presentation: text for the posts, cards and replies, a terminal table, the PNG chart.
 
-No Discord import and no I/O here: `leaderboard` builds plain `EmbedContent` that a cog turns
-into a `discord.Embed`, and `chart` returns PNG bytes (run it with `asyncio.to_thread`).
+No Discord import and no I/O here; a cog turns what these return into a `discord.Embed`.
+
+* `text`: Discord's length limits, cutting text to fit (`truncate`, `fit_lines`), names made
+  safe to show (`printable_name`, `escape_markdown`, `display_name`), and the one format of an
+  amount (`format_amount`) and of a date (`format_date`, with or without weekday and year).
+* `standings`: scores in a challenge's own terms (`format_score`) and the rows of players and
+  teams that the posts, the table and `/me` share.
+* `leaderboard`: the daily, catch-up and results posts as `EmbedContent`, within every embed
+  limit.
+* `table`: the standings as a fixed-width terminal table (`stride demo`).
+* `chart`: the cumulative-score chart as PNG bytes (run it with `asyncio.to_thread`).
 """

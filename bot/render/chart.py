@@ -28,6 +28,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter
 
+from bot.render.text import format_date, truncate
+
 WIDTH_PX = 1200
 HEIGHT_PX = 700
 DPI = 100
@@ -49,8 +51,6 @@ TICK_SIZE = 15
 LEGEND_SIZE = 15
 MAX_DATE_TICKS = 8
 
-# English abbreviations on purpose: strftime's %b follows the host locale.
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _WHITESPACE = re.compile(r"\s+")
 
 Series = Mapping[int, Sequence[tuple[dt.date, float]]]
@@ -186,8 +186,7 @@ def _tick_label(days: Sequence[dt.date], value: float) -> str:
     position = round(value)
     if not 0 <= position < len(days):
         return ""
-    day = days[position]
-    return f"{day.day} {_MONTHS[day.month - 1]}"
+    return format_date(days[position], weekday=False)
 
 
 def _number(value: float) -> str:
@@ -208,9 +207,7 @@ def _compact(value: float) -> str:
 
 def _legend_name(names: Mapping[int, str], player: int) -> str:
     name = _plain(names.get(player, "")) or f"Player {player}"
-    if len(name) > LEGEND_NAME_CHARS:
-        name = name[: LEGEND_NAME_CHARS - 1].rstrip() + "…"
-    return name
+    return truncate(name, LEGEND_NAME_CHARS, measure=len)
 
 
 def _plain(text: str) -> str:

@@ -28,7 +28,7 @@ from bot.settings import Settings
 from bot.storage import Database
 from bot.storage.accounts import AccountsRepo, UsersRepo
 from cogs.accounts import AccountsCog, ConfirmDeleteView
-from tests.linking_fakes import BASE_URL, START, FakeMessenger, FakeProvider, query_of
+from tests.linking.fakes import BASE_URL, START, FakeMessenger, FakeProvider, query_of
 
 ALICE = 333_333_333_333_333_333
 MALLORY = 444_444_444_444_444_444

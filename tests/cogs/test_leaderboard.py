@@ -2,7 +2,7 @@
 
 Interactions are `create_autospec(..., spec_set=True)` doubles of discord.py's classes. The
 services behind the cog are the real ones (`Services`, its daily run included) over a real
-database, with the scripted provider and recording messenger of `tests.test_daily_run`.
+database, with the scripted provider and recording messenger of `tests.daily.world`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.storage import Database
 from cogs.leaderboard import LeaderboardCog
-from tests.test_daily_run import JUNE_1, World, day, local
+from tests.daily.world import JUNE_1, World, day, local
 
 GUILD = 1  # the guild of `World.add_challenge`
 

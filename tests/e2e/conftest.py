@@ -22,7 +22,8 @@ from cryptography.fernet import Fernet
 
 from bot.app import StrideApp
 from bot.clock import FakeClock
-from bot.daily.runner import JOB_PREFIX, DailyRunner, RunReport
+from bot.daily import DailyRunner, RunReport
+from bot.daily.runner import JOB_PREFIX
 from bot.services import Services
 from bot.settings import Settings
 from tests.harness.discord_standin import DiscordStandIn, patch_discord
@@ -226,7 +227,7 @@ def _merged(reports: list[RunReport]) -> RunReport:
         merged.days_scored.update(report.days_scored)
         merged.days_finalised.update(report.days_finalised)
         merged.posts.update(report.posts)
-        merged.boards.update(report.boards)
+        merged.posted_boards.update(report.posted_boards)
         merged.post_kinds.update(report.post_kinds)
         merged.failed_posts.update(report.failed_posts)
         merged.accounts_fetched += report.accounts_fetched

@@ -20,12 +20,13 @@ from bot.errors import UserError
 from bot.events import EventBus
 from bot.publish.keys import PublishKeys
 from bot.publish.service import PublishService
+from bot.render.text import MESSAGE_LIMIT
 from bot.settings import PublishSettings
 from bot.storage import Database
 from bot.storage.accounts import AccountsRepo
 from bot.storage.publish import PublishRepo
 from cogs import publish as publish_cog
-from cogs.publish import MESSAGE_LIMIT, PublishCog
+from cogs.publish import PublishCog
 from tests.doubles.messenger import connected
 from tests.publish.conftest import (
     DAY1,

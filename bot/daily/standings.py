@@ -1,0 +1,244 @@
+"""The standings read model: a challenge's standings from stored data (`StandingsReader`).
+
+`StandingsReader` reads what is stored (values fetched so far, the scores frozen on final
+days, admin-excluded days, the ranks shown in the last post) and computes a `Board`: one
+challenge's standings as of a day, with the players' names, ready to render. It never calls a
+provider. The daily run scores and posts with it, and `/leaderboard` and `/me` read with it
+(`current`, `summaries_for`), so what they show is what the daily post showed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from bot.challenges.model import Challenge, ChallengeStatus, Participant
+from bot.challenges.rulebook import ranks_by_streak
+from bot.clock import Clock
+from bot.daily.calendar import calendar_of, days_between
+from bot.daily.source import ChallengeSource
+from bot.domain import DailyValue, ScoringMode
+from bot.render.leaderboard import EmbedContent, render_daily_post, render_results_post
+from bot.scoring import (
+    BASELINE_DAYS,
+    ChallengeRules,
+    PlayerId,
+    PlayerStanding,
+    Standings,
+    baseline_from_history,
+    competition_ranks,
+    compute_awards,
+    compute_standings,
+    team_standings,
+)
+from bot.storage.db import Database
+from bot.storage.runs import RunsRepo
+from bot.storage.values import ValuesRepo
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    """A challenge's standings as of its last scored day, ready to render."""
+
+    challenge: Challenge
+    standings: Standings
+    names: dict[PlayerId, str]
+    day: dt.date | None  # the last scored day; None before the first one is due
+    previous_ranks: dict[PlayerId, int] | None  # ranks shown in the last post
+    final: bool = False  # the challenge is over and its results are in
+
+    def post(self) -> EmbedContent | None:
+        """The results post once the challenge is over, else the daily post of `day`;
+        None before the first day is over."""
+        if self.day is None:
+            return None
+        if self.final:
+            awards = compute_awards(self.standings)
+            return render_results_post(
+                self.standings, awards, self.names, challenge_name=self.challenge.name
+            )
+        return render_daily_post(
+            self.standings,
+            self.names,
+            challenge_name=self.challenge.name,
+            day=self.day,
+            previous_ranks=self.previous_ranks,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PlayerSummary:
+    """One player's place in one challenge, for `/me`."""
+
+    board: Board
+    standing: PlayerStanding
+
+
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    """What the standings count: each player's values, and their usual (baseline) day."""
+
+    values: dict[PlayerId, list[DailyValue]]
+    baselines: dict[PlayerId, float]
+
+
+def fallback_name(discord_id: int) -> str:
+    """What a player without a stored display name is called: 'Player …1234'."""
+    return f"Player …{str(discord_id)[-4:]}"
+
+
+def rank_by_best_streak(standings: Standings, teams: Mapping[PlayerId, str]) -> Standings:
+    """Streak challenges: each player's score is their best streak, and ranks follow it."""
+    scores = {p.player_id: float(p.best_streak) for p in standings.players}
+    ranks = competition_ranks(scores)
+    players = tuple(
+        sorted(
+            (
+                replace(p, score=scores[p.player_id], rank=ranks[p.player_id])
+                for p in standings.players
+            ),
+            key=lambda p: (p.rank, p.player_id),
+        )
+    )
+    teams_ranked = team_standings(standings.rules.team_mode, players, teams)
+    return replace(standings, players=players, teams=teams_ranked)
+
+
+def counted_values(
+    rules: ChallengeRules,
+    player: PlayerId,
+    frozen: Mapping[dt.date, float | None],
+    stored: Sequence[DailyValue],
+    excluded: set[tuple[int, dt.date]],
+) -> list[DailyValue]:
+    """One player's values that count: frozen on final days, the latest fetched on the
+    others, admin-excluded days left out."""
+    counted = [
+        DailyValue(rules.metric, day, value)
+        for day, value in frozen.items()
+        if value is not None and (player, day) not in excluded
+    ]
+    counted += [v for v in stored if v.day not in frozen and (player, v.day) not in excluded]
+    return counted
+
+
+def _by_recency(summary: PlayerSummary) -> tuple[bool, bool, int]:
+    """Running challenges first, then those not started yet, then those ended; the latest
+    start first among each."""
+    board = summary.board
+    return board.final, board.day is None, -board.challenge.start.toordinal()
+
+
+class StandingsReader:
+    """Reads a challenge's standings from stored data; never calls a provider."""
+
+    def __init__(self, *, db: Database, clock: Clock, challenges: ChallengeSource) -> None:
+        self._clock = clock
+        self._challenges = challenges
+        self._values = ValuesRepo(db)
+        self._runs = RunsRepo(db)
+
+    async def current(self, challenge: Challenge) -> Board:
+        """The standings as of the last day whose post is due, or the final results once
+        they are in (no provider call); days not final are provisional."""
+        now = self._clock.now()
+        results = await self._runs.results_record(challenge.id)
+        if results is not None:
+            # An early end leaves out the day it happened on: the results stop where they did.
+            challenge = replace(challenge, end=results.day)
+            through = results.day
+        else:
+            through = min(calendar_of(challenge).last_due_day(now), challenge.end)
+        participants = await self._challenges.participants(challenge.id)
+        final_days = await self._values.final_days(challenge.id)
+        provisional = frozenset(
+            day for day in days_between(challenge.start, through) if day not in final_days
+        )
+        return await self.as_of(
+            challenge, participants, through, provisional, final=results is not None
+        )
+
+    async def as_of(
+        self,
+        challenge: Challenge,
+        participants: Sequence[Participant],
+        through: dt.date,
+        provisional: frozenset[dt.date],
+        *,
+        final: bool = False,
+    ) -> Board:
+        """Standings of `participants` through `through`, `provisional` days marked so.
+        Baselines (the fortnight before the start) are read only where they count:
+        improvement scoring, and the results' most-improved award (`final`)."""
+        rules = self._challenges.rules(challenge)
+        with_baselines = final or rules.mode is ScoringMode.IMPROVEMENT
+        counted = await self._counted(challenge, rules, participants, through, with_baselines)
+        teams = {p.discord_id: p.team for p in participants if p.team}
+        standings = compute_standings(
+            rules,
+            counted.values,
+            through=through,
+            provisional_days=provisional,
+            baselines=counted.baselines,
+            teams=teams or None,
+            first_days={p.discord_id: p.joined_on for p in participants},
+        )
+        if ranks_by_streak(challenge):
+            standings = rank_by_best_streak(standings, teams)
+        names = {p.discord_id: p.display_name or fallback_name(p.discord_id) for p in participants}
+        return Board(
+            challenge=challenge,
+            standings=standings,
+            names=names,
+            day=standings.days[-1] if standings.days else None,
+            previous_ranks=await self._runs.last_posted_ranks(challenge.id, before=through),
+            final=final,
+        )
+
+    async def _counted(
+        self,
+        challenge: Challenge,
+        rules: ChallengeRules,
+        participants: Sequence[Participant],
+        through: dt.date,
+        with_baselines: bool,
+    ) -> _Counted:
+        frozen = await self._values.final_scores(challenge.id)
+        first = rules.start - dt.timedelta(days=BASELINE_DAYS) if with_baselines else rules.start
+        stored = await self._values.challenge_values(
+            challenge.id, rules.metric, first, min(through, rules.end)
+        )
+        excluded = await self._challenges.excluded_days(challenge.id)
+        values: dict[PlayerId, list[DailyValue]] = {}
+        baselines: dict[PlayerId, float] = {}
+        for participant in participants:
+            player = participant.discord_id
+            mine = stored.get(player, [])
+            values[player] = counted_values(rules, player, frozen.get(player, {}), mine, excluded)
+            baseline = baseline_from_history(rules, (v for v in mine if v.day < rules.start))
+            if baseline is not None:
+                baselines[player] = baseline
+        return _Counted(values, baselines)
+
+    async def challenge_ids_of(self, discord_id: int) -> list[int]:
+        """The challenges a user plays in (any status)."""
+        return await self._values.player_challenge_ids(discord_id)
+
+    async def summaries_for(self, discord_id: int, *, recent_days: int = 7) -> list[PlayerSummary]:
+        """Where a player stands in each challenge they are in: every one not ended, and
+        those that ended in the last `recent_days` days; running ones first."""
+        now = self._clock.now()
+        summaries = []
+        for challenge_id in await self.challenge_ids_of(discord_id):
+            challenge = await self._challenges.get(challenge_id)
+            if challenge is None or (
+                challenge.status is ChallengeStatus.ENDED
+                and (challenge.today(now) - challenge.end).days > recent_days
+            ):
+                continue
+            board = await self.current(challenge)
+            standing = next((p for p in board.standings.players if p.player_id == discord_id), None)
+            if standing is not None:
+                summaries.append(PlayerSummary(board, standing))
+        return sorted(summaries, key=_by_recency)

@@ -1,0 +1,1 @@
+"""Tests of `bot.linking`: links, tokens, the real providers end to end, no secret leaks."""

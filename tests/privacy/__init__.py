@@ -1,0 +1,1 @@
+"""Tests of `bot.privacy`: export, delete everything, publish opt-out."""

@@ -1,0 +1,5 @@
+"""Makes the linking flow's fixtures (`tests.linking.flow`) available to the privacy tests."""
+
+from tests.linking.flow import client, env, provider
+
+__all__ = ["client", "env", "provider"]
