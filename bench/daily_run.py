@@ -135,9 +135,15 @@ class RecordingMessenger:
         content: str | None = None,
         embed: EmbedContent | None = None,
         files: Sequence[Attachment] = (),
+        nonce: str | None = None,
     ) -> int:
         self.posts.append((embed, sum(len(f.data) for f in files)))
         return len(self.posts)
+
+    async def find_post(
+        self, channel_id: int, *, attachment_name: str, after: dt.datetime
+    ) -> int | None:
+        return None  # a benchmark run is never stopped in the middle of a post
 
     async def send_dm(
         self,

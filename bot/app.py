@@ -27,6 +27,11 @@ from bot.web.sandbox import add_sandbox_routes
 
 log = logging.getLogger(__name__)
 
+# How long `stop()` lets work in flight (a daily run in the middle of a post) finish before it
+# cancels it; a cancelled post is reconciled at the next start (`bot.daily`).
+STOP_GRACE_SECONDS = 30.0
+START_UP_JOB_ID = "daily-run-start-up"
+
 
 def http_session(settings: Settings) -> aiohttp.ClientSession:
     # The daily run fetches many users at once; the connector must allow that concurrency.
@@ -95,10 +100,14 @@ class StrideApp:
     @staticmethod
     async def _start_daily_run(bot: StrideBot, services: Services) -> None:
         await bot.wait_until_ready()  # the catch-up posts need a connected client
-        try:
-            await services.daily_run.start()
-        except Exception:
-            log.exception("the start-up catch-up of the daily run failed")
+
+        async def catch_up() -> None:
+            report = await services.daily_run.start()
+            log.info("start-up catch-up done: %d post(s)", len(report.posts))
+
+        # A tracked run: `stop()` lets it finish its post instead of cutting it short; its
+        # failure is logged with a code.
+        await services.scheduler.run_once(START_UP_JOB_ID, catch_up)
 
     async def wait_until_ready(self) -> None:
         if self.bot is None or self._bot_task is None:
@@ -111,17 +120,32 @@ class StrideApp:
             raise RuntimeError("the Discord client stopped before it was ready")
 
     async def stop(self) -> None:
-        """Stop in reverse order: Discord, scheduler (in-flight jobs finish), web, HTTP, DB."""
+        """Stop in order: no new jobs; the work in flight finishes (within a grace period),
+        so a post being sent is also recorded; then Discord, web, HTTP and the database."""
+        await self._finish_work(STOP_GRACE_SECONDS)
         if self.bot is not None and not self.bot.is_closed():
             await self.bot.close()
         if self._bot_task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.gather(self._bot_task, return_exceptions=True)
+        await self._stack.aclose()
+
+    async def _finish_work(self, grace_seconds: float) -> None:
+        """Start no new job, and wait for the daily runs and results posts in flight."""
+        if self.services is not None:
+            # Also waits for the start-up catch-up once it has begun (a tracked run).
+            await self.services.scheduler.shutdown(grace_seconds=grace_seconds)
         if self.start_up_task is not None and not self.start_up_task.done():
-            # Safe to cut short: a run commits all of a day or none of it.
+            # Still waiting for Discord to be ready: nothing was posted yet.
             self.start_up_task.cancel()
             await asyncio.gather(self.start_up_task, return_exceptions=True)
-        await self._stack.aclose()
+        if self.services is not None:
+            # Results posts of challenges ended early run in tasks of their own.
+            background = asyncio.create_task(self.services.daily_run.wait_background())
+            _done, pending = await asyncio.wait({background}, timeout=grace_seconds)
+            for task in pending:
+                task.cancel()  # `daily_run.aclose` (in the stack) cancels what is left
+            await asyncio.gather(background, return_exceptions=True)
 
     async def run(self) -> int:
         """Run until SIGINT/SIGTERM or until the Discord client stops; 0 on a clean stop."""

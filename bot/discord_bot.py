@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import importlib.util
 import io
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 COGS_PACKAGE = "cogs"
+# How many messages after a post's start `find_post` reads (oldest first): the post, if it
+# went out, is among the first few; this bounds the search in a busy channel.
+HISTORY_SCAN_LIMIT = 200
 
 # Plain words for the errors discord.py raises before a command body runs.
 _CHECK_MESSAGES: dict[type[app_commands.AppCommandError], str] = {
@@ -227,15 +231,9 @@ class DiscordTransport:
         content: str | None = None,
         embed: EmbedContent | None = None,
         files: Sequence[Attachment] = (),
+        nonce: str | None = None,
     ) -> int:
-        channel = self._client.get_channel(channel_id)
-        if channel is None:
-            try:
-                channel = await self._client.fetch_channel(channel_id)
-            except (discord.NotFound, discord.Forbidden) as exc:
-                raise ChannelUnavailable(f"I cannot see the channel <#{channel_id}>") from exc
-        if not isinstance(channel, discord.abc.Messageable):
-            raise ChannelUnavailable(f"<#{channel_id}> is not a channel I can post in")
+        channel = await self._channel(channel_id)
         missing = missing_post_permissions(channel, needs_files=bool(files))
         if missing:
             raise ChannelUnavailable(f"I need {', '.join(missing)} in <#{channel_id}>")
@@ -244,11 +242,47 @@ class DiscordTransport:
             kwargs["embed"] = to_discord_embed(embed)
         if files:
             kwargs["files"] = [_file(item) for item in files]
+        if nonce is not None:
+            kwargs["nonce"] = nonce  # discord.py sends it with enforce_nonce: true
         try:
             message = await channel.send(**kwargs)
         except discord.Forbidden as exc:
             raise ChannelUnavailable(f"I am not allowed to post in <#{channel_id}>") from exc
         return message.id
+
+    async def find_post(
+        self, channel_id: int, *, attachment_name: str, after: dt.datetime
+    ) -> int | None:
+        channel = await self._channel(channel_id)
+        if missing_history_permissions(channel):
+            # Without it Discord answers with an empty history: "not found" would be a guess.
+            raise ChannelUnavailable(f"I need Read Message History in <#{channel_id}>")
+        me = self._client.user
+        try:
+            async for message in channel.history(
+                limit=HISTORY_SCAN_LIMIT, after=after, oldest_first=True
+            ):
+                if message.author == me and has_attachment(message, attachment_name):
+                    return message.id
+        except discord.Forbidden as exc:
+            raise ChannelUnavailable(f"I cannot read the history of <#{channel_id}>") from exc
+        return None
+
+    async def _channel(self, channel_id: int) -> discord.abc.Messageable:
+        """The channel to post in (from the cache, else fetched); raises `ChannelUnavailable`."""
+        channel = self._client.get_channel(channel_id)
+        if channel is None:
+            try:
+                channel = await self._client.fetch_channel(channel_id)
+            except (discord.NotFound, discord.Forbidden) as exc:
+                raise ChannelUnavailable(f"I cannot see the channel <#{channel_id}>") from exc
+        if not isinstance(channel, discord.abc.Messageable):
+            raise ChannelUnavailable(f"<#{channel_id}> is not a channel I can post in")
+        return channel
+
+
+def has_attachment(message: discord.Message, filename: str) -> bool:
+    return any(attachment.filename == filename for attachment in message.attachments)
 
 
 def missing_post_permissions(channel: object, *, needs_files: bool) -> list[str]:
@@ -264,6 +298,14 @@ def missing_post_permissions(channel: object, *, needs_files: bool) -> list[str]
     if needs_files:
         wanted.append(("Attach Files", perms.attach_files))
     return [name for name, granted in wanted if not granted]
+
+
+def missing_history_permissions(channel: object) -> bool:
+    """Whether the bot lacks View Channel or Read Message History in a guild channel."""
+    if not isinstance(channel, discord.abc.GuildChannel):
+        return False
+    perms = channel.permissions_for(channel.guild.me)
+    return not (perms.view_channel and perms.read_message_history)
 
 
 def _file(attachment: Attachment) -> discord.File:

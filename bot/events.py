@@ -7,6 +7,7 @@ that writes (the publish outbox, say) commits or rolls back together with the em
 Events in use:
 - `challenge_changed(challenge_id)`: created, edited, or its schedule changed.
 - `challenge_ended(challenge_id)`: ended early by an admin or deleted.
+- `participant_joined(challenge_id, discord_id)`: a player joined (emitted after the commit).
 - `day_finalised(challenge_id, day)`: a challenge day became final (emitted in the
   transaction that finalises it).
 - `user_deleted(discord_id)`: a user's data was deleted (`/privacy delete`).

@@ -6,6 +6,7 @@ Nested groups use `__`, e.g. `GOOGLE_HEALTH__CLIENT_ID`.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -19,6 +20,14 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 HttpUrl = Annotated[str, AnyHttpUrl]
+
+MIN_URL_SECRET_LENGTH = 32
+_URL_SAFE = re.compile(r"^[A-Za-z0-9_-]+$").fullmatch
+
+
+def _blank_is_unset(value: object) -> object:
+    """An empty variable (`OURA__WEBHOOK_VERIFICATION_TOKEN=`) means "not set"."""
+    return None if isinstance(value, str) and not value.strip() else value
 
 
 def _check_url(value: str) -> str:
@@ -55,6 +64,11 @@ class OAuthProviderSettings(BaseModel):
             and bool(self.client_secret.get_secret_value())
         )
 
+    @property
+    def push_enabled(self) -> bool:
+        """Whether Stride is set up to receive this provider's pushes (webhooks)."""
+        return False
+
     def disabled_reason(self, env_prefix: str) -> str | None:
         missing = []
         if not self.client_id:
@@ -69,6 +83,34 @@ class GoogleHealthSettings(OAuthProviderSettings):
     token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105 (a URL, not a secret)
     revoke_url: str | None = "https://oauth2.googleapis.com/revoke"
     api_base_url: str = "https://health.googleapis.com/v4"
+    # Webhooks (docs/providers.md): the whole Authorization header value Google sends with
+    # every notification, as given in the subscriber's `endpointAuthorization.secret`
+    # ("Bearer <random>"). Unset: no webhook route.
+    webhook_secret: SecretStr | None = None
+    # Google's ECDSA P-256 public key (PEM, or base64 DER) for the signature header; not
+    # published where we looked, so optional: without it the shared secret alone is checked.
+    webhook_public_key: str | None = None
+    # The discovery document names GOOGLE-HEALTH-API-SIGNATURE, an older page
+    # X-HEALTHAPI-SIGNATURE.
+    webhook_signature_header: str = Field(default="GOOGLE-HEALTH-API-SIGNATURE", min_length=1)
+
+    @property
+    def push_enabled(self) -> bool:
+        return self.webhook_secret is not None
+
+    _blank_webhook = field_validator("webhook_secret", "webhook_public_key", mode="before")(
+        _blank_is_unset
+    )
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_has_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().split()) != 2:
+            raise ValueError(
+                "must be the whole Authorization header value, a scheme and a credential "
+                "such as 'Bearer <random>'"
+            )
+        return value
 
 
 class GoogleFitSettings(OAuthProviderSettings):
@@ -83,6 +125,35 @@ class WithingsSettings(OAuthProviderSettings):
     token_url: str = "https://wbsapi.withings.net/v2/oauth2"  # noqa: S105 (a URL, not a secret)
     revoke_url: str | None = None  # Withings offers apps no revocation; users unlink in Withings
     api_base_url: str = "https://wbsapi.withings.net"
+    # Notifications (docs/providers.md): Stride subscribes each linked account on link. The
+    # callback must be HTTPS on port 443, so they are off until asked for.
+    notify_enabled: bool = False
+    notify_url: str = "https://wbsapi.withings.net/notify"
+    # The unguessable part of the callback URL (Withings does not sign its notifications);
+    # generated once beside the database when unset.
+    notify_secret: SecretStr | None = None
+
+    @property
+    def push_enabled(self) -> bool:
+        return self.notify_enabled
+
+    @field_validator("notify_url")
+    @classmethod
+    def _valid_notify_url(cls, value: str) -> str:
+        return _check_url(value)
+
+    _blank_secret = field_validator("notify_secret", mode="before")(_blank_is_unset)
+
+    @field_validator("notify_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        text = "" if value is None else value.get_secret_value()
+        if value is not None and (len(text) < MIN_URL_SECRET_LENGTH or not _URL_SAFE(text)):
+            raise ValueError(
+                f"must be at least {MIN_URL_SECRET_LENGTH} URL-safe characters "
+                "(letters, digits, '-' and '_')"
+            )
+        return value
 
 
 class OuraSettings(OAuthProviderSettings):
@@ -90,6 +161,25 @@ class OuraSettings(OAuthProviderSettings):
     token_url: str = "https://api.ouraring.com/oauth/token"  # noqa: S105 (a URL, not a secret)
     revoke_url: str | None = "https://api.ouraring.com/oauth/revoke"
     api_base_url: str = "https://api.ouraring.com"
+    # Webhooks (docs/providers.md): with a verification token set, Stride keeps the app's
+    # subscriptions itself (created at start, renewed before expiry, deleted when unset).
+    webhook_url: str = "https://api.ouraring.com/v2/webhook/subscription"
+    webhook_verification_token: SecretStr | None = None
+    # Renew a subscription that expires within this many hours (Oura documents no lifetime).
+    webhook_renew_margin_hours: int = Field(default=72, ge=1, le=24 * 60)
+    # Refuse a notification whose x-oura-timestamp is further than this from now.
+    webhook_replay_window_seconds: int = Field(default=300, ge=30, le=24 * 3600)
+
+    @property
+    def push_enabled(self) -> bool:
+        return self.webhook_verification_token is not None
+
+    _blank_token = field_validator("webhook_verification_token", mode="before")(_blank_is_unset)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _valid_webhook_url(cls, value: str) -> str:
+        return _check_url(value)
 
 
 class SandboxSettings(BaseModel):
@@ -179,8 +269,13 @@ class Settings(BaseSettings):
     token_encryption_keys: SecretStr | None = None
     dev_guild_id: int | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    # Concurrency of the daily fetch; per-provider limits live in the providers.
+    # Concurrency of provider fetches: the daily run's pool, and the sync queue's workers each;
+    # per-provider limits live in the providers.
     fetch_concurrency: int = Field(default=256, ge=1, le=1024)
+    # Live sync: what cannot push is polled once every this many minutes (accounts in play);
+    # a member may /sync once every `sync_cooldown_minutes`.
+    poll_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    sync_cooldown_minutes: int = Field(default=10, ge=0, le=24 * 60)
 
     google_health: GoogleHealthSettings = GoogleHealthSettings()
     withings: WithingsSettings = WithingsSettings()

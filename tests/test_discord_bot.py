@@ -1,9 +1,14 @@
-"""The bot's app-command error handler and the "sync only when changed" logic."""
+"""The bot's app-command error handler, the "sync only when changed" logic, and the
+transport's posts against the Discord stand-in (nonce, history lookup)."""
 
 from __future__ import annotations
 
 import ast
+import asyncio
+import datetime as dt
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from unittest.mock import AsyncMock, MagicMock, create_autospec
 
@@ -12,10 +17,33 @@ import pytest
 from discord import app_commands
 
 import bot
-from bot.discord_bot import StrideBot, StrideTree, cog_extensions, command_tree_hash, intents
+from bot.discord_bot import (
+    DiscordTransport,
+    StrideBot,
+    StrideTree,
+    cog_extensions,
+    command_tree_hash,
+    intents,
+)
 from bot.errors import UserError
 from bot.metrics import Metrics
+from bot.notify import Attachment, ChannelUnavailable
+from bot.render.leaderboard import EmbedContent
 from bot.storage import Database
+from tests.harness.discord_standin import DiscordStandIn, patch_discord
+from tests.harness.entities import (
+    ATTACH_FILES,
+    EMBED_LINKS,
+    READ_MESSAGE_HISTORY,
+    SEND_MESSAGES,
+    Channel,
+    StoredAttachment,
+    StoredMessage,
+)
+from tests.harness.fixtures import discord_spec, make_discord_standin
+from tests.harness.openapi import new_snowflake
+
+__all__ = ["discord_spec", "make_discord_standin"]  # the stand-in's fixtures, used below
 
 
 def _interaction(*, done: bool = False) -> MagicMock:
@@ -154,3 +182,84 @@ def test_bot_never_imports_the_cogs_yet_finds_every_extension() -> None:
     assert cog_extensions() == [
         "cogs.accounts", "cogs.challenges", "cogs.leaderboard", "cogs.publish", "cogs.settings",
     ]  # fmt: skip
+
+
+# --- DiscordTransport against the stand-in ---------------------------------------------------
+
+CHART = Attachment("stride-7-2026-11-23.png", b"\x89PNG chart")
+BOARD = EmbedContent(title="Day 1", description="Ada leads", fields=(), footer="", colour=1)
+
+
+@asynccontextmanager
+async def transport_to(standin: DiscordStandIn) -> AsyncIterator[DiscordTransport]:
+    """A discord.py client connected to the stand-in, and the transport over it."""
+    client = discord.Client(intents=intents(), guild_ready_timeout=0.1)
+    with patch_discord(standin):
+        runner = asyncio.create_task(client.start(standin.token))
+        try:
+            await asyncio.wait_for(client.wait_until_ready(), timeout=10)
+            yield DiscordTransport(client)
+        finally:
+            await client.close()
+            await runner
+
+
+async def _club(standin: DiscordStandIn) -> Channel:
+    permissions = SEND_MESSAGES | EMBED_LINKS | ATTACH_FILES
+    guild = await standin.add_guild("Club", bot_permissions=permissions)
+    return standin.channel_named(guild, "general")
+
+
+async def test_a_post_sent_again_with_its_nonce_is_one_message(
+    make_discord_standin: Callable[..., Awaitable[DiscordStandIn]],
+) -> None:
+    standin = await make_discord_standin()
+    channel = await _club(standin)
+    async with transport_to(standin) as transport:
+        first = await transport.post(channel.id, embed=BOARD, files=[CHART], nonce="a1b2")
+        again = await transport.post(channel.id, embed=BOARD, files=[CHART], nonce="a1b2")
+    assert again == first
+    [message] = standin.history(channel)
+    assert message.id == first and [a.filename for a in message.attachments] == [CHART.filename]
+    [request, _] = standin.requests_to("POST", "/channels/{channel_id}/messages")
+    assert (request.json["nonce"], request.json["enforce_nonce"]) == ("a1b2", True)
+
+
+async def test_find_post_finds_only_the_bots_own_message_with_that_attachment(
+    make_discord_standin: Callable[..., Awaitable[DiscordStandIn]],
+) -> None:
+    standin = await make_discord_standin()
+    channel = await _club(standin)
+    member = standin.add_user("Ada")
+    started = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
+    copy = StoredAttachment(id=new_snowflake(), filename="stride-7-results.png", data=b"x")
+    standin.world.store_message(
+        StoredMessage(id=new_snowflake(), channel_id=channel.id, author=member, attachments=[copy])
+    )
+    async with transport_to(standin) as transport:
+        posted = await transport.post(channel.id, embed=BOARD, files=[CHART])
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
+
+        async def find(name: str, after: dt.datetime = started) -> int | None:
+            return await transport.find_post(channel.id, attachment_name=name, after=after)
+
+        assert await find(CHART.filename) == posted
+        assert await find("stride-7-2026-11-24.png") is None
+        assert await find("stride-7-results.png") is None  # a member's message, not the bot's
+        assert await find(CHART.filename, later) is None  # sent before `after`
+
+
+async def test_find_post_without_read_message_history_refuses_to_guess(
+    make_discord_standin: Callable[..., Awaitable[DiscordStandIn]],
+) -> None:
+    standin = await make_discord_standin()
+    channel = await _club(standin)
+    await standin.set_permission_overwrite(channel, standin.bot_user.id, deny=READ_MESSAGE_HISTORY)
+    async with transport_to(standin) as transport:
+        await transport.post(channel.id, embed=BOARD, files=[CHART])
+        with pytest.raises(ChannelUnavailable, match="Read Message History"):
+            await transport.find_post(
+                channel.id,
+                attachment_name=CHART.filename,
+                after=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1),
+            )

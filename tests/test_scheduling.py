@@ -6,6 +6,8 @@ import asyncio
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.scheduling import JobScheduler
 
 AUCKLAND = ZoneInfo("Pacific/Auckland")
@@ -106,3 +108,86 @@ async def test_interval_jobs_fire_on_a_clock_moved_by_hand() -> None:
     assert scheduler.due_between(since, since + dt.timedelta(minutes=29)) == []
     assert await scheduler.fire_due(since, since + dt.timedelta(minutes=31)) == ["sweep"]
     assert ran == ["sweep"]
+
+
+async def test_nothing_starts_once_shutdown_has_begun() -> None:
+    scheduler = JobScheduler()
+    ran: list[str] = []
+
+    async def job() -> None:
+        ran.append("job")
+
+    scheduler.add_interval("sweep", job, seconds=3600)
+    await scheduler.shutdown(grace_seconds=1)
+    await scheduler.run_now("sweep")
+    await scheduler.run_once("catch-up", job)
+    since = dt.datetime(2031, 3, 4, 10, 30, tzinfo=dt.UTC)
+    assert await scheduler.fire_due(since, since + dt.timedelta(hours=2)) == ["sweep"]
+    scheduler.start()  # a late `setup_hook` does not bring it back
+    assert ran == []
+    assert not scheduler.running
+
+
+async def test_shutdown_waits_for_a_run_once_in_flight() -> None:
+    scheduler = JobScheduler()
+    started, release = asyncio.Event(), asyncio.Event()
+    steps: list[str] = []
+
+    async def catch_up() -> None:
+        started.set()
+        await release.wait()
+        steps.append("posted")
+
+    running = asyncio.create_task(scheduler.run_once("catch-up", catch_up))
+    await started.wait()
+    stopping = asyncio.create_task(scheduler.shutdown(grace_seconds=5))
+    release.set()
+    await stopping
+    steps.append("stopped")
+    assert steps == ["posted", "stopped"]  # shutdown returned only once the post was done
+    await running
+
+
+async def test_a_one_shot_job_fires_once_at_its_instant_on_a_clock_moved_by_hand() -> None:
+    scheduler = JobScheduler()
+    ran: list[dt.datetime] = []
+    at = dt.datetime(2031, 3, 5, 18, 30, tzinfo=dt.UTC)
+
+    async def job() -> None:
+        ran.append(at)
+
+    scheduler.add_at("final", job, at=at)
+    assert scheduler.due_between(at - dt.timedelta(hours=1), at - dt.timedelta(seconds=1)) == []
+    assert await scheduler.fire_due(at - dt.timedelta(minutes=1), at) == ["final"]
+    # Its instant is behind: later windows never fire it again.
+    assert scheduler.due_between(at, at + dt.timedelta(days=3)) == []
+    assert ran == [at]
+
+
+async def test_a_one_shot_job_re_armed_replaces_the_old_instant() -> None:
+    scheduler = JobScheduler()
+    ran: list[str] = []
+
+    async def job() -> None:
+        ran.append("final")
+
+    first = dt.datetime(2031, 3, 5, 18, 30, tzinfo=dt.UTC)
+    second = first + dt.timedelta(days=1)
+    scheduler.add_at("final", job, at=first)
+    scheduler.add_at("final", job, at=second)  # before the scheduler starts, too
+    assert scheduler.due_between(first - dt.timedelta(minutes=1), first) == []
+    assert scheduler.due_between(second - dt.timedelta(minutes=1), second) == ["final"]
+    scheduler.add_at("final", job, at=second)  # the same instant again: nothing changes
+    scheduler.remove("final")
+    assert scheduler.due_between(first, second + dt.timedelta(days=1)) == []
+    assert scheduler.job_ids() == []
+
+
+def test_a_one_shot_job_needs_an_aware_instant() -> None:
+    scheduler = JobScheduler()
+
+    async def job() -> None:
+        return None
+
+    with pytest.raises(ValueError, match="aware"):
+        scheduler.add_at("final", job, at=dt.datetime(2031, 3, 5, 18, 30))  # noqa: DTZ001

@@ -26,6 +26,9 @@ Decisions worth knowing:
   Hustle needs a Monday and Weekend Warrior a Saturday.
 * **Streak** challenges are stored in `goal_days` mode with `preset = "streak"`: the daily run
   ranks them by each player's best streak (`ranks_by_streak`) instead of by goal days.
+* **Tie-break** (`tie_break`, default `none`: tied players share the place). `goal_days` needs
+  a daily goal and is refused for goal-days scoring other than Streak, whose score it already
+  is; `first_to_score` needs nothing. The scoring engine applies it (`bot.scoring.tiebreak`).
 * **Metric and mode.** Improvement scoring compares with the 14 days before the start (fetched
   from the providers, so no stored history is needed), and is refused for sleep minutes, where
   more is not better. Tier scoring's default tiers are step counts, so other metrics must give

@@ -25,6 +25,7 @@ from bot.challenges.rulebook import rule_problems_of, rules_kwargs
 from bot.domain import Metric, ScoringMode, TeamMode
 from bot.errors import UserError
 from bot.render.text import format_amount
+from bot.scoring import TieBreak
 
 MAX_DAYS = 366
 MAX_NAME_LENGTH = 50
@@ -205,6 +206,7 @@ _LABELS = {
     "points_table": "points table",
     "tiers": "tiers",
     "max_players": "max players",
+    "tie_break": "tie-break",
 }
 
 
@@ -261,6 +263,7 @@ class ChallengeSpec(BaseModel):
     max_players: int | None = None
     late_join_backfill: bool = False
     preset: Preset | None = None
+    tie_break: TieBreak = TieBreak.NONE
 
     @field_validator("name")
     @classmethod
@@ -359,6 +362,15 @@ class ChallengeSpec(BaseModel):
             return "A points table is only used with daily-rank scoring: remove it or switch mode."
         if self.tiers is not None and self.mode is not ScoringMode.TIERS:
             return "Tiers are only used with tier scoring: remove them or switch mode."
+        if (
+            self.tie_break is TieBreak.GOAL_DAYS
+            and self.mode is ScoringMode.GOAL_DAYS
+            and self.preset is not Preset.STREAK
+        ):
+            return (
+                "Goal-days scoring already ranks by goal days, so they cannot break its ties: "
+                "pick another tie-break."
+            )
         if self.preset is not None and self.preset.mode is not self.mode:
             return (
                 f"The {self.preset.label} preset uses {self.preset.mode.value.replace('_', ' ')} "
@@ -378,6 +390,7 @@ class ChallengeSpec(BaseModel):
             self.points_table,
             self.tiers,
             self.team_mode,
+            self.tie_break,
         )
 
 
@@ -404,6 +417,7 @@ class ChallengeDraft(BaseModel):
     tiers: str | None = None
     max_players: int | None = None
     late_join_backfill: bool = False
+    tie_break: TieBreak = TieBreak.NONE
 
 
 class ChallengeEdit(BaseModel):
@@ -429,6 +443,7 @@ class ChallengeEdit(BaseModel):
     tiers: str | None = None
     max_players: int | None = None
     late_join_backfill: bool | None = None
+    tie_break: TieBreak | None = None
 
     def is_empty(self) -> bool:
         return not self.model_dump(exclude_none=True)

@@ -11,6 +11,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.domain import Metric, ScoringMode, TeamMode
+from bot.scoring.rules import TieBreak
 
 
 class ChallengeStatus(StrEnum):
@@ -54,6 +55,7 @@ class Challenge:
     ended_at: dt.datetime | None  # when an admin ended it early; None when it ran its course
     created_by: int
     created_at: dt.datetime
+    tie_break: TieBreak = TieBreak.NONE  # how players tied on score are told apart
 
     @property
     def zone(self) -> ZoneInfo:
@@ -105,5 +107,3 @@ def format_post_time(value: dt.time) -> str:
 def parse_post_time(value: str) -> dt.time:
     hour, minute = value.split(":")
     return dt.time(int(hour), int(minute))
-
-

@@ -1,14 +1,17 @@
 """Who plays a challenge, and in which team.
 
 `Players` adds and removes players: `/join` (a linked account needed, the max players limit,
-late joiners' first day), `/leave` and an admin's kick. `TeamAssignments` puts players in teams,
-by hand (one spelling per team) or balanced by their recent averages (`teams.balance_teams`).
-`ChallengeService` delegates to both; each change runs in one transaction.
+late joiners' first day; `participant_joined` is emitted once it is committed, and the daily
+run fetches the player's baseline), `/leave` and an admin's kick. `TeamAssignments` puts
+players in teams, by hand (one spelling per team) or balanced by their recent averages
+(`teams.balance_teams`). `ChallengeService` delegates to both; each change runs in one
+transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 from dataclasses import dataclass
 
@@ -19,9 +22,12 @@ from bot.challenges.teams import TEAM_NAMES, balance_teams
 from bot.clock import Clock
 from bot.domain import AccountStatus
 from bot.errors import UserError
+from bot.events import EventBus
 from bot.storage.accounts import AccountsRepo, UsersRepo
 from bot.storage.challenges import ChallengesRepo, DailyHistoryRepo, ParticipantsRepo
 from bot.storage.db import Database
+
+log = logging.getLogger(__name__)
 
 TEAM_AVERAGE_DAYS = 28
 """How many days before today make up a player's recent average for `/challenge team auto`."""
@@ -52,6 +58,7 @@ class Players:
         users: UsersRepo,
         challenges: ChallengesRepo,
         participants: ParticipantsRepo,
+        events: EventBus,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -59,6 +66,7 @@ class Players:
         self._users = users
         self._challenges = challenges
         self._participants = participants
+        self._events = events
 
     async def joinable(self, guild_id: int) -> list[Challenge]:
         """The guild's challenges a player can still join (not ended, last day not past)."""
@@ -85,7 +93,9 @@ class Players:
         self, guild_id: int, name: str | None, discord_id: int, display_name: str | None
     ) -> Joined:
         """Add a player. They need a linked account; a late joiner counts from today (or from
-        the start when the challenge backfills); the max players limit is enforced."""
+        the start when the challenge backfills); the max players limit is enforced. Then
+        `participant_joined` (its handlers only start work: a failing one is logged, the
+        player stays in)."""
         now = self._clock.now()
         accounts = [
             a
@@ -113,7 +123,16 @@ class Players:
             participant = await self._participants.get(challenge.id, discord_id)
         if participant is None:  # pragma: no cover - inserted just above
             raise RuntimeError("participant vanished right after joining")
+        await self._announce_join(challenge.id, discord_id)
         return Joined(challenge, participant, late)
+
+    async def _announce_join(self, challenge_id: int, discord_id: int) -> None:
+        try:
+            await self._events.emit(
+                "participant_joined", challenge_id=challenge_id, discord_id=discord_id
+            )
+        except Exception:
+            log.exception("a participant_joined handler failed for challenge %d", challenge_id)
 
     async def leave(self, guild_id: int, name: str | None, discord_id: int) -> Challenge:
         """Take a player out of a challenge that has not ended (with their scores in it)."""

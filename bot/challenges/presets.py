@@ -39,6 +39,11 @@ class Preset(StrEnum):
     def needs_goal(self) -> bool:
         return self.mode is ScoringMode.GOAL_DAYS
 
+    @property
+    def days(self) -> int:
+        """How many days the preset runs (a Streak's end date may be given instead)."""
+        return _PRESET_DAYS.get(self, 1)
+
 
 _PRESET_LABELS = {
     Preset.DAILY_SHOWDOWN: "Daily Showdown",
@@ -54,6 +59,7 @@ _PRESET_MODES = {
     Preset.GOAL_DAY: ScoringMode.GOAL_DAYS,
     Preset.STREAK: ScoringMode.GOAL_DAYS,
 }
+_PRESET_DAYS = {Preset.WORKWEEK_HUSTLE: 5, Preset.WEEKEND_WARRIOR: 2, Preset.STREAK: STREAK_DAYS}
 
 
 def _next_weekday(day: dt.date, weekday: int, *, include_today: bool) -> dt.date:
@@ -85,12 +91,7 @@ def preset_dates(
             f"Weekend Warrior runs Saturday and Sunday, but {start.isoformat()} is a "
             f"{start:%A}: pick a Saturday, or leave the start date out."
         )
-    length = {
-        Preset.WORKWEEK_HUSTLE: 5,
-        Preset.WEEKEND_WARRIOR: 2,
-        Preset.STREAK: STREAK_DAYS,
-    }.get(preset, 1)
-    return start, start + dt.timedelta(days=length - 1)
+    return start, start + dt.timedelta(days=preset.days - 1)
 
 
 def _preset_start(preset: Preset, today: dt.date, *, include_today: bool) -> dt.date:

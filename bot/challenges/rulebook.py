@@ -11,7 +11,7 @@ from typing import Any, cast
 from bot.challenges.model import Challenge
 from bot.challenges.presets import Preset
 from bot.domain import Metric, ScoringMode, TeamMode
-from bot.scoring import ChallengeRules, rule_problems
+from bot.scoring import ChallengeRules, TieBreak, rule_problems
 
 
 def rules_kwargs(
@@ -25,6 +25,7 @@ def rules_kwargs(
     points_table: tuple[float, ...] | None,
     tiers: tuple[tuple[float, float], ...] | None,
     team_mode: TeamMode,
+    tie_break: TieBreak,
 ) -> dict[str, Any]:
     """Keyword arguments for `ChallengeRules`; the engine's defaults stand in for None tables."""
     values: dict[str, Any] = {
@@ -36,6 +37,7 @@ def rules_kwargs(
         "daily_cap": daily_cap,
         "allow_manual": allow_manual,
         "team_mode": team_mode,
+        "tie_break": tie_break,
     }
     if points_table is not None:
         values["points_table"] = points_table
@@ -54,7 +56,8 @@ def rule_problems_of(values: Mapping[str, Any]) -> list[str]:
 
 
 def rules(challenge: Challenge) -> ChallengeRules:
-    """The scoring engine's view of a stored challenge (its dates, metric, mode and limits)."""
+    """The scoring engine's view of a stored challenge (its dates, metric, mode, limits and
+    tie-break)."""
     return ChallengeRules(
         **rules_kwargs(
             challenge.metric,
@@ -67,6 +70,7 @@ def rules(challenge: Challenge) -> ChallengeRules:
             challenge.points_table,
             challenge.tiers,
             challenge.team_mode,
+            challenge.tie_break,
         )
     )
 

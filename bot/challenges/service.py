@@ -87,7 +87,7 @@ class ChallengeService:
         self._participants = ParticipantsRepo(db)
         history = DailyHistoryRepo(db)
         self._players = Players(
-            db, clock, accounts, UsersRepo(db), self._challenges, self._participants
+            db, clock, accounts, UsersRepo(db), self._challenges, self._participants, events
         )
         self._teams = TeamAssignments(db, clock, self._challenges, self._participants, history)
         self._reviews = FairPlayReviews(

@@ -1,36 +1,50 @@
 """The run's fetch step: bring every due challenge's values up to date (`Collector`).
 
-`need_of` says what one challenge needs fetched: every day through the last one scored that
-is not final yet (or is to be backfilled), plus the baseline fortnight before the start while
-the first day is fetched. `Collector.collect` fetches what all due challenges need at once
-(`bot.daily.fetch`: one job per linked account, on a bounded pool), stores the values in one
-transaction and hands each challenge its players' new values for the fair-play review.
+`need_of` says which days one challenge needs fetched: every day through the last one scored
+that is not frozen yet (or is to be backfilled). `baseline_need_of` adds the fortnight before
+the start for the players whose baseline is not fetched yet (late joiners too), and
+`own_baselines` works each one out from that fetch alone, under the challenge's own
+manual-entry policy, so nothing another challenge fetches ever changes it.
+`Collector.collect` fetches what all due challenges need at once (`bot.daily.fetch`: one job
+per linked account, on a bounded pool), stores the values and the baselines in one
+transaction and hands each challenge its players' new values for the fair-play review;
+`Collector.collect_baselines` fetches just the baselines (a player who just joined).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Collection, Mapping, Sequence
 
+from bot.challenges.model import Challenge
 from bot.daily.calendar import days_between
-from bot.daily.fetch import ChallengeNeed, FetchOutcome, TokenCall, fetch_all, plan_fetches
+from bot.daily.fetch import (
+    ChallengeNeed,
+    FetchOutcome,
+    TokenCall,
+    fetch_all,
+    manual_variant,
+    plan_fetches,
+)
 from bot.daily.plan import Work
 from bot.daily.report import RunReport
 from bot.daily.source import ChallengeSource
 from bot.domain import Metric
 from bot.metrics import Metrics
 from bot.providers.base import Provider
-from bot.scoring import BASELINE_DAYS
-from bot.storage.values import FetchedValue, ValuesRepo
+from bot.scoring import BASELINE_DAYS, ChallengeRules, baseline_from_history
+from bot.storage.values import BaselineRow, FetchedValue, ValuesRepo
 
 log = logging.getLogger(__name__)
 
 ReviewedValue = tuple[int, Metric | str, dt.date, float]  # player, metric, day, value
+BaselineTarget = tuple[Challenge, frozenset[int]]  # a challenge, players whose baseline is due
 
 
 def need_of(item: Work) -> ChallengeNeed | None:
-    """The dates to fetch for one challenge's work; None when it has nothing to fetch."""
+    """The days to fetch for one challenge's work; None when it has nothing to fetch."""
     days = [
         day
         for day in days_between(item.challenge.start, min(item.through, item.challenge.end))
@@ -38,17 +52,59 @@ def need_of(item: Work) -> ChallengeNeed | None:
     ]
     if not days:
         return None
-    first = days[0]
-    if first == item.challenge.start:
-        first -= dt.timedelta(days=BASELINE_DAYS)
     return ChallengeNeed(
         challenge_id=item.challenge.id,
         players=frozenset(p.discord_id for p in item.participants),
         metric=item.challenge.metric,
-        first=first,
+        first=days[0],
         last=days[-1],
         include_manual=item.challenge.allow_manual,
     )
+
+
+def baseline_need_of(challenge: Challenge, players: frozenset[int]) -> ChallengeNeed | None:
+    """The fortnight before the start, for these players; None when there are none."""
+    if not players:
+        return None
+    return ChallengeNeed(
+        challenge_id=challenge.id,
+        players=players,
+        metric=challenge.metric,
+        first=challenge.start - dt.timedelta(days=BASELINE_DAYS),
+        last=challenge.start - dt.timedelta(days=1),
+        include_manual=challenge.allow_manual,
+    )
+
+
+def own_baselines(
+    challenge: Challenge,
+    rules: ChallengeRules,
+    players: Collection[int],
+    outcomes: Sequence[FetchOutcome],
+    providers: Mapping[str, Provider],
+) -> list[BaselineRow]:
+    """The baseline of each of `players` whose every account with the metric was fetched:
+    the median of their own fortnight from this fetch alone, in the answer asked for under
+    the challenge's manual-entry policy (a fetch for another challenge may ask both ways).
+    A player with an account that failed, or none, is left out: tried again next run."""
+    by_player: defaultdict[int, list[FetchOutcome]] = defaultdict(list)
+    for outcome in outcomes:
+        player = outcome.job.account.discord_id
+        if player in players and challenge.metric in outcome.job.metrics:
+            by_player[player].append(outcome)
+    rows = []
+    for player, mine in sorted(by_player.items()):
+        if any(outcome.failure is not None for outcome in mine):
+            continue
+        values = [
+            value
+            for outcome in mine
+            for value in outcome.values
+            if value.includes_manual
+            == manual_variant(challenge.allow_manual, providers[outcome.job.account.provider])
+        ]
+        rows.append(BaselineRow(challenge.id, player, baseline_from_history(rules, values)))
+    return rows
 
 
 def values_by_player(outcomes: Sequence[FetchOutcome]) -> dict[int, list[ReviewedValue]]:
@@ -83,29 +139,61 @@ class Collector:
         self._metrics = metrics
 
     async def collect(self, work: Sequence[Work], now: dt.datetime, report: RunReport) -> None:
-        needs = [need for need in map(need_of, work) if need is not None]
-        if not needs:
-            return
-        accounts = await self._values.challenge_accounts(need.challenge_id for need in needs)
-        jobs = plan_fetches(needs, accounts, self._providers)
+        """Fetch and store what the work needs (baselines due included); review new values."""
+        targets = [(item.challenge, item.baseline_due) for item in work]
+        needs = [need_of(item) for item in work]
+        needs += [baseline_need_of(challenge, players) for challenge, players in targets]
+        outcomes = await self._fetch_and_store(needs, targets, now, report)
+        if outcomes:
+            with report.timed("review"):
+                await self._review(work, outcomes)
+
+    async def collect_baselines(
+        self, challenge: Challenge, players: frozenset[int], now: dt.datetime, report: RunReport
+    ) -> None:
+        """Fetch and keep these players' baselines in the challenge (and nothing else)."""
+        need = baseline_need_of(challenge, players)
+        await self._fetch_and_store([need], [(challenge, players)], now, report)
+
+    async def _fetch_and_store(
+        self,
+        needs: Sequence[ChallengeNeed | None],
+        targets: Sequence[BaselineTarget],
+        now: dt.datetime,
+        report: RunReport,
+    ) -> list[FetchOutcome]:
+        wanted = [need for need in needs if need is not None]
+        if not wanted:
+            return []
+        accounts = await self._values.challenge_accounts(need.challenge_id for need in wanted)
+        jobs = plan_fetches(wanted, accounts, self._providers)
         with report.timed("fetch"):
             outcomes = await fetch_all(
                 jobs, self._providers, self._call_with_token, concurrency=self._concurrency
             )
+        baselines = [
+            row
+            for challenge, players in targets
+            if players
+            for row in own_baselines(
+                challenge, self._challenges.rules(challenge), players, outcomes, self._providers
+            )
+        ]
         with report.timed("store"):
-            await self._store(outcomes, now)
-        with report.timed("review"):
-            await self._review(work, outcomes)
+            await self._store(outcomes, baselines, now)
         self._count(outcomes, report)
+        return outcomes
 
-    async def _store(self, outcomes: Sequence[FetchOutcome], now: dt.datetime) -> None:
+    async def _store(
+        self, outcomes: Sequence[FetchOutcome], baselines: Sequence[BaselineRow], now: dt.datetime
+    ) -> None:
         values = [
             FetchedValue(outcome.job.account.discord_id, outcome.job.account.provider, value)
             for outcome in outcomes
             for value in outcome.values
         ]
         synced = [o.job.account.id for o in outcomes if o.failure is None]
-        await self._values.store_fetched(values, synced, now)
+        await self._values.store_fetched(values, synced, now, baselines)
 
     async def _review(self, work: Sequence[Work], outcomes: Sequence[FetchOutcome]) -> None:
         """Hand each challenge its players' new values for the fair-play checks."""

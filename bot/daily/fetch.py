@@ -76,6 +76,12 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+def manual_variant(include_manual: bool, provider: Provider) -> bool:
+    """The `include_manual` a provider is asked with for a challenge that counts manual
+    entries (`include_manual`) or not: False from one that cannot leave them out anyway."""
+    return include_manual and provider.info.can_exclude_manual
+
+
 def plan_fetches(
     needs: Iterable[ChallengeNeed],
     accounts: Mapping[int, Sequence[PlayerAccount]],
@@ -109,7 +115,7 @@ def plan_fetches(
                 job.metrics.add(need.metric)
                 job.first = min(job.first, need.first)
                 job.last = max(job.last, need.last)
-                job.manual_variants.add(need.include_manual and provider.info.can_exclude_manual)
+                job.manual_variants.add(manual_variant(need.include_manual, provider))
     return [jobs[key] for key in sorted(jobs)]
 
 

@@ -1,10 +1,12 @@
 """Planning a run: which challenges have work at an instant, and what it is (`Planner`).
 
 A challenge has work when a day's post is due that has no run record yet (after downtime,
-several: each is scored once, in order), when its results are due and not yet scored, or when
-a post is still owed (it failed, or no Discord client was connected). `may_have_work` is the
-cheap first look from the run overview; `Planner.plan` reads the records and decides. An
-ended challenge is only owed its posts; one an admin ended early gets its results now.
+several: each is scored once, in order), when a day is final and not frozen yet (it is
+fetched once more and frozen, posted or not), when its results are due and not yet scored,
+or when a post is still owed (it failed, or no Discord client was connected).
+`may_have_work` is the cheap first look from the run overview; `Planner.plan` reads the
+records and decides. An ended challenge is only owed its posts; one an admin ended early gets
+its results now. Each run also fetches the baseline of every player who has none yet.
 `post_kind` says what a post covering some run records is.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from bot.challenges.model import Challenge, ChallengeStatus, Participant
 from bot.daily.calendar import ChallengeCalendar, calendar_of, days_between
@@ -36,6 +38,10 @@ class Work:
     # before they joined: from this day on, final days are fetched and scored again (for
     # them; the others' frozen scores stay as they are).
     backfill_from: dt.date | None = None
+    # Final at the run's instant and not frozen yet: fetched once more, then frozen.
+    finalise: list[dt.date] = field(default_factory=list)
+    # Players whose baseline (the fortnight before the start) is fetched in this run.
+    baseline_due: frozenset[int] = frozenset()
 
     def to_score(self, day: dt.date) -> bool:
         """Whether `day` is fetched and its scores are written in this run."""
@@ -45,11 +51,14 @@ class Work:
 
     @property
     def scores(self) -> bool:
-        return bool(self.new_days) or self.results
+        return bool(self.new_days) or self.results or bool(self.finalise)
 
     @property
     def through(self) -> dt.date:
-        return self.new_days[-1] if self.new_days else self.last_day
+        """The last day this run scores: the last day for the results, else the latest day
+        whose post is due or that becomes final."""
+        latest = [*self.new_days[-1:], *self.finalise[-1:]]
+        return self.last_day if self.results or not latest else max(latest)
 
     @property
     def last_day(self) -> dt.date:
@@ -59,15 +68,21 @@ class Work:
         return self.ended_early or self.calendar.is_final(day, now)
 
 
-def may_have_work(challenge: Challenge, runs: RunOverview | None, now: dt.datetime) -> bool:
-    """A cheap first look (no query): a day is due that is later than the last one scored,
-    the results are due and not recorded, or a post is owed."""
+def may_have_work(
+    challenge: Challenge, runs: RunOverview | None, last_frozen: dt.date | None, now: dt.datetime
+) -> bool:
+    """A cheap first look (no query): a day is due that is later than the last one scored, a
+    day is final that is later than the last one frozen (`last_frozen`), the results are due
+    and not recorded, or a post is owed."""
     calendar = calendar_of(challenge)
     due = min(challenge.end, calendar.last_due_day(now))
+    last_final = calendar.last_final_day(now)
+    to_freeze = last_final is not None and (last_frozen is None or last_final > last_frozen)
     if runs is None:
-        return due >= challenge.start or calendar.results_due(now)
+        return due >= challenge.start or to_freeze or calendar.results_due(now)
     return (
         runs.post_owed
+        or to_freeze
         or (runs.last_day is None and due >= challenge.start)
         or (runs.last_day is not None and due > runs.last_day)
         or (calendar.results_due(now) and not runs.has_results)
@@ -100,6 +115,27 @@ def due_now(
     return calendar.due_days(now), calendar.results_due(now)
 
 
+def days_to_finalise(
+    challenge: Challenge,
+    calendar: ChallengeCalendar,
+    now: dt.datetime,
+    final_days: set[dt.date],
+    *,
+    ended_early: bool,
+) -> list[dt.date]:
+    """The days final at `now` that are not frozen yet, oldest first (all days played of a
+    challenge ended early; none of one that is closed)."""
+    if ended_early:
+        last: dt.date | None = challenge.end
+    elif challenge.status is ChallengeStatus.ENDED:
+        return []
+    else:
+        last = calendar.last_final_day(now)
+    if last is None:
+        return []
+    return [day for day in days_between(challenge.start, last) if day not in final_days]
+
+
 def post_owed(records: dict[dt.date, RunRecord], results: RunRecord | None) -> bool:
     """A day or the results was scored and is not posted yet."""
     return any(r.status is not RunStatus.POSTED for r in records.values()) or (
@@ -118,10 +154,11 @@ class Planner:
     async def due(self, now: dt.datetime) -> list[Work]:
         """The work of every challenge that has some at `now`."""
         overview = await self._runs.overview()
+        frozen = await self._values.last_final_days()
         challenges = [
             challenge
             for challenge in await self._challenges.active_challenges()
-            if may_have_work(challenge, overview.get(challenge.id), now)
+            if may_have_work(challenge, overview.get(challenge.id), frozen.get(challenge.id), now)
         ]
         challenges += await self._ended_owing_posts(overview, {c.id for c in challenges})
         work = []
@@ -159,15 +196,31 @@ class Planner:
         due, results_due = due_now(challenge, calendar, now, ended_early=ended_early)
         new_days = [day for day in due if day not in records]
         results = results_due and results_record is None
-        if not new_days and not results and not post_owed(records, results_record):
+        participants = await self._challenges.participants(challenge.id)
+        final_days = await self._values.final_days(challenge.id)
+        finalise = (
+            days_to_finalise(challenge, calendar, now, final_days, ended_early=ended_early)
+            if participants  # without a player there is nothing to freeze
+            else []
+        )
+        if not (new_days or results or finalise or post_owed(records, results_record)):
             return None
         return Work(
             challenge=challenge,
             calendar=calendar,
-            participants=await self._challenges.participants(challenge.id),
+            participants=participants,
             new_days=new_days,
             results=results,
             ended_early=ended_early,
-            final_days=await self._values.final_days(challenge.id),
+            final_days=final_days,
             backfill_from=await self._values.first_day_to_backfill(challenge.id),
+            finalise=finalise,
+            baseline_due=await self.baselines_due(challenge, now),
         )
+
+    async def baselines_due(self, challenge: Challenge, now: dt.datetime) -> frozenset[int]:
+        """The challenge's players whose baseline is still to fetch, once the fortnight it
+        covers is over (none before: the first run after the start fetches them)."""
+        if not calendar_of(challenge).baseline_over(now):
+            return frozenset()
+        return frozenset(await self._values.players_without_baseline(challenge.id))

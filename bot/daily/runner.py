@@ -1,15 +1,19 @@
 """The daily run's orchestrator (`DailyRunner`): idempotent, and catching up.
 
-One scheduler job per challenge fires at its post time in its time zone, and every job does
-the same thing: `run_due()`, which looks at the clock and the run records and handles every
-challenge that has work, together. So a job fired late, twice, by hand or after downtime does
-the right thing, and two challenges posting at the same minute fetch their shared players once.
+One scheduler job per challenge fires at its post time in its time zone, a one-shot job at
+its next grace end (re-armed after it ran: that is the instant a day becomes final, and the
+day is fetched one last time and frozen then, posted or not), and an hourly sweep. Every job
+does the same thing: `run_due()`, which looks at the clock and the run records and handles
+every challenge that has work, together. So a job fired late, twice, by hand or after
+downtime does the right thing, and two challenges posting at the same minute fetch their
+shared players once. When Stride was down at a grace end, the first run after it freezes the
+day from that run's fetch: without the providers' sync times nothing better is possible.
 
 A run plans (`bot.daily.plan`), fetches every due challenge's values at once
 (`bot.daily.collect`), then scores (`bot.daily.score`) and posts (`bot.daily.post`) each
 challenge in turn; one challenge's failure never stops the others. The runner also keeps the
-jobs in step with the challenges (created, edited, ended) and posts the results of a
-challenge an admin ends early.
+jobs in step with the challenges (created, edited, ended), posts the results of a
+challenge an admin ends early and fetches the baseline of a player who just joined.
 """
 
 from __future__ import annotations
@@ -18,10 +22,13 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
+from functools import partial
+from typing import Any
 
 from bot.challenges.model import Challenge, ChallengeStatus
 from bot.clock import Clock
+from bot.daily.calendar import calendar_of
 from bot.daily.collect import Collector
 from bot.daily.fetch import TokenCall
 from bot.daily.plan import Planner, Work
@@ -43,6 +50,7 @@ from bot.storage.values import ValuesRepo
 log = logging.getLogger(__name__)
 
 JOB_PREFIX = "daily-run:"
+FINAL_JOB_PREFIX = "daily-final:"
 # An hourly safety net beside the per-challenge jobs: APScheduler skips a post time that does
 # not exist on a DST day (00:00 in America/Santiago on 2026-09-06, say), and a run whose shared
 # fetch failed is retried within the hour instead of a day later. `run_due` decides from the
@@ -110,8 +118,13 @@ class DailyRunner:
     def job_id(challenge_id: int) -> str:
         return f"{JOB_PREFIX}{challenge_id}"
 
+    @staticmethod
+    def final_job_id(challenge_id: int) -> str:
+        return f"{FINAL_JOB_PREFIX}{challenge_id}"
+
     def schedule(self, challenge: Challenge) -> None:
-        """The challenge's job, at its post time in its time zone (replaces an older one)."""
+        """The challenge's jobs: at its post time in its time zone, and at its next grace end
+        (both replace older ones)."""
         if self._scheduler is None:
             return
         if challenge.status is not ChallengeStatus.ACTIVE:
@@ -120,18 +133,44 @@ class DailyRunner:
         self._scheduler.add_daily(
             self.job_id(challenge.id), self._run_job, at=challenge.post_time, tz=challenge.zone
         )
+        self._arm_final_job(challenge)
+
+    def _arm_final_job(self, challenge: Challenge) -> None:
+        """The one-shot job at the challenge's next grace end; none once its last day is final
+        (the same instant again changes nothing, `JobScheduler.add_at`)."""
+        if self._scheduler is None:
+            return
+        job_id = self.final_job_id(challenge.id)
+        at = calendar_of(challenge).next_final_at(self._clock.now())
+        if at is None:
+            self._scheduler.remove(job_id)
+        else:
+            self._scheduler.add_at(job_id, partial(self._final_job, challenge.id), at=at)
 
     def _unschedule(self, challenge_id: int) -> None:
         if self._scheduler is not None:
             self._scheduler.remove(self.job_id(challenge_id))
+            self._scheduler.remove(self.final_job_id(challenge_id))
 
     async def _run_job(self) -> None:
         await self.run_due()
 
+    async def _final_job(self, challenge_id: int) -> None:
+        """At a grace end: the run fetches the day that just became final once more and
+        freezes it (a day becoming final is no post); then the job waits for the next one."""
+        try:
+            await self.run_due()
+        finally:
+            challenge = await self._challenges.get(challenge_id)
+            if challenge is not None and challenge.status is ChallengeStatus.ACTIVE:
+                self._arm_final_job(challenge)
+
     def subscribe(self, events: EventBus) -> None:
-        """Keep the jobs in step with the challenges, and post results on an early end."""
+        """Keep the jobs in step with the challenges, post results on an early end, and fetch
+        the baseline of a player who joins."""
         events.on("challenge_changed", self._on_changed)
         events.on("challenge_ended", self._on_ended)
+        events.on("participant_joined", self._on_joined)
 
     async def _on_changed(self, challenge_id: int) -> None:
         challenge = await self._challenges.get(challenge_id)
@@ -144,7 +183,16 @@ class DailyRunner:
         self._unschedule(challenge_id)
         # In a task of its own: the results need provider calls and a post, which must not
         # hold up (or be undone by) whatever ended the challenge.
-        task = asyncio.create_task(self.close_early(challenge_id), name=f"results-{challenge_id}")
+        self._in_background(self.close_early(challenge_id), name=f"results-{challenge_id}")
+
+    async def _on_joined(self, challenge_id: int, discord_id: int) -> None:
+        # In a task of its own: /join answers at once, and the fetch follows.
+        self._in_background(
+            self.fetch_baselines(challenge_id), name=f"baseline-{challenge_id}-{discord_id}"
+        )
+
+    def _in_background(self, work: Coroutine[Any, Any, RunReport], *, name: str) -> None:
+        task = asyncio.create_task(work, name=name)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
@@ -157,12 +205,13 @@ class DailyRunner:
         return await self.run_due()
 
     async def wait_background(self) -> None:
-        """Wait for results posts started by `challenge_ended` (tests)."""
+        """Wait for the results posts and baseline fetches started by events (tests)."""
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
 
     async def aclose(self) -> None:
-        """Cancel results posts still running (a run commits all of a day or none of it)."""
+        """Cancel results posts and baseline fetches still running (a run commits all of a
+        day or none of it)."""
         for task in list(self._background):
             task.cancel()
         await self.wait_background()
@@ -189,6 +238,21 @@ class DailyRunner:
                 return RunReport()  # deleted: nothing to post
             item = await self._planner.plan(challenge, now, ended_early=True)
             return await self._process([item] if item is not None else [], now)
+
+    async def fetch_baselines(self, challenge_id: int) -> RunReport:
+        """Fetch the baselines of the challenge's players who have none yet (one who just
+        joined), once it has started: before that, the fortnight is not over, and the first
+        run after the start fetches them."""
+        async with self._lock:
+            now = self._clock.now()
+            report = RunReport()
+            challenge = await self._challenges.get(challenge_id)
+            if challenge is None or challenge.status is not ChallengeStatus.ACTIVE:
+                return report
+            players = await self._planner.baselines_due(challenge, now)
+            if players:
+                await self._collector.collect_baselines(challenge, players, now, report)
+            return report
 
     async def _process(self, work: Sequence[Work], now: dt.datetime) -> RunReport:
         report = RunReport(challenges=[item.challenge.id for item in work])
@@ -219,3 +283,5 @@ class DailyRunner:
             if posted is RunKind.RESULTS:
                 await self._challenges.finish(item.challenge.id)  # closed: no more runs
                 self._unschedule(item.challenge.id)
+            elif item.challenge.status is ChallengeStatus.ACTIVE and not item.ended_early:
+                self._arm_final_job(item.challenge)  # past a grace end that was not fired

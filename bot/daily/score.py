@@ -1,10 +1,12 @@
 """The run's scoring step: standings from stored values, written down in one transaction.
 
-`Scorer.score` computes a challenge's standings through its last due day
-(`bot.daily.standings`: final days use the values frozen in `daily_scores`, so a late sync can
-change a provisional day but never a final one), then writes the score rows, the streaks, the
-run records, the finalisation of days past their grace period and the `day_finalised` events
-in one transaction: a crash leaves either all of it or none of it.
+`Scorer.score` computes a challenge's standings through its last due day, or the last day
+that became final (`bot.daily.standings`: final days use the values frozen in
+`daily_scores`, so a late sync can change a provisional day but never a final one), then
+writes the score rows, the streaks, the run records, the finalisation of days past their
+grace period (from the values this run just fetched) and the `day_finalised` events in one
+transaction: a crash leaves either all of it or none of it. A run at a grace end that only
+finalises a day writes no run record: the day's post comes at the post time.
 """
 
 from __future__ import annotations

@@ -21,15 +21,13 @@ from bot.daily.source import ChallengeSource
 from bot.domain import DailyValue, ScoringMode
 from bot.render.leaderboard import EmbedContent, render_daily_post, render_results_post
 from bot.scoring import (
-    BASELINE_DAYS,
     ChallengeRules,
     PlayerId,
     PlayerStanding,
     Standings,
-    baseline_from_history,
-    competition_ranks,
     compute_awards,
     compute_standings,
+    streak_ranks,
     team_standings,
 )
 from bot.storage.db import Database
@@ -89,9 +87,10 @@ def fallback_name(discord_id: int) -> str:
 
 
 def rank_by_best_streak(standings: Standings, teams: Mapping[PlayerId, str]) -> Standings:
-    """Streak challenges: each player's score is their best streak, and ranks follow it."""
+    """Streak challenges: each player's score is their best streak, and ranks follow it (with
+    the challenge's tie-break)."""
     scores = {p.player_id: float(p.best_streak) for p in standings.players}
-    ranks = competition_ranks(scores)
+    ranks = streak_ranks(standings)
     players = tuple(
         sorted(
             (
@@ -169,8 +168,9 @@ class StandingsReader:
         final: bool = False,
     ) -> Board:
         """Standings of `participants` through `through`, `provisional` days marked so.
-        Baselines (the fortnight before the start) are read only where they count:
-        improvement scoring, and the results' most-improved award (`final`)."""
+        Baselines (each player's own fortnight before the start, as their fetch gave it)
+        are read only where they count: improvement scoring, and the results'
+        most-improved award (`final`)."""
         rules = self._challenges.rules(challenge)
         with_baselines = final or rules.mode is ScoringMode.IMPROVEMENT
         counted = await self._counted(challenge, rules, participants, through, with_baselines)
@@ -205,21 +205,18 @@ class StandingsReader:
         with_baselines: bool,
     ) -> _Counted:
         frozen = await self._values.final_scores(challenge.id)
-        first = rules.start - dt.timedelta(days=BASELINE_DAYS) if with_baselines else rules.start
         stored = await self._values.challenge_values(
-            challenge.id, rules.metric, first, min(through, rules.end)
+            challenge.id, rules.metric, rules.start, min(through, rules.end)
         )
         excluded = await self._challenges.excluded_days(challenge.id)
         values: dict[PlayerId, list[DailyValue]] = {}
-        baselines: dict[PlayerId, float] = {}
         for participant in participants:
             player = participant.discord_id
             mine = stored.get(player, [])
             values[player] = counted_values(rules, player, frozen.get(player, {}), mine, excluded)
-            baseline = baseline_from_history(rules, (v for v in mine if v.day < rules.start))
-            if baseline is not None:
-                baselines[player] = baseline
-        return _Counted(values, baselines)
+        # Each player's own, kept as their fetch gave it (`bot.daily.collect.own_baselines`).
+        baselines = await self._values.baselines(challenge.id) if with_baselines else {}
+        return _Counted(values, {p: baselines[p] for p in values if p in baselines})
 
     async def challenge_ids_of(self, discord_id: int) -> list[int]:
         """The challenges a user plays in (any status)."""

@@ -8,6 +8,10 @@ request can fail is a `LinkError` (see `bot.linking.failures`).
 
 The OAuth `state`, codes, tokens and PKCE verifiers never appear in a log line, an exception
 message or a page: log lines name the provider and the Discord user id only.
+
+Events (when built with an `EventBus`): `account_linked(account)` after a link is stored,
+`account_unlinking(account)` before an unlink deletes the tokens; their handlers (the push
+subscriptions of `bot.providers.withings_subscriptions`) must not raise.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from bot.clock import Clock
 from bot.crypto import TokenCipher
 from bot.domain import AccountStatus
 from bot.errors import UserError
+from bot.events import EventBus
 from bot.linking.colours import COLOUR_INFO, COLOUR_OK
 from bot.linking.failures import (
     MAX_PARAM_LENGTH,
@@ -126,6 +131,7 @@ class LinkService:
         public_base_url: str,
         messenger: Messenger,
         tokens: TokenManager,
+        events: EventBus | None = None,
         link_ttl: dt.timedelta = LINK_TTL,
     ) -> None:
         self._db = db
@@ -137,6 +143,9 @@ class LinkService:
         self._base_url = public_base_url.rstrip("/")
         self._messenger = messenger
         self._tokens = tokens
+        # `account_linked` and `account_unlinking` (push subscriptions follow them); without a
+        # bus nobody listens.
+        self._events = events if events is not None else EventBus()
         self._ttl = link_ttl
 
     # -- which providers ---------------------------------------------------------------
@@ -256,6 +265,8 @@ class LinkService:
                 "Nothing was linked; please try /link again later.",
             ) from None
         account = await self._store(found, pending.discord_id, provider_user_id, tokens)
+        # Handlers never fail the link (a push subscription that fails is retried later).
+        await self._events.emit("account_linked", account=account)
         await self._dm_linked(account, info)
         return account
 
@@ -379,6 +390,8 @@ class LinkService:
         account = await self._accounts.get(discord_id, provider)
         if account is None:
             raise UserError(f"You have no {self.display_name(provider)} account linked.")
+        # While the tokens exist: handlers end what the account is subscribed to, best effort.
+        await self._events.emit("account_unlinking", account=account)
         outcome = await self._tokens.revoke(account)
         await self._accounts.delete(account.id)
         log.info("%s: user %d unlinked account %d (%s)", provider, discord_id, account.id, outcome)

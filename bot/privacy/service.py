@@ -71,13 +71,17 @@ class PrivacyService:
     async def delete_everything(self, discord_id: int) -> DeletionReport:
         """Revoke every grant, then delete every row about the user in one transaction.
 
-        Emits `user_deleted(discord_id=…)` inside that transaction, so handlers that remove
-        their own rows commit or roll back together with the deletion.
+        Emits `account_unlinking(account=…)` for each linked account first, while its tokens
+        exist (push subscriptions end), and `user_deleted(discord_id=…)` inside that
+        transaction, so handlers that remove their own rows commit or roll back together with
+        the deletion.
         """
         revoked: list[str] = []
         not_offered: list[str] = []
         failed: list[str] = []
         for account in await self._accounts.for_user(discord_id):
+            # While the tokens exist: handlers end the account's push subscriptions.
+            await self._events.emit("account_unlinking", account=account)
             outcome = await self._tokens.revoke(account)
             name = (
                 self._providers[account.provider].info.display_name

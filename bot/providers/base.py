@@ -45,6 +45,9 @@ class ProviderInfo:
     # their values are then device totals as the provider reports them, flagged
     # includes_manual=False, and the UI can say that manual entries cannot be told apart.
     can_exclude_manual: bool = True
+    # The metrics whose new data this installation hears of by push (webhooks configured);
+    # the rest must be polled. See `bot.providers.push`.
+    push_metrics: frozenset[Metric] = frozenset()
 
 
 class ProviderError(Exception):

@@ -40,6 +40,7 @@ from bot.providers.base import ProviderInfo, ProviderResponseError, TokenSet
 from bot.providers.daterange import ONE_DAY, date_chunks
 from bot.providers.google_oauth import GoogleOAuthClient, GoogleOAuthMethods
 from bot.providers.http import ProviderHttp, RetryPolicy, Sleep, parse_model
+from bot.providers.push import PUSH_METRICS
 from bot.providers.ratelimit import ProviderRateLimiter
 from bot.settings import GoogleHealthSettings
 
@@ -281,6 +282,7 @@ class GoogleHealthProvider(GoogleOAuthMethods):
             supports_pkce=True,
             supports_revoke=self._oauth.supports_revoke,
             scopes=SCOPES,
+            push_metrics=PUSH_METRICS["google_health"] if settings.push_enabled else frozenset(),
         )
 
     async def fetch_user_id(self, tokens: TokenSet) -> str:

@@ -55,6 +55,7 @@ from bot.providers.http import (
     raise_for_oauth_status,
 )
 from bot.providers.oauth import ClientCredentials, OAuthTokenAnswer, token_set, with_query
+from bot.providers.push import PUSH_METRICS
 from bot.providers.ratelimit import ProviderRateLimiter
 from bot.settings import OuraSettings
 
@@ -147,6 +148,7 @@ class OuraProvider:
             supports_revoke=settings.revoke_url is not None,
             scopes=SCOPES,
             can_exclude_manual=False,
+            push_metrics=PUSH_METRICS["oura"] if settings.push_enabled else frozenset(),
         )
 
     def authorization_url(

@@ -60,6 +60,7 @@ from bot.providers.http import (
     raise_for_api_status,
 )
 from bot.providers.oauth import ClientCredentials, token_set, with_query
+from bot.providers.push import PUSH_METRICS
 from bot.providers.ratelimit import ProviderRateLimiter
 from bot.settings import WithingsSettings
 
@@ -143,7 +144,8 @@ def _body_status(resp: HttpResponse) -> int | None:
     return status if isinstance(status, int) else None
 
 
-def _transient(resp: HttpResponse) -> TransientKind | None:
+def transient_status(resp: HttpResponse) -> TransientKind | None:
+    """Whether a Withings answer (HTTP 200 whatever happened) is worth retrying."""
     status = _body_status(resp)
     if status == STATUS_TOO_MANY_REQUESTS:
         return "rate_limited"
@@ -164,7 +166,7 @@ def _grant_is_gone(status: int, error: str | None) -> bool:
     return status == STATUS_INVALID_PARAMS and ("code" in text or "refresh" in text)
 
 
-def _envelope_body(resp: HttpResponse, *, token_endpoint: bool) -> Any:
+def envelope_body(resp: HttpResponse, *, token_endpoint: bool) -> Any:
     """The `body` of a Withings answer, or the error its `status` stands for."""
     raise_for_api_status(resp)  # real HTTP errors (gateway 5xx, 410) still happen
     envelope = parse_model(_Envelope, resp.json(), provider=LABEL, endpoint=resp.endpoint)
@@ -233,6 +235,7 @@ class WithingsProvider:
             supports_revoke=False,
             scopes=SCOPES,
             can_exclude_manual=False,
+            push_metrics=PUSH_METRICS["withings"] if settings.push_enabled else frozenset(),
         )
 
     def authorization_url(
@@ -257,10 +260,10 @@ class WithingsProvider:
             endpoint=endpoint,
             form={"action": "requesttoken", **self._client.form(), **form},
             idempotent=idempotent,
-            transient=_transient,
+            transient=transient_status,
         )
         body = parse_model(
-            _TokenBody, _envelope_body(resp, token_endpoint=True), provider=LABEL, endpoint=endpoint
+            _TokenBody, envelope_body(resp, token_endpoint=True), provider=LABEL, endpoint=endpoint
         )
         return token_set(
             access_token=body.access_token,
@@ -335,9 +338,9 @@ class WithingsProvider:
                 endpoint=endpoint,
                 access_token=access_token,
                 form=page_form,
-                transient=_transient,
+                transient=transient_status,
             )
-            body = _envelope_body(resp, token_endpoint=False)
+            body = envelope_body(resp, token_endpoint=False)
             yield body
             more = isinstance(body, dict) and bool(body.get("more"))
             next_offset = body.get("offset") if isinstance(body, dict) else None

@@ -11,6 +11,8 @@ Markers used in the posts (the footer repeats the legend):
 * `✓` the daily goal was met that day.
 * `🔥n` a streak of n goal days, shown from n = 2: a one-day streak is just today's `✓`.
 * `⏳` a provisional day: late syncs can still change it.
+* `🥇🥈🥉` the results' podium (`bot.scoring.podium`): places 1 to 3 with a score above 0; tied
+  players share a medal (1, 1, 3 is two golds and a bronze).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from bot.domain import ScoringMode
 from bot.render.standings import (
     day_number,
     format_score,
@@ -49,7 +52,7 @@ from bot.render.text import (
     format_date,
     truncate,
 )
-from bot.scoring import Awards, PlayerId, Standings
+from bot.scoring import Awards, ChallengeRules, PlayerId, Standings, podium
 
 COLOUR_DAILY = 0x2E9E6B
 COLOUR_CATCH_UP = 0x5865F2
@@ -273,19 +276,19 @@ def render_results_post(
     *,
     challenge_name: str,
 ) -> EmbedContent:
-    """The end-of-challenge post: podium (ties share a medal), awards, teams, everyone else."""
+    """The end-of-challenge post: podium (ties share a medal, a score of 0 never has one),
+    awards, teams, everyone else."""
     rules = standings.rules
-    podium = [p for p in ordered_players(standings, names) if p.rank in MEDALS and p.has_data]
+    podium_ids = {p.player_id for p in podium(standings)}
+    medallists = [p for p in ordered_players(standings, names) if p.player_id in podium_ids]
     podium_lines = [
         f"{MEDALS[p.rank]} **{embed_name(names, p.player_id)}** — {format_score(p.score, rules)}"
-        for p in podium
+        for p in medallists
     ]
-    # Ties share a medal, so a podium can be long; keep it to a few lines. It can also be
-    # empty although players synced: below their usual, they rank under those without data.
-    header = [fit_lines(podium_lines, PODIUM_LIMIT)] if podium else []
+    # Ties share a medal, so a podium can be long; keep it to a few lines.
+    header = [fit_lines(podium_lines, PODIUM_LIMIT) if podium_lines else no_medals_line(rules)]
     if not any(p.has_data for p in standings.players):
         header = [NOBODY_SYNCED]
-    podium_ids = {p.player_id for p in podium}
     rest = [p for p in ordered_players(standings, names) if p.player_id not in podium_ids]
     rows = [standing_row(standings, p, names, day=None) for p in rest]
     if rows:
@@ -303,6 +306,17 @@ def render_results_post(
         footer=truncate(f"{rules_line(rules)} · {span}", FOOTER_LIMIT),
         colour=COLOUR_RESULTS,
     )
+
+
+def no_medals_line(rules: ChallengeRules) -> str:
+    """What the results post says when nobody scored above 0, so nobody has a medal."""
+    match rules.mode:
+        case ScoringMode.GOAL_DAYS:
+            return "No medals: nobody reached the goal."
+        case ScoringMode.IMPROVEMENT:
+            return "No medals: nobody beat their usual day."
+        case _:
+            return "No medals: nobody scored."
 
 
 def award_rows(standings: Standings, awards: Awards, names: Mapping[PlayerId, str]) -> list[str]:

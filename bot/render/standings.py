@@ -14,6 +14,7 @@ from bot.domain import ScoringMode
 from bot.render.text import (
     EN_DASH,
     MODE_LABELS,
+    TIE_BREAK_LABELS,
     display_name,
     embed_name,
     escape_markdown,
@@ -27,6 +28,7 @@ from bot.scoring import (
     PlayerId,
     PlayerStanding,
     Standings,
+    TieBreak,
     rank_changes,
 )
 
@@ -69,12 +71,15 @@ def format_streak(days: int) -> str:
 
 
 def rules_line(rules: ChallengeRules) -> str:
-    """The rules in one line of a post's header: 'Steps · total · goal 10,000 steps/day'."""
+    """The rules in one line of a post's header: 'Steps · total · goal 10,000 steps/day', with
+    the tie-break when there is one ('… · ties: more goal days')."""
     parts = [rules.metric.label, MODE_LABELS[rules.mode]]
     if rules.daily_goal is not None:
         parts.append(f"goal {format_amount(rules.daily_goal, rules.metric)}/day")
     if rules.daily_cap is not None:
         parts.append(f"cap {format_amount(rules.daily_cap, rules.metric)}/day")
+    if rules.tie_break is not TieBreak.NONE:
+        parts.append(f"ties: {TIE_BREAK_LABELS[rules.tie_break]}")
     return " · ".join(parts)
 
 

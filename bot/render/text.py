@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from bot.domain import Metric, ScoringMode
+from bot.scoring.rules import TieBreak
 
 if TYPE_CHECKING:
     from bot.scoring import PlayerId
@@ -40,6 +41,13 @@ MODE_LABELS: dict[ScoringMode, str] = {
     ScoringMode.DAILY_RANK: "daily rank points",
     ScoringMode.TIERS: "tier points",
     ScoringMode.IMPROVEMENT: "improvement over baseline",
+}
+
+# A tie-break as the posts name it: '… · ties: more goal days'.
+TIE_BREAK_LABELS: dict[TieBreak, str] = {
+    TieBreak.NONE: "shared places",
+    TieBreak.GOAL_DAYS: "more goal days",
+    TieBreak.FIRST_TO_SCORE: "first to their score",
 }
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

@@ -1,15 +1,20 @@
-"""The results post's awards: best single day, longest streak and most improved."""
+"""The results post's podium and awards: best single day, longest streak and most improved.
+
+A score of 0 never wins anything: the podium is the players ranked 1 to 3 with a score above 0
+(tied players share a medal; in a Goal Day everyone who reached the goal shares gold and nobody
+else has a medal), and each award needs a value, a streak or an improvement above 0.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.scoring.modes import percent_above
-from bot.scoring.results import Standings
+from bot.scoring.modes import improvement_percent
+from bot.scoring.results import PlayerStanding, Standings
 from bot.scoring.rules import PlayerId
+
+PODIUM_PLACES = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +33,7 @@ class LongestStreak:
 @dataclass(frozen=True, slots=True)
 class MostImproved:
     player_id: PlayerId
-    percent: float  # mean daily value over days with data vs. the player's own baseline
+    percent: float  # average over the elapsed days vs. the player's own baseline
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +52,19 @@ def compute_awards(standings: Standings) -> Awards:
     )
 
 
+def podium(standings: Standings) -> tuple[PlayerStanding, ...]:
+    """The players who win a medal, in rank order: ranked 1 to `PODIUM_PLACES` and with a
+    score above 0 (ties share a medal, so there can be more than three)."""
+    return tuple(p for p in standings.players if p.rank <= PODIUM_PLACES and p.score > 0)
+
+
 def best_single_day(standings: Standings) -> BestDay | None:
-    """Highest capped daily value; ties go to whoever did it first, then the lower id."""
+    """Highest capped daily value above 0; ties go to whoever did it first, then the lower id."""
     candidates = [
         (-value, day, s.player_id)
         for s in standings.players
         for day, value in s.daily_values.items()
+        if value > 0
     ]
     if not candidates:
         return None
@@ -70,20 +82,17 @@ def longest_streak(standings: Standings) -> LongestStreak | None:
 
 
 def most_improved(standings: Standings) -> MostImproved | None:
-    """Biggest positive percent over their own baseline. Players compared with the group
-    median are left out: the award is about beating yourself. None if nobody improved."""
+    """Biggest positive percent over their own baseline, by the `improvement` rule: the average
+    over the player's elapsed days (a final day without data counting as 0) against the
+    baseline. Players compared with the group median are left out: the award is about beating
+    yourself. None if nobody improved."""
     candidates = [
-        (percent_above(_mean(s.daily_values.values()), s.baseline), s.player_id)
+        (improvement_percent(s.daily_values, s.elapsed_days, s.baseline), s.player_id)
         for s in standings.players
-        if s.has_data and s.baseline_is_own and s.baseline is not None
+        if s.baseline_is_own
     ]
     improved = [(percent, player) for percent, player in candidates if percent > 0]
     if not improved:
         return None
     percent, player = max(improved, key=lambda item: (item[0], -item[1]))
     return MostImproved(player_id=player, percent=percent)
-
-
-def _mean(values: Iterable[float]) -> float:
-    items = sorted(values)
-    return math.fsum(items) / len(items)

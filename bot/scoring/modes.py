@@ -6,9 +6,11 @@
 * `daily_rank`: `points_table[rank - 1]` for that day's competition rank among players with a
   value above 0 (a zero reading is no activity and earns nothing); the score is the sum.
 * `tiers`: the points of the highest threshold the value reaches; the score is the sum.
-* `improvement`: percent above the baseline; the score is the mean over days with data (a
-  missing day contributes nothing, as in every mode except `average`). A player without data
-  scores 0, "no change"; when nobody has a baseline everyone scores 0.
+* `improvement`: a day's points are its percent above the baseline; the score compares the
+  player's average over their elapsed days with their baseline (`improvement_percent`): as in
+  `average`, a final day without data counts as 0, so leaving a weak day unsynced never raises
+  the score, and a provisional day without data is not elapsed yet. A player with elapsed days
+  but no data at all scores -100%; with no elapsed day, or when nobody has a baseline, 0.
 
 Scores are summed with `math.fsum`, so they do not depend on the order the values arrived in and
 players with the same values tie exactly.
@@ -60,6 +62,23 @@ def percent_above(value: float, baseline: float) -> float:
     return 100.0 * (value - baseline) / baseline
 
 
+def average_over_elapsed(daily_values: Mapping[dt.date, float], elapsed: int) -> float:
+    """The sum of the values divided by the elapsed days (a day without data adding 0); 0 when
+    no day has elapsed."""
+    total = math.fsum(daily_values[day] for day in sorted(daily_values))
+    return total / elapsed if elapsed else 0.0
+
+
+def improvement_percent(
+    daily_values: Mapping[dt.date, float], elapsed: int, baseline: float | None
+) -> float:
+    """The `improvement` score, and the most-improved award's percent: the average over the
+    elapsed days, in percent above `baseline` (0 without a baseline or an elapsed day)."""
+    if baseline is None or not elapsed:
+        return 0.0
+    return percent_above(average_over_elapsed(daily_values, elapsed), baseline)
+
+
 def points_by_player(
     rules: ChallengeRules,
     daily: Mapping[PlayerId, Mapping[dt.date, float]],
@@ -93,12 +112,17 @@ def _points_for_day(rules: ChallengeRules, value: float, baseline: float | None)
 
 
 def score_from_points(
-    mode: ScoringMode, daily_points: Mapping[dt.date, float], elapsed: int
+    mode: ScoringMode,
+    daily_points: Mapping[dt.date, float],
+    elapsed: int,
+    *,
+    daily_values: Mapping[dt.date, float],
+    baseline: float | None,
 ) -> float:
-    """A player's score from their daily points (see the module docstring for each mode)."""
-    total = math.fsum(daily_points[day] for day in sorted(daily_points))
+    """A player's score from their daily points, or in `improvement` from their daily values
+    and baseline (see the module docstring for each mode)."""
     if mode is ScoringMode.AVERAGE:
-        return total / elapsed if elapsed else 0.0
+        return average_over_elapsed(daily_points, elapsed)
     if mode is ScoringMode.IMPROVEMENT:
-        return total / len(daily_points) if daily_points else 0.0
-    return total
+        return improvement_percent(daily_values, elapsed, baseline)
+    return math.fsum(daily_points[day] for day in sorted(daily_points))

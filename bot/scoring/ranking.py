@@ -10,12 +10,14 @@ from bot.scoring.results import Standings
 from bot.scoring.rules import PlayerId
 
 K = TypeVar("K", bound=Hashable)
+S = TypeVar("S", float, tuple[float, float])  # a score, or a score and its tie-break key
 
 
-def competition_ranks(scores: Mapping[K, float]) -> dict[K, int]:
-    """Competition ranking ("1224"): rank = 1 + how many have a strictly higher score."""
+def competition_ranks(scores: Mapping[K, S]) -> dict[K, int]:
+    """Competition ranking ("1224"): rank = 1 + how many have a strictly higher score (scores
+    given as (score, tie-break key) compare by score first, then by key)."""
     ordered = sorted(scores.values(), reverse=True)
-    first_position: dict[float, int] = {}
+    first_position: dict[S, int] = {}
     for position, score in enumerate(ordered, start=1):
         first_position.setdefault(score, position)
     return {key: first_position[score] for key, score in scores.items()}

@@ -1,4 +1,5 @@
-"""The scoring engine's inputs: a player's id and `ChallengeRules`, with why rules are refused.
+"""The scoring engine's inputs: a player's id, `TieBreak` and `ChallengeRules`, with why rules
+are refused.
 
 `rule_problems` lists, in words for the person configuring the challenge, every reason a set of
 rules cannot be scored; `ChallengeRules` refuses to exist when there is one.
@@ -10,10 +11,20 @@ import datetime as dt
 import itertools
 import math
 from dataclasses import dataclass
+from enum import StrEnum
 
 from bot.domain import Metric, ScoringMode, TeamMode
 
 PlayerId = int
+
+
+class TieBreak(StrEnum):
+    """How players tied on score are told apart (`bot.scoring.tiebreak` applies it); players
+    the tie-break cannot tell apart share the place."""
+
+    NONE = "none"  # tied players share the place
+    GOAL_DAYS = "goal_days"  # more days with the daily goal met ranks ahead
+    FIRST_TO_SCORE = "first_to_score"  # reaching the final score on an earlier day ranks ahead
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +42,7 @@ class ChallengeRules:
     points_table: tuple[float, ...] = (3, 2, 1)
     tiers: tuple[tuple[float, float], ...] = ((5000, 1), (10000, 2), (15000, 3))
     team_mode: TeamMode = TeamMode.SUM
+    tie_break: TieBreak = TieBreak.NONE
 
     def __post_init__(self) -> None:
         problems = rule_problems(self)
@@ -55,6 +67,10 @@ def rule_problems(rules: ChallengeRules) -> list[str]:
         problems.append("the daily goal cannot be above the daily cap, nobody could meet it")
     if rules.mode is ScoringMode.GOAL_DAYS and rules.daily_goal is None:
         problems.append("goal-days scoring needs a daily goal")
+    if rules.tie_break is TieBreak.GOAL_DAYS and rules.daily_goal is None:
+        problems.append(
+            "breaking ties by goal days needs a daily goal: set one, or pick another tie-break"
+        )
     if rules.mode is ScoringMode.DAILY_RANK and not rules.points_table:
         problems.append("daily-rank scoring needs at least one entry in the points table")
     if any(not _is_non_negative(p) for p in rules.points_table):

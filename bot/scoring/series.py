@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from bot.domain import ScoringMode
+from bot.scoring.modes import percent_above
 from bot.scoring.results import PlayerStanding, Standings
 from bot.scoring.rules import PlayerId
 
@@ -12,30 +14,45 @@ from bot.scoring.rules import PlayerId
 def cumulative_series(standings: Standings) -> dict[PlayerId, list[tuple[dt.date, float]]]:
     """For each player, their score as it stood at the end of each scored day.
 
-    For the additive modes this is the running sum of daily points; for `average` and
-    `improvement` it is the running average, so the last point equals the score (up to float
-    rounding)."""
-    return {standing.player_id: _series_for(standing, standings) for standing in standings.players}
+    For the additive modes this is the running sum of daily points; for `average` the running
+    average over the days elapsed so far, and for `improvement` that running average in percent
+    above the baseline, so the last point equals the score (up to float rounding)."""
+    return {
+        standing.player_id: running_scores(
+            standings.rules.mode, standings.days, standings.provisional_days, standing
+        )
+        for standing in standings.players
+    }
 
 
-def _series_for(standing: PlayerStanding, standings: Standings) -> list[tuple[dt.date, float]]:
-    mode = standings.rules.mode
-    running = 0.0
-    elapsed = with_points = 0
+def running_scores(
+    mode: ScoringMode,
+    days: Sequence[dt.date],
+    provisional: frozenset[dt.date],
+    standing: PlayerStanding,
+) -> list[tuple[dt.date, float]]:
+    """One player's score at the end of each of `days` (elapsed days counted as in
+    `bot.scoring.days.elapsed_days`: a provisional day without data has not elapsed yet)."""
+    points = values = 0.0
+    elapsed = 0
     series: list[tuple[dt.date, float]] = []
-    for day in standings.days:
-        if day >= standing.first_day and (
-            day not in standings.provisional_days or day in standing.daily_values
-        ):
+    for day in days:
+        if day >= standing.first_day and (day not in provisional or day in standing.daily_values):
             elapsed += 1
-        if day in standing.daily_points:
-            running += standing.daily_points[day]
-            with_points += 1
-        if mode is ScoringMode.AVERAGE:
-            value = running / elapsed if elapsed else 0.0
-        elif mode is ScoringMode.IMPROVEMENT:
-            value = running / with_points if with_points else 0.0
-        else:
-            value = running
-        series.append((day, value))
+        points += standing.daily_points.get(day, 0.0)
+        values += standing.daily_values.get(day, 0.0)
+        series.append((day, _score_so_far(mode, points, values, elapsed, standing.baseline)))
     return series
+
+
+def _score_so_far(
+    mode: ScoringMode, points: float, values: float, elapsed: int, baseline: float | None
+) -> float:
+    """The score from running sums, as `bot.scoring.modes.score_from_points` makes it."""
+    if mode is ScoringMode.AVERAGE:
+        return points / elapsed if elapsed else 0.0
+    if mode is ScoringMode.IMPROVEMENT:
+        if baseline is None or not elapsed:
+            return 0.0
+        return percent_above(values / elapsed, baseline)
+    return points

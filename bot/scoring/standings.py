@@ -1,20 +1,21 @@
-"""`compute_standings`: every player's days, points, score, rank and streaks, and the teams'."""
+"""`compute_standings`: every player's days, points, score, rank (with the rules' tie-break) and
+streaks, and the teams'."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.domain import DailyValue
 from bot.scoring.baselines import resolve_baselines
 from bot.scoring.days import elapsed_days, merge_daily_values, scored_days
 from bot.scoring.modes import points_by_player, score_from_points
-from bot.scoring.ranking import competition_ranks
 from bot.scoring.results import PlayerStanding, Standings
 from bot.scoring.rules import ChallengeRules, PlayerId
 from bot.scoring.streaks import compute_streaks, goal_met_by_day
 from bot.scoring.teams import team_standings
+from bot.scoring.tiebreak import player_ranks
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +48,9 @@ def compute_standings(
     of other metrics are ignored, several providers' values for a day are merged by max.
     `baselines` (from `baseline_from_history`) are needed for `improvement` and the
     most-improved award. `teams` maps player -> team name; team members missing from `values`
-    are participants without data (they count as 0). `first_days` maps late joiners to their
-    first day (everyone else's is the start)."""
+    are participants without data (scored as a day without data is). `first_days` maps late
+    joiners to their first day (everyone else's is the start). Players tied on score are
+    ranked apart by `rules.tie_break` (`bot.scoring.tiebreak`)."""
     days = scored_days(rules, through)
     provisional = frozenset(provisional_days) & frozenset(days)
     participants = sorted(set(values) | set(teams or {}))
@@ -62,10 +64,11 @@ def compute_standings(
         baselines=baselines or {},
         first_days=first_days or {},
     )
-    ranks = competition_ranks({tally.player_id: tally.score for tally in tallies})
+    unranked = [_standing(rules, days, provisional, tally) for tally in tallies]
+    ranks = player_ranks(rules, days, provisional, unranked)
     players = tuple(
         sorted(
-            (_standing(rules, days, provisional, t, ranks[t.player_id]) for t in tallies),
+            (replace(s, rank=ranks[s.player_id]) for s in unranked),
             key=lambda s: (s.rank, s.player_id),
         )
     )
@@ -112,7 +115,13 @@ def _tallies(
                 daily_values=daily[player],
                 daily_points=points[player],
                 elapsed_days=elapsed,
-                score=score_from_points(rules.mode, points[player], elapsed),
+                score=score_from_points(
+                    rules.mode,
+                    points[player],
+                    elapsed,
+                    daily_values=daily[player],
+                    baseline=baseline,
+                ),
                 baseline=baseline,
                 baseline_is_own=is_own,
             )
@@ -125,14 +134,14 @@ def _standing(
     days: tuple[dt.date, ...],
     provisional: frozenset[dt.date],
     tally: _Tally,
-    rank: int,
 ) -> PlayerStanding:
+    """The player's standing, not ranked yet (rank 0)."""
     goal_met = goal_met_by_day(rules, days, tally.daily_values)
     current, best = compute_streaks(days, goal_met, provisional)
     return PlayerStanding(
         player_id=tally.player_id,
         score=tally.score,
-        rank=rank,
+        rank=0,
         daily_values=tally.daily_values,
         daily_points=tally.daily_points,
         goal_met=goal_met,

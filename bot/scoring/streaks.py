@@ -1,10 +1,11 @@
-"""Goal days and streaks: whether each day's value reached the daily goal, and the current and
-best runs of such days in a row (a provisional day not met yet never breaks a run)."""
+"""Goal days and streaks: whether each day's value reached the daily goal (the capped value is
+checked), and the current and best runs of such days in a row (a provisional day not met yet
+never breaks a run)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from bot.scoring.rules import ChallengeRules
 
@@ -26,6 +27,24 @@ def compute_streaks(
 
     A provisional day that is not (yet) met is skipped: late data may still complete it, so it
     must not reset a streak. A met provisional day extends the run like any other."""
+    runs = list(_runs(days, goal_met, provisional))
+    if not runs:
+        return 0, 0
+    _last_day, current, best = runs[-1]
+    return current, best
+
+
+def best_streak_series(
+    days: Sequence[dt.date], goal_met: Mapping[dt.date, bool], provisional: frozenset[dt.date]
+) -> list[tuple[dt.date, float]]:
+    """The best streak as it stood at the end of each day (what a Streak challenge ranks by)."""
+    return [(day, float(best)) for day, _run, best in _runs(days, goal_met, provisional)]
+
+
+def _runs(
+    days: Sequence[dt.date], goal_met: Mapping[dt.date, bool], provisional: frozenset[dt.date]
+) -> Iterator[tuple[dt.date, int, int]]:
+    """(day, current run, best run so far) at the end of each day."""
     run = best = 0
     for day in days:
         if goal_met.get(day, False):
@@ -33,4 +52,4 @@ def compute_streaks(
             best = max(best, run)
         elif day not in provisional:
             run = 0
-    return run, best
+        yield day, run, best

@@ -1,5 +1,6 @@
 """Team standings: each team's score from its members' (sum or mean, a member without data
-counting as 0), ranked like players."""
+counting with the score of a player whose every day was empty), ranked like players (ties share
+the place: the players' tie-break does not apply to teams)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from bot.scoring.rules import PlayerId
 def team_standings(
     mode: TeamMode, players: Sequence[PlayerStanding], teams: Mapping[PlayerId, str]
 ) -> tuple[TeamStanding, ...]:
-    """Team scores (sum or mean of members' scores, members without data counting as 0),
-    ranked like players; ties ordered by team name."""
+    """Team scores (sum or mean of members' scores, members without data included), ranked
+    like players; ties share the place and are ordered by team name."""
     members: dict[str, list[PlayerStanding]] = {}
     for standing in players:
         if standing.player_id in teams:
@@ -37,8 +38,9 @@ def team_standings(
 
 
 def _team_score(mode: TeamMode, members: Sequence[PlayerStanding]) -> float:
-    # A member who never synced has no score of their own; counting them as 0 keeps a team
-    # from raising its mean by leaving its least active member unlinked.
-    scores = [m.score if m.has_data else 0.0 for m in members]
+    # A member who never synced counts with the score a day without data earns (0, and in
+    # `improvement` -100% once their days have elapsed): leaving the least active member
+    # unlinked never raises a team's score.
+    scores = [m.score for m in members]
     total = math.fsum(sorted(scores))
     return total / len(scores) if mode is TeamMode.MEAN else total

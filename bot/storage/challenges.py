@@ -19,13 +19,15 @@ from bot.challenges.model import (
 )
 from bot.domain import Metric, ScoringMode, TeamMode
 from bot.fair_play import Flag, ReviewStatus
+from bot.scoring import TieBreak
 from bot.storage.accounts import from_db_time, to_db_time
 from bot.storage.db import Database, UniqueViolation
 
 _COLUMNS = (
     "guild_id, channel_id, name, metric, scoring_mode, start_date, end_date, time_zone, "
     "post_time, daily_goal, daily_cap, allow_manual, grace_hours, team_mode, points_table, "
-    "tiers, max_players, late_join_backfill, preset, status, ended_at, created_by, created_at"
+    "tiers, max_players, late_join_backfill, preset, status, ended_at, created_by, created_at, "
+    "tie_break"
 )
 
 
@@ -57,6 +59,7 @@ def _challenge(row: aiosqlite.Row) -> Challenge:
         ended_at=from_db_time(row["ended_at"]) if row["ended_at"] else None,
         created_by=row["created_by"],
         created_at=from_db_time(row["created_at"]),
+        tie_break=TieBreak(row["tie_break"]),
     )
 
 
@@ -85,6 +88,7 @@ def _values(challenge: Challenge) -> tuple[Any, ...]:
         None if challenge.ended_at is None else to_db_time(challenge.ended_at),
         challenge.created_by,
         to_db_time(challenge.created_at),
+        challenge.tie_break.value,
     )
 
 
@@ -109,7 +113,7 @@ class ChallengesRepo:
         try:
             return await self._db.execute(
                 f"INSERT INTO challenges ({_COLUMNS}) "  # noqa: S608 (a constant column list)
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 _values(challenge),
             )
         except UniqueViolation:
@@ -124,8 +128,8 @@ class ChallengesRepo:
                 "scoring_mode = ?, start_date = ?, end_date = ?, time_zone = ?, post_time = ?, "
                 "daily_goal = ?, daily_cap = ?, allow_manual = ?, grace_hours = ?, team_mode = ?, "
                 "points_table = ?, tiers = ?, max_players = ?, late_join_backfill = ?, "
-                "preset = ?, status = ?, ended_at = ?, created_by = ?, created_at = ? "
-                "WHERE id = ?",
+                "preset = ?, status = ?, ended_at = ?, created_by = ?, created_at = ?, "
+                "tie_break = ? WHERE id = ?",
                 (*_values(challenge), challenge.id),
             )
         except UniqueViolation:

@@ -1,8 +1,14 @@
-"""Run records (one per challenge, day and kind of post) and the ranks shown in each post.
+"""Run records (one per challenge, day and kind of post), post intents, and the ranks shown
+in each post.
 
 A run record is what makes the daily run idempotent: a day with a record has been scored
 and is never scored again as a new day; its status says whether its post went out
 (`posted`), is still to go (`scored`) or failed and is retried at the next run (`failed`).
+
+A post intent makes posting idempotent: it is recorded before a post is sent, with the run
+records the post covers, its key (what marks the message in the channel) and its nonce, and
+cleared in the transaction that marks those records posted. One left behind means the
+process stopped in between: the post may or may not have gone out.
 """
 
 from __future__ import annotations
@@ -51,6 +57,17 @@ class RunOverview:
     last_day: dt.date | None  # the last day scored (daily or catch-up)
     post_owed: bool  # a record is still `scored` or `failed`
     has_results: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PostIntent:
+    """A post that was about to be sent, and the run records it covers."""
+
+    challenge_id: int
+    post_key: str
+    nonce: str
+    created_at: dt.datetime
+    covered: list[RunRecord]
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +181,54 @@ class RunsRepo:
                 for r in records
             ],
         )
+
+    # -- post intents ------------------------------------------------------------------
+
+    async def record_intent(
+        self,
+        challenge_id: int,
+        covered: Iterable[RunRecord],
+        post_key: str,
+        nonce: str,
+        now: dt.datetime,
+    ) -> None:
+        """Record, before sending, the post that covers `covered` (replacing an older
+        intent of the challenge)."""
+        async with self._db.transaction():
+            await self.clear_intent(challenge_id)
+            await self._db.execute(
+                "INSERT INTO post_intents (challenge_id, post_key, nonce, created_at) "
+                "VALUES (?, ?, ?, ?)",
+                (challenge_id, post_key, nonce, to_db_time(now)),
+            )
+            await self._db.execute_many(
+                "INSERT INTO post_intent_runs (challenge_id, day, kind) VALUES (?, ?, ?)",
+                [(challenge_id, r.day.isoformat(), r.kind.value) for r in covered],
+            )
+
+    async def pending_intent(self, challenge_id: int) -> PostIntent | None:
+        """The challenge's post intent left behind by a stop between send and record."""
+        row = await self._db.fetch_one(
+            "SELECT * FROM post_intents WHERE challenge_id = ?", (challenge_id,)
+        )
+        if row is None:
+            return None
+        covered = await self._db.fetch_all(
+            "SELECT r.* FROM post_intent_runs AS i JOIN scheduled_runs AS r "
+            "USING (challenge_id, day, kind) WHERE i.challenge_id = ? ORDER BY r.day, r.kind",
+            (challenge_id,),
+        )
+        return PostIntent(
+            challenge_id=challenge_id,
+            post_key=row["post_key"],
+            nonce=row["nonce"],
+            created_at=from_db_time(row["created_at"]),
+            covered=[_record(record) for record in covered],
+        )
+
+    async def clear_intent(self, challenge_id: int) -> None:
+        """Forget the challenge's post intent (its covered records go with it)."""
+        await self._db.execute("DELETE FROM post_intents WHERE challenge_id = ?", (challenge_id,))
 
     # -- posted ranks ------------------------------------------------------------------
 

@@ -1,9 +1,13 @@
-"""Fetched daily values, the daily scores and streaks derived from them, for the daily run.
+"""Fetched daily values, the daily scores, streaks and baselines derived from them, for the
+daily run.
 
 `daily_values` holds what providers reported, per user, provider, metric, civil day and
 manual-entry flag; it is shared by every challenge a user takes part in. `daily_scores` and
 `streaks` are per challenge. A score row marked final is never written again: the upsert
-below leaves final rows alone, so a late sync can only change provisional days.
+below leaves final rows alone, so a late sync can only change provisional days. A player's
+baseline in a challenge (`participant_baselines`) is written once, from the fetch of their
+own fortnight before the start, and never again: what other challenges fetch later cannot
+move it.
 """
 
 from __future__ import annotations
@@ -53,6 +57,19 @@ class ScoreRow:
 
 
 @dataclass(frozen=True, slots=True)
+class BaselineRow:
+    """A player's baseline in a challenge, as their own fetch gave it."""
+
+    challenge_id: int
+    discord_id: int
+    value: float | None  # None: no usable data in the fortnight
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return self.challenge_id, self.discord_id
+
+
+@dataclass(frozen=True, slots=True)
 class StreakRow:
     discord_id: int
     current: int
@@ -69,9 +86,11 @@ class ValuesRepo:
         values: Sequence[FetchedValue],
         synced_account_ids: Iterable[int],
         now: dt.datetime,
+        baselines: Sequence[BaselineRow] = (),
     ) -> None:
-        """Upsert fetched values and mark the accounts they came from synced, in one
-        transaction (two `executemany`s, however many users there are)."""
+        """Upsert fetched values, mark the accounts they came from synced and keep the
+        baselines this fetch gave (each player's first only), in one transaction (an
+        `executemany` each, however many users there are)."""
         fetched_at = to_db_time(now)
         rows = [
             (
@@ -102,6 +121,12 @@ class ValuesRepo:
             await self._db.execute_many(
                 "UPDATE linked_accounts SET last_sync_at = ? WHERE id = ?", synced
             )
+            await self._db.execute_many(
+                "INSERT INTO participant_baselines (challenge_id, discord_id, value, fetched_at) "
+                "SELECT ?, ?, ?, ? " + STILL_PLAYING + " "
+                "ON CONFLICT (challenge_id, discord_id) DO NOTHING",
+                [(*b.key, b.value, fetched_at, *b.key) for b in baselines],
+            )
 
     async def challenge_values(
         self, challenge_id: int, metric: Metric, first: dt.date, last: dt.date
@@ -126,6 +151,27 @@ class ValuesRepo:
             )
         return dict(result)
 
+    # -- baselines ---------------------------------------------------------------------
+
+    async def players_without_baseline(self, challenge_id: int) -> set[int]:
+        """The challenge's players whose baseline has not been fetched yet."""
+        rows = await self._db.fetch_all(
+            "SELECT p.discord_id FROM participants p WHERE p.challenge_id = ? AND NOT EXISTS "
+            "(SELECT 1 FROM participant_baselines b "
+            "WHERE b.challenge_id = p.challenge_id AND b.discord_id = p.discord_id)",
+            (challenge_id,),
+        )
+        return {int(row["discord_id"]) for row in rows}
+
+    async def baselines(self, challenge_id: int) -> dict[int, float]:
+        """Each player's own baseline, where their fetch gave a usable one."""
+        rows = await self._db.fetch_all(
+            "SELECT discord_id, value FROM participant_baselines "
+            "WHERE challenge_id = ? AND value IS NOT NULL",
+            (challenge_id,),
+        )
+        return {int(row["discord_id"]): float(row["value"]) for row in rows}
+
     # -- scores ------------------------------------------------------------------------
 
     async def final_scores(self, challenge_id: int) -> dict[int, dict[dt.date, float | None]]:
@@ -146,6 +192,14 @@ class ValuesRepo:
             (challenge_id,),
         )
         return {dt.date.fromisoformat(row["day"]) for row in rows}
+
+    async def last_final_days(self) -> dict[int, dt.date]:
+        """The latest frozen day of every challenge that has one (one query)."""
+        rows = await self._db.fetch_all(
+            "SELECT challenge_id, MAX(day) AS day FROM daily_scores WHERE final = 1 "
+            "GROUP BY challenge_id"
+        )
+        return {int(row["challenge_id"]): dt.date.fromisoformat(row["day"]) for row in rows}
 
     async def first_day_to_backfill(self, challenge_id: int) -> dt.date | None:
         """The earliest first counting day (`joined_on`) of a player who has no frozen score

@@ -18,6 +18,7 @@ from bot.challenges.service import ChallengeService
 from bot.discord_bot import StrideBot
 from bot.domain import TeamMode
 from bot.render.text import format_date
+from bot.scoring import TieBreak
 from cogs._autocomplete import active_challenge_names, challenge_names, team_names, time_zones
 from cogs._checks import Interaction, admin_only, ensure_can_post, guild_id_of
 from cogs._transformers import DateArg, TimeArg
@@ -79,6 +80,7 @@ class ChallengeAdminCog(commands.Cog):
         tiers="Tier scoring as threshold:points pairs, e.g. 5000:1,10000:2,15000:3",
         max_players="The most players who can join",
         late_join="How a player who joins after the start is counted",
+        tie_break="How players tied on score are told apart (default: they share the place)",
     )
     @app_commands.choices(preset=PRESET_CHOICES, **SETTING_CHOICES)
     @app_commands.autocomplete(time_zone=time_zones)
@@ -104,6 +106,7 @@ class ChallengeAdminCog(commands.Cog):
         tiers: str | None = None,
         max_players: MaxPlayersArg | None = None,
         late_join: app_commands.Choice[str] | None = None,
+        tie_break: app_commands.Choice[str] | None = None,
     ) -> None:
         guild_id = guild_id_of(interaction)
         target = ensure_can_post(channel or await self._default_channel(interaction, guild_id))
@@ -127,6 +130,7 @@ class ChallengeAdminCog(commands.Cog):
                 tiers=tiers,
                 max_players=max_players,
                 late_join_backfill=choice_value(late_join) == "backfill",
+                tie_break=choice_value(tie_break) or TieBreak.NONE.value,
             )
         except ValidationError as exc:
             raise user_error_from(exc) from None
@@ -167,6 +171,7 @@ class ChallengeAdminCog(commands.Cog):
         tiers="Tier scoring as threshold:points pairs, e.g. 5000:1,10000:2",
         max_players="The most players who can join (0 removes the limit)",
         late_join="How a player who joins after the start is counted",
+        tie_break="How players tied on score are told apart",
     )
     @app_commands.choices(**SETTING_CHOICES)
     @app_commands.autocomplete(challenge=active_challenge_names, time_zone=time_zones)
@@ -192,6 +197,7 @@ class ChallengeAdminCog(commands.Cog):
         tiers: str | None = None,
         max_players: MaxPlayersEditArg | None = None,
         late_join: app_commands.Choice[str] | None = None,
+        tie_break: app_commands.Choice[str] | None = None,
     ) -> None:
         guild_id = guild_id_of(interaction)
         if channel is not None:
@@ -215,6 +221,7 @@ class ChallengeAdminCog(commands.Cog):
                 tiers=tiers,
                 max_players=max_players,
                 late_join_backfill=None if late_join is None else late_join.value == "backfill",
+                tie_break=choice_value(tie_break),
             )
         except ValidationError as exc:
             raise user_error_from(exc) from None

@@ -17,6 +17,7 @@ from bot.challenges.inputs import (
 from bot.challenges.presets import Preset
 from bot.challenges.teams import TEAM_NAMES
 from bot.domain import Metric, ScoringMode, TeamMode
+from bot.scoring import TieBreak
 
 # The scoring modes as the `scoring` option offers them; a card shows the part before " (".
 SCORING_LABELS = {
@@ -45,6 +46,13 @@ LATE_JOIN_CHOICES = [
     app_commands.Choice(name="Count from the day they join", value="join_day"),
     app_commands.Choice(name="Count from the start (backfill)", value="backfill"),
 ]
+TIE_BREAK_CHOICES = [
+    app_commands.Choice(name="None: tied players share the place", value=TieBreak.NONE.value),
+    app_commands.Choice(name="More goal days ranks ahead", value=TieBreak.GOAL_DAYS.value),
+    app_commands.Choice(
+        name="First to reach their final score ranks ahead", value=TieBreak.FIRST_TO_SCORE.value
+    ),
+]
 # The choices of the settings /challenge create and /challenge edit share.
 SETTING_CHOICES = {
     "metric": METRIC_CHOICES,
@@ -52,6 +60,7 @@ SETTING_CHOICES = {
     "manual_entries": MANUAL_CHOICES,
     "team_mode": TEAM_MODE_CHOICES,
     "late_join": LATE_JOIN_CHOICES,
+    "tie_break": TIE_BREAK_CHOICES,
 }
 
 NameArg = app_commands.Range[str, 1, MAX_NAME_LENGTH]

@@ -267,9 +267,7 @@ async def test_privacy_delete_after_confirm_leaves_no_row_about_the_user(
     assert await _rows_about(services.db, MALLORY)  # others keep their data
 
 
-async def test_privacy_delete_cancel_deletes_nothing(
-    cog: AccountsCog, services: Services
-) -> None:
+async def test_privacy_delete_cancel_deletes_nothing(cog: AccountsCog, services: Services) -> None:
     await link_account(services, ALICE, "u-1")
     ask = interaction()
     await cog.privacy_delete.callback(cog, ask)

@@ -1,6 +1,10 @@
-"""The `world` fixture of the daily-run tests (`tests.daily.world.World`)."""
+"""The fixtures of the daily-run tests: the `world` (`tests.daily.world.World`), and `step`,
+which moves its clock forward firing the scheduler's jobs on the way."""
 
 from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -8,7 +12,24 @@ from bot.crypto import TokenCipher
 from bot.storage import Database
 from tests.daily.world import World
 
+Step = Callable[[dt.datetime], Awaitable[list[str]]]
+
 
 @pytest.fixture
 def world(db: Database, cipher: TokenCipher) -> World:
     return World(db, cipher)
+
+
+@pytest.fixture
+def step(world: World) -> Step:
+    """`await step(instant)`: the clock moves forward to `instant`, and every job the
+    scheduler would have fired on the way fires (each once, in order, as APScheduler
+    coalesces); returns their ids. Step to an instant itself to fire a job there."""
+
+    async def to(instant: dt.datetime) -> list[str]:
+        since = world.clock.now()
+        assert instant >= since, "the clock only moves forward"
+        world.clock.set(instant)
+        return await world.scheduler.fire_due(since, instant)
+
+    return to

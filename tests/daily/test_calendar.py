@@ -69,7 +69,9 @@ def test_due_days_are_clamped_to_the_challenge() -> None:
         start + dt.timedelta(days=2),
     ]
     assert not cal.results_due(dt.datetime(2026, 6, 4, 9, tzinfo=UTC))  # last day provisional
-    assert cal.results_due(dt.datetime(2026, 6, 5, 0, tzinfo=UTC))
+    # The last day is final at 00:00 on the 5th; the results come at the post time after it.
+    assert not cal.results_due(dt.datetime(2026, 6, 5, 8, 59, tzinfo=UTC))
+    assert cal.results_due(dt.datetime(2026, 6, 5, 9, tzinfo=UTC))
 
 
 @given(
@@ -87,3 +89,57 @@ def test_last_due_day_is_the_latest_day_whose_post_time_has_passed(
     now = dt.datetime.combine(start, dt.time(0), tzinfo=UTC) + dt.timedelta(minutes=offset)
     day = cal.last_due_day(now)
     assert cal.post_at(day) <= now < cal.post_at(day + dt.timedelta(days=1))
+
+
+@pytest.mark.parametrize(
+    ("grace_hours", "post", "results_utc"),
+    [
+        (24, dt.time(9), dt.datetime(2026, 6, 5, 9, tzinfo=UTC)),  # final 5 Jun 00:00
+        (0, dt.time(9), dt.datetime(2026, 6, 4, 9, tzinfo=UTC)),  # final 4 Jun 00:00
+        (0, dt.time(0), dt.datetime(2026, 6, 4, 0, tzinfo=UTC)),  # at that very instant
+        (33, dt.time(9), dt.datetime(2026, 6, 5, 9, tzinfo=UTC)),  # final 5 Jun 09:00
+        (34, dt.time(9), dt.datetime(2026, 6, 6, 9, tzinfo=UTC)),  # final 5 Jun 10:00
+    ],
+)
+def test_results_come_at_the_first_post_time_at_or_after_the_last_day_is_final(
+    grace_hours: int, post: dt.time, results_utc: dt.datetime
+) -> None:
+    cal = calendar("UTC", dt.date(2026, 6, 1), days=3, post=post, grace_hours=grace_hours)
+    assert cal.results_at() == results_utc
+    assert not cal.results_due(results_utc - dt.timedelta(microseconds=1))
+    assert cal.results_due(results_utc)
+
+
+def test_the_next_grace_end_is_counted_in_real_hours_across_a_dst_change() -> None:
+    cal = calendar("America/Los_Angeles", dt.date(2026, 3, 7), days=3)
+    before = dt.datetime(2026, 3, 9, 7, 59, tzinfo=UTC)
+    assert cal.last_final_day(before) is None
+    assert cal.next_final_at(before) == dt.datetime(2026, 3, 9, 8, tzinfo=UTC)  # 01:00 PDT
+    at = dt.datetime(2026, 3, 9, 8, tzinfo=UTC)
+    assert cal.last_final_day(at) == dt.date(2026, 3, 7)
+    assert cal.next_final_at(at) == dt.datetime(2026, 3, 10, 7, tzinfo=UTC)  # 8 Mar + 24 h
+    last_final = cal.final_at(dt.date(2026, 3, 9))
+    assert cal.next_final_at(last_final) is None  # the last day is final: nothing after
+
+
+@given(
+    tz=st.sampled_from(
+        ["UTC", "Pacific/Auckland", "America/Santiago", "Asia/Kolkata", "Pacific/Chatham"]
+    ),
+    start=st.dates(dt.date(2025, 1, 1), dt.date(2027, 12, 31)),
+    grace_hours=st.integers(0, 72),
+    offset=st.integers(0, 12 * 24 * 60),
+)
+def test_the_last_final_day_and_the_next_grace_end_agree_with_final_at(
+    tz: str, start: dt.date, grace_hours: int, offset: int
+) -> None:
+    cal = calendar(tz, start, days=7, grace_hours=grace_hours)
+    now = dt.datetime.combine(start, dt.time(0), tzinfo=UTC) + dt.timedelta(minutes=offset)
+    last = cal.last_final_day(now)
+    following = start if last is None else last + dt.timedelta(days=1)
+    if last is not None:
+        assert cal.is_final(last, now)
+    assert following > cal.end or not cal.is_final(following, now)
+    upcoming = cal.next_final_at(now)
+    assert upcoming == (None if following > cal.end else cal.final_at(following))
+    assert upcoming is None or upcoming > now

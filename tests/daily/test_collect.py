@@ -7,11 +7,15 @@ import asyncio
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from bot.challenges.model import Challenge
 from bot.crypto import TokenCipher
+from bot.daily.collect import own_baselines
+from bot.daily.fetch import FetchFailure, FetchJob, FetchOutcome
 from bot.domain import AccountStatus, DailyValue, Metric, ScoringMode
 from bot.storage import Database
-from bot.storage.accounts import AccountsRepo
-from tests.daily.world import JUNE_1, World, day, local
+from bot.storage.accounts import AccountsRepo, LinkedAccount
+from bot.storage.values import BaselineRow
+from tests.daily.world import JUNE_1, UTC, World, day, local
 
 
 async def test_one_revoked_player_does_not_stop_the_others(world: World) -> None:
@@ -101,9 +105,7 @@ async def test_fetches_run_on_a_bounded_pool(db: Database, cipher: TokenCipher) 
     assert post.embed.description.count("\n`") >= 25
 
 
-async def test_fetch_range_covers_the_baseline_until_the_first_day_is_final(
-    world: World,
-) -> None:
+async def test_the_first_run_fetches_every_players_baseline_once(world: World) -> None:
     challenge = await world.add_challenge(mode=ScoringMode.IMPROVEMENT)
     alice = await world.add_player(challenge, 1, "Alice")
     bob = await world.add_player(challenge, 2, "Bob")
@@ -118,6 +120,11 @@ async def test_fetch_range_covers_the_baseline_until_the_first_day_is_final(
     rows = world.messenger.posts[0].embed.description.splitlines()
     assert next(row for row in rows if "Alice" in row).startswith("`1.`")
     assert "+50.0%" in world.messenger.posts[0].embed.description
+    # Kept: the next runs fetch only the days (day 1 again, still provisional).
+    await world.run_at(local(day(3), 9))
+    second_call = world.provider.calls_for(alice)[1]
+    assert (second_call.start, second_call.end) == (day(1), day(2))
+    assert "+50.0%" in world.messenger.posts[1].embed.description
 
 
 async def test_players_days_are_their_own_civil_dates(world: World) -> None:
@@ -157,3 +164,41 @@ async def test_fair_play_flags_new_values_and_leaves_excluded_days_out(world: Wo
     alice_row = next(row for row in text.splitlines() if "Alice" in row)
     assert "**3,000 steps**" in alice_row
     assert next(row for row in text.splitlines() if "Bob" in row).startswith("`1.`")
+
+
+def fetched_fortnight(discord_id: int, values: tuple[DailyValue, ...]) -> FetchOutcome:
+    """What one fetch of a player's fortnight before 1 Jun answered, asked both ways."""
+    now = dt.datetime(2026, 6, 2, 9, tzinfo=UTC)
+    account = LinkedAccount(
+        discord_id, discord_id, "fake", f"user{discord_id}", AccountStatus.ACTIVE, now, (),
+        None, None, now,
+    )  # fmt: skip
+    window = (JUNE_1 - dt.timedelta(days=14), day(1))
+    job = FetchJob(account, ZoneInfo("UTC"), {Metric.STEPS}, *window, {False, True})
+    return FetchOutcome(job, values)
+
+
+async def test_a_baseline_comes_from_its_own_challenges_answer_alone(world: World) -> None:
+    """One fetch for two challenges asks the provider with and without manual entries: each
+    challenge's baseline comes from the answer asked for it, even where the other is higher
+    (the values stored for both are merged by max, so reading them back would mix them)."""
+    manual = await world.add_challenge(
+        name="Manual", mode=ScoringMode.IMPROVEMENT, allow_manual=True
+    )
+    strict = await world.add_challenge(name="Strict", mode=ScoringMode.IMPROVEMENT)
+    fortnight = [JUNE_1 - dt.timedelta(days=n) for n in range(1, 15)]
+    alice = fetched_fortnight(
+        1,
+        tuple(DailyValue(Metric.STEPS, d, 6_000, includes_manual=True) for d in fortnight)
+        + tuple(DailyValue(Metric.STEPS, d, 9_000, includes_manual=False) for d in fortnight),
+    )
+    bob = FetchOutcome(fetched_fortnight(2, ()).job, failure=FetchFailure.UNAVAILABLE)
+    providers = {"fake": world.provider}
+
+    def baselines(challenge: Challenge) -> list[BaselineRow]:
+        rules = world.challenges.rules(challenge)
+        return own_baselines(challenge, rules, {1, 2, 3}, [alice, bob], providers)
+
+    # Bob's fetch failed and Carol has no account: theirs wait for the next fetch.
+    assert baselines(manual) == [BaselineRow(manual.id, 1, 6_000)]
+    assert baselines(strict) == [BaselineRow(strict.id, 1, 9_000)]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.challenges.model import ChallengeStatus
+import pytest
+
+from bot.challenges.model import Challenge, ChallengeStatus
 from bot.crypto import TokenCipher
 from bot.notify import ChannelUnavailable
 from bot.render.leaderboard import EmbedContent
@@ -18,7 +20,7 @@ from bot.render.text import (
 )
 from bot.storage import Database
 from bot.storage.runs import RunStatus
-from tests.daily.world import CHANNEL, World, day, local
+from tests.daily.world import CHANNEL, Kill, Killed, Post, World, day, local
 
 
 def check_limits(embed: EmbedContent) -> None:
@@ -193,3 +195,139 @@ async def test_a_post_due_before_discord_connects_waits_then_goes_out_once(
     await world.run_at(local(day(2), 11))
     await world.run_at(local(day(3), 8))
     assert len(world.messenger.posts) == 1
+
+
+# --- exactly once: a post in flight when the process dies ---------------------------------
+
+
+async def _one_player_week(world: World) -> Challenge:
+    challenge = await world.add_challenge()
+    alice = await world.add_player(challenge, 1, "Alice")
+    for n in range(1, 8):
+        world.provider.set(alice, day(n), 5_000 + 100 * n)
+    return challenge
+
+
+def _names(posts: list[Post]) -> list[str]:
+    return [attachment.filename for post in posts for attachment in post.files]
+
+
+async def test_a_post_sent_but_not_recorded_is_found_in_history_and_not_sent_again(
+    world: World,
+) -> None:
+    challenge = await _one_player_week(world)
+    world.messenger.kill = Kill.AFTER_SEND
+    with pytest.raises(Killed):
+        await world.run_at(local(day(2), 9))
+    [sent] = world.messenger.posts
+    [record] = (await world.runs.day_records(challenge.id)).values()
+    assert record.status is RunStatus.SCORED  # the process died before recording it
+
+    # Restarted an hour later: Discord no longer de-duplicates the nonce, the history tells.
+    await world.run_at(local(day(2), 10))
+    assert world.messenger.posts == [sent]
+    assert world.messenger.attempts == [sent.nonce]  # nothing was sent again
+    [record] = (await world.runs.day_records(challenge.id)).values()
+    assert record.status is RunStatus.POSTED and record.message_id == sent.message_id
+    assert await world.runs.pending_intent(challenge.id) is None
+    await world.run_at(local(day(3), 9))  # the next day's post shows rank changes as usual
+    assert _names(world.messenger.posts) == [
+        f"stride-{challenge.id}-{day(1)}.png",
+        f"stride-{challenge.id}-{day(2)}.png",
+    ]
+
+
+async def test_a_post_killed_before_it_was_sent_is_sent_once_with_the_same_nonce(
+    world: World,
+) -> None:
+    challenge = await _one_player_week(world)
+    world.messenger.kill = Kill.BEFORE_SEND
+    with pytest.raises(Killed):
+        await world.run_at(local(day(2), 9))
+    assert world.messenger.posts == []
+
+    await world.run_at(local(day(2), 9, 1))
+    [post] = world.messenger.posts
+    first_try, second_try = world.messenger.attempts
+    assert first_try is not None and first_try == second_try == post.nonce
+    assert len(first_try) <= 25  # Discord's limit for a nonce
+    [record] = (await world.runs.day_records(challenge.id)).values()
+    assert record.status is RunStatus.POSTED and record.message_id == post.message_id
+
+
+@pytest.mark.parametrize("kill", [Kill.AFTER_SEND, Kill.BEFORE_SEND])
+async def test_days_due_since_a_post_was_left_in_flight_never_show_twice(
+    world: World, kill: Kill
+) -> None:
+    challenge = await _one_player_week(world)
+    world.messenger.kill = kill
+    with pytest.raises(Killed):
+        await world.run_at(local(day(2), 9))  # day 1's post
+    # Down until day 4's post time: days 2 and 3 are due as well.
+    await world.run_at(local(day(4), 9))
+
+    day_1, catch_up = world.messenger.posts
+    assert _names([day_1]) == [f"stride-{challenge.id}-{day(1)}.png"]
+    assert _names([catch_up]) == [f"stride-{challenge.id}-{day(2)}-to-{day(3)}.png"]
+    assert "Catching up on 2 days" in catch_up.embed.description
+    records = await world.runs.day_records(challenge.id)
+    assert {d: r.message_id for d, r in records.items()} == {
+        day(1): day_1.message_id,
+        day(2): catch_up.message_id,
+        day(3): catch_up.message_id,
+    }
+
+
+async def test_a_send_with_an_unknown_outcome_is_settled_from_history(world: World) -> None:
+    challenge = await _one_player_week(world)
+    world.messenger.fail_after_sending = TimeoutError("no answer from Discord")
+    await world.run_at(local(day(2), 9))
+    [sent] = world.messenger.posts
+    [record] = (await world.runs.day_records(challenge.id)).values()
+    assert record.status is RunStatus.FAILED and record.error_code == "post_failed"
+
+    await world.run_at(local(day(2), 10))  # the retry finds it went out after all
+    assert world.messenger.posts == [sent]
+    [record] = (await world.runs.day_records(challenge.id)).values()
+    assert record.status is RunStatus.POSTED and record.message_id == sent.message_id
+
+
+async def test_a_pending_post_waits_while_the_history_cannot_be_read(world: World) -> None:
+    challenge = await _one_player_week(world)
+    world.messenger.kill = Kill.AFTER_SEND
+    with pytest.raises(Killed):
+        await world.run_at(local(day(2), 9))
+    world.messenger.history_readable = False
+    await world.run_at(local(day(2), 10))
+    await world.run_at(local(day(3), 9))  # day 2 is scored, its post waits behind day 1's
+    assert len(world.messenger.posts) == 1  # never sent blindly
+    records = await world.runs.day_records(challenge.id)
+    assert records[day(1)].error_code == "channel_unavailable"
+
+    world.messenger.history_readable = True  # an admin grants Read Message History
+    await world.run_at(local(day(3), 10))
+    day_1, day_2 = world.messenger.posts
+    records = await world.runs.day_records(challenge.id)
+    assert [r.message_id for r in records.values()] == [day_1.message_id, day_2.message_id]
+
+
+async def test_a_results_post_left_in_flight_is_recorded_and_closes_the_challenge(
+    world: World,
+) -> None:
+    challenge = await world.add_challenge(days=2, grace_hours=0)
+    alice = await world.add_player(challenge, 1, "Alice")
+    world.provider.set(alice, day(1), 7_000)
+    world.provider.set(alice, day(2), 9_000)
+    world.messenger.kill = Kill.AFTER_SEND
+    with pytest.raises(Killed):
+        await world.run_at(local(day(3), 9))  # days 1 and 2 are final: only the results
+    await world.run_at(local(day(3), 10))
+    await world.run_at(local(day(4), 9))
+
+    [results] = world.messenger.posts
+    assert "final results" in results.embed.title
+    assert _names([results]) == [f"stride-{challenge.id}-results.png"]
+    record = await world.runs.results_record(challenge.id)
+    assert record is not None and record.message_id == results.message_id
+    closed = await world.challenges.get(challenge.id)
+    assert closed is not None and closed.status is ChallengeStatus.ENDED

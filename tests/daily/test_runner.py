@@ -12,6 +12,7 @@ from bot.daily import DailyRunner
 from bot.daily.runner import SWEEP_JOB_ID
 from bot.storage.privacy import PrivacyRepo
 from bot.storage.runs import RunStatus
+from tests.daily.conftest import Step
 from tests.daily.world import CHANNEL, World, day, local
 
 
@@ -24,7 +25,13 @@ async def test_start_up_schedules_every_challenge_and_catches_up(world: World) -
     await world.runner.start()
 
     assert world.scheduler.job_ids() == sorted(
-        [DailyRunner.job_id(first.id), DailyRunner.job_id(second.id), SWEEP_JOB_ID]
+        [
+            DailyRunner.job_id(first.id),
+            DailyRunner.job_id(second.id),
+            DailyRunner.final_job_id(first.id),
+            DailyRunner.final_job_id(second.id),
+            SWEEP_JOB_ID,
+        ]
     )
     # One catch-up post per challenge, each for the two days missed in its own time zone.
     assert sorted(post.embed.title.split(" — ")[0] for post in world.messenger.posts) == [
@@ -185,3 +192,55 @@ async def test_a_player_leaving_during_the_run_gets_no_scores_back(
     [post] = world.messenger.posts
     assert "Bob" not in post.embed.description
     assert await rows_about(world, 2) == {"daily_values": 1}  # his values are his and stay
+
+
+async def test_results_come_at_the_post_time_after_the_last_day_is_final(
+    world: World, step: Step
+) -> None:
+    # Grace 24 h, posts at 09:00: the last day (3 Jun) is final at 00:00 on 5 Jun, and the
+    # results come at 09:00 that morning, not at midnight with the hourly sweep.
+    challenge = await world.add_challenge(days=3, grace_hours=24)
+    alice = await world.add_player(challenge, 1, "Alice")
+    for n in (1, 2, 3):
+        world.provider.set(alice, day(n), 1_000 * n)
+    await world.runner.start()
+    for n in (2, 3, 4):
+        await step(local(day(n), 9))
+    assert len(world.messenger.posts) == 3  # days 1, 2 and 3
+
+    await step(local(day(5), 0))
+    assert world.finalised[-1] == (challenge.id, day(3))  # frozen now, but no results yet
+    await step(local(day(5), 8, 59))
+    assert len(world.messenger.posts) == 3
+    fired = await step(local(day(5), 9))
+
+    assert DailyRunner.job_id(challenge.id) in fired
+    [results] = world.messenger.posts[3:]
+    assert "final results" in results.embed.title
+    assert "6,000 steps" in results.embed.description
+    assert world.scheduler.job_ids() == [SWEEP_JOB_ID]  # closed: its jobs are gone
+
+
+async def test_with_no_grace_the_results_come_with_the_last_days_post(
+    world: World, step: Step
+) -> None:
+    # Grace 0: the last day is final at 00:00 on 4 Jun, and the first post time at or after
+    # that is 09:00 the same morning, the last day's own post time: one results post.
+    challenge = await world.add_challenge(days=3, grace_hours=0)
+    alice = await world.add_player(challenge, 1, "Alice")
+    for n in (1, 2, 3):
+        world.provider.set(alice, day(n), 1_000 * n)
+    await world.runner.start()
+    for n in (2, 3):
+        await step(local(day(n), 9))
+    await step(local(day(4), 0))
+    assert len(world.messenger.posts) == 2
+    assert world.finalised[-1] == (challenge.id, day(3))
+    await step(local(day(4), 8, 59))
+    assert len(world.messenger.posts) == 2
+
+    await step(local(day(4), 9))
+
+    [results] = world.messenger.posts[2:]
+    assert "final results" in results.embed.title
+    assert await world.runs.results_record(challenge.id) is not None

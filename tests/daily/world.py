@@ -3,7 +3,10 @@
 `FakeProvider` serves scripted values (faithful to `Provider.fetch_daily`), the real
 `TokenManager` hands out tokens, a `FakeClock` moves through the days and `RecordingMessenger`
 stands in for the Discord client: it is attached to the one `Messenger` the services send
-through (`World.hub`), unless the world starts with no client connected.
+through (`World.hub`), unless the world starts with no client connected. Like Discord, it
+returns the first message for a repeated nonce (for a few minutes) and finds the bot's posts
+in the channel's history; it can also die in the middle of a post (`Killed`), as a process
+killed there would.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from zoneinfo import ZoneInfo
 
 from bot.challenges.model import Challenge, ChallengeStatus
@@ -23,7 +27,7 @@ from bot.daily import DailyRunner, StandingsReader
 from bot.domain import DailyValue, Metric, ScoringMode, TeamMode
 from bot.events import EventBus
 from bot.linking import TokenManager
-from bot.notify import Attachment, LinkButton, Messenger
+from bot.notify import Attachment, ChannelUnavailable, LinkButton, Messenger
 from bot.providers.base import (
     GrantRevoked,
     ProviderInfo,
@@ -44,6 +48,7 @@ from tests.doubles.messenger import connected
 UTC = dt.UTC
 JUNE_1 = dt.date(2026, 6, 1)  # a Monday
 CHANNEL = 555
+NONCE_WINDOW = dt.timedelta(minutes=5)  # Discord: "checked for uniqueness in the past few minutes"
 
 
 def day(n: int, first: dt.date = JUNE_1) -> dt.date:
@@ -169,13 +174,32 @@ class Post:
     embed: EmbedContent
     files: tuple[Attachment, ...]
     message_id: int
+    nonce: str | None = None
+    at: dt.datetime | None = None  # when Discord created it
+
+
+class Killed(BaseException):
+    """The process died here: nothing after this point runs, no handler sees it."""
+
+
+class Kill(Enum):
+    """Where the process dies in the middle of a post."""
+
+    BEFORE_SEND = "before_send"  # the request never reached Discord
+    AFTER_SEND = "after_send"  # Discord created the message; the answer never came back
 
 
 @dataclass
 class RecordingMessenger:
+    clock: FakeClock
     posts: list[Post] = field(default_factory=list)
     dms: list[tuple[int, EmbedContent | None]] = field(default_factory=list)
     fail_with: Exception | None = None
+    # The next post creates its message, then fails with this (a timeout, a 5xx).
+    fail_after_sending: Exception | None = None
+    kill: Kill | None = None  # the next post dies there (once)
+    history_readable: bool = True  # False: no Read Message History in the channel
+    attempts: list[str | None] = field(default_factory=list)  # the nonce of every send
 
     async def post(
         self,
@@ -184,13 +208,55 @@ class RecordingMessenger:
         content: str | None = None,
         embed: EmbedContent | None = None,
         files: Sequence[Attachment] = (),
+        nonce: str | None = None,
     ) -> int:
+        self.attempts.append(nonce)
         if self.fail_with is not None:
             raise self.fail_with
+        if self.kill is Kill.BEFORE_SEND:
+            self.kill = None
+            raise Killed
         assert embed is not None
-        message_id = 9000 + len(self.posts)
-        self.posts.append(Post(channel_id, embed, tuple(files), message_id))
+        earlier = self._with_nonce(nonce)
+        message_id = (
+            earlier.message_id
+            if earlier is not None
+            else self._create(channel_id, embed, files, nonce)
+        )
+        if self.kill is Kill.AFTER_SEND:
+            self.kill = None
+            raise Killed
+        if self.fail_after_sending is not None:
+            error, self.fail_after_sending = self.fail_after_sending, None
+            raise error
         return message_id
+
+    def _with_nonce(self, nonce: str | None) -> Post | None:
+        since = self.clock.now() - NONCE_WINDOW
+        return next(
+            (p for p in self.posts if nonce and p.nonce == nonce and p.at and p.at >= since),
+            None,
+        )
+
+    def _create(
+        self, channel_id: int, embed: EmbedContent, files: Sequence[Attachment], nonce: str | None
+    ) -> int:
+        message_id = 9000 + len(self.posts)
+        post = Post(channel_id, embed, tuple(files), message_id, nonce, self.clock.now())
+        self.posts.append(post)
+        return message_id
+
+    async def find_post(
+        self, channel_id: int, *, attachment_name: str, after: dt.datetime
+    ) -> int | None:
+        if not self.history_readable:
+            raise ChannelUnavailable(f"I need Read Message History in <#{channel_id}>")
+        for post in self.posts:
+            names = [attachment.filename for attachment in post.files]
+            sent_after = post.at is not None and post.at > after
+            if post.channel_id == channel_id and attachment_name in names and sent_after:
+                return post.message_id
+        return None
 
     async def send_dm(
         self,
@@ -218,7 +284,7 @@ class World:
         self.cipher = cipher
         self.clock = FakeClock(local(JUNE_1, 0))
         self.provider = FakeProvider()
-        self.messenger = RecordingMessenger()
+        self.messenger = RecordingMessenger(self.clock)
         # The one Messenger the services send through: the recorder is attached to it as a
         # connected Discord client would be, or nothing is (no client has connected yet).
         self.hub = connected(self.messenger) if client_connected else Messenger()

@@ -56,7 +56,7 @@ from tests.harness.interactions import (
 from tests.harness.openapi import DiscordSpec, SchemaViolation, new_snowflake
 from tests.harness.payloads import PayloadBuilder
 from tests.harness.rest import API_PREFIX, Findings, RecordedRequest, RestServer
-from tests.harness.rest_routes import DiscordRoutes
+from tests.harness.rest_routes import DiscordRoutes, HeldCreate
 from tests.harness.world import MessagePredicate, World
 
 with warnings.catch_warnings():
@@ -78,6 +78,7 @@ INTENT_DIRECT_MESSAGES = 1 << 12
 
 __all__ = [
     "DiscordStandIn",
+    "HeldCreate",
     "InteractionRecord",
     "StoredAttachment",
     "StoredMessage",
@@ -167,6 +168,8 @@ class DiscordStandIn:
         self.gateway.resume_url = self._ws_url(RESUME_GATEWAY_PATH)
 
     async def close(self) -> None:
+        for hold in self.routes.holds:
+            hold.drop()  # a request still held would keep the server from closing
         await self.gateway.close()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -297,6 +300,22 @@ class DiscordStandIn:
             if channel.name == name:
                 return channel
         raise LookupError(f"guild {as_id(guild)} has no channel named {name!r}")
+
+    def hold_message_create(self, channel: Channel | int, *, store_first: bool) -> HeldCreate:
+        """Keep the bot's next message create in ``channel`` in flight until the test calls
+        ``release()`` or ``drop()`` on what this returns (``wait_arrived()`` waits for it).
+
+        With ``store_first`` the message is created before the request is held (the bot
+        dies after Discord created it); without, nothing is created until it is released.
+        """
+        hold = HeldCreate(channel_id=as_id(channel), store_first=store_first)
+        self.routes.holds.append(hold)
+        return hold
+
+    def history(self, channel: Channel | int) -> list[StoredMessage]:
+        """The channel's message history as Discord keeps it, oldest first (no ephemeral
+        answers, no deleted messages)."""
+        return self.world.history_of(channel)
 
     def close_dms(self, user: User | int) -> None:
         """The user closes their DMs: opening the DM channel works, sending to it gives 50007."""

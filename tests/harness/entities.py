@@ -208,6 +208,8 @@ class StoredMessage:
     interaction_id: int | None = None
     webhook_id: int | None = None
     history: list[Json] = field(default_factory=list)
+    # The create request's nonce: echoed in its response and MESSAGE_CREATE, never in history.
+    nonce: str | int | None = None
 
     EPHEMERAL = 1 << 6
     LOADING = 1 << 7

@@ -7,15 +7,26 @@ channels, guilds, members and users. Discord's rules that a bot can trip over ar
 Discord's own error codes: a DM to a user with closed DMs or no mutual guild (50007), missing
 channel permissions (50001, 50013), an empty message (50006), a second callback (40060), a
 callback after the deadline (10062), a follow-up before the callback (10015).
+
+Messages as Discord documents them: a create with ``nonce`` and ``enforce_nonce`` that repeats
+a nonce the same author used in the past few minutes returns that message and creates none;
+the nonce is echoed in the create response but is not part of history. ``GET
+/channels/{id}/messages`` pages with ``around``/``before``/``after`` (one at a time) and
+``limit`` (1-100, default 50), newest first, and is empty without Read Message History.
+A test can hold a message create in flight (:class:`HeldCreate`) to stop the bot inside it.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from tests.harness.entities import (
     ATTACH_FILES,
+    READ_MESSAGE_HISTORY,
     SEND_MESSAGES,
     VIEW_CHANNEL,
     Channel,
@@ -57,6 +68,46 @@ _COMMAND_CALLBACKS = {CALLBACK_CHANNEL_MESSAGE, CALLBACK_DEFERRED_CHANNEL_MESSAG
 
 MessageCreated = Callable[[StoredMessage], Awaitable[None]]
 
+# "Checked for uniqueness in the past few minutes" (Discord's docs for enforce_nonce).
+NONCE_WINDOW = timedelta(minutes=5)
+HISTORY_ANCHORS = ("around", "before", "after")
+
+
+@dataclass
+class HeldCreate:
+    """A message create the stand-in keeps in flight until the test lets it go.
+
+    ``store_first``: the message is created (and in history) before the request is held, as
+    when the bot dies after Discord created the message but before the answer reached it.
+    Otherwise it is held before anything is created, as when the bot dies before its request
+    reached Discord: ``drop()`` then loses it, ``release()`` lets it go through.
+    """
+
+    channel_id: int
+    store_first: bool
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    message: StoredMessage | None = None  # once created
+    dropped: bool = False
+    _go: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def wait_arrived(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Wait until the bot's request is being held."""
+        async with asyncio.timeout(timeout):
+            await self.arrived.wait()
+
+    def release(self) -> None:
+        """Let the request finish: create the message (if not yet) and answer."""
+        self._go.set()
+
+    def drop(self) -> None:
+        """Lose the request: what was not created yet never is."""
+        self.dropped = True
+        self._go.set()
+
+    async def hold(self) -> None:
+        self.arrived.set()
+        await self._go.wait()
+
 
 def _unknown(kind: str, code: int) -> ApiError:
     return ApiError(404, code, f"Unknown {kind}")
@@ -85,6 +136,8 @@ class DiscordRoutes:
         self._on_message_created = on_message_created
         self._created: list[StoredMessage] = []
         self.command_syncs: list[tuple[int | None, list[Json]]] = []
+        self.holds: list[HeldCreate] = []
+        self.nonce_window = NONCE_WINDOW
 
     async def after_response(self) -> None:
         """Announce what the last requests changed, once their responses are on the wire.
@@ -491,30 +544,68 @@ class DiscordRoutes:
 
     async def list_messages(self, request: ApiRequest) -> ApiResponse:
         channel = self._channel(request)
-        newest_first = list(reversed(self._world.messages_in(channel)))
-        before = _int(request.query.get("before", "0")) or None
-        after = _int(request.query.get("after", "0")) or None
-        if before is not None:
-            newest_first = [m for m in newest_first if m.id < before]
-        if after is not None:
-            newest_first = [m for m in newest_first if m.id > after]
-        limit = min(100, max(1, _int(request.query.get("limit", "50"))))
-        return self._shaped(request, [self._payloads.message(m) for m in newest_first[:limit]])
+        anchors = {name: request.query[name] for name in HISTORY_ANCHORS if name in request.query}
+        if len(anchors) > 1:
+            raise _invalid_query("around", "around, before and after are mutually exclusive")
+        limit = _history_limit(request.query.get("limit"))
+        if not channel.is_dm and not (
+            self._world.permissions_in(channel, self._world.bot_user) & READ_MESSAGE_HISTORY
+        ):
+            return self._shaped(request, [])  # Discord: no history without the permission
+        anchor_name, anchor = next(iter(anchors.items()), ("before", None))
+        page = history_page(
+            self._world.history_of(channel), limit, anchor_name, _snowflake(anchor_name, anchor)
+        )
+        return self._shaped(request, [self._payloads.message(m) for m in page])
 
     async def create_message(self, request: ApiRequest) -> ApiResponse:
         channel = self._channel(request)
         self._check_can_send(channel, request.files)
+        hold = self._take_hold(channel.id)
+        if hold is not None and not hold.store_first:
+            await hold.hold()
+            if hold.dropped:
+                raise ApiError(503, 0, "the stand-in lost this request (the test dropped it)")
+        message = self._earlier_with_nonce(request.json_object())
+        if message is None:
+            message = self._new_channel_message(channel, request)
+        if hold is not None and hold.store_first:
+            hold.message = message
+            await self._world.notify_changed()
+            await hold.hold()
+        payload = self._payloads.message(message)
+        if message.nonce is not None:
+            payload["nonce"] = message.nonce  # in the create response, never in history
+        return self._shaped(request, payload)
+
+    def _take_hold(self, channel_id: int) -> HeldCreate | None:
+        for hold in self.holds:
+            if hold.channel_id == channel_id and not hold.arrived.is_set():
+                return hold
+        return None
+
+    def _earlier_with_nonce(self, body: Json) -> StoredMessage | None:
+        """With ``enforce_nonce``, the bot's message of the past few minutes with that nonce."""
+        nonce = body.get("nonce")
+        if nonce is None or not body.get("enforce_nonce"):
+            return None
+        since = utcnow() - self.nonce_window
+        return self._world.message_with_nonce(self._world.bot_user, nonce, since=since)
+
+    def _new_channel_message(self, channel: Channel, request: ApiRequest) -> StoredMessage:
+        body = request.json_object()
         message = StoredMessage(
             id=new_snowflake(),
             channel_id=channel.id,
             guild_id=channel.guild_id,
             author=self._world.bot_user,
-            flags=int(request.json_object().get("flags") or 0),
+            flags=int(body.get("flags") or 0),
+            nonce=body.get("nonce"),
         )
-        _apply_body(message, request.json_object(), request.files, creating=True)
+        _apply_body(message, body, request.files, creating=True)
         self._world.store_message(message)
         self._created.append(message)
-        return self._shaped(request, self._payloads.message(message))
+        return message
 
     def _check_can_send(self, channel: Channel, files: list[StoredAttachment]) -> None:
         if channel.is_dm:
@@ -597,6 +688,58 @@ def _int(value: Any) -> int:
         return int(value)
     except (TypeError, ValueError):
         return 0
+
+
+def _invalid_query(name: str, problem: str) -> ApiError:
+    return ApiError(
+        400,
+        50035,
+        "Invalid Form Body",
+        {name: {"_errors": [{"code": "BASE_TYPE_INVALID", "message": problem}]}},
+    )
+
+
+def _history_limit(raw: str | None) -> int:
+    """``limit``: 1 to 100, 50 when absent; anything else is refused, as Discord does."""
+    if raw is None:
+        return 50
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise _invalid_query("limit", "Value is not int.") from None
+    if not 1 <= limit <= 100:
+        raise _invalid_query("limit", "int value should be between 1 and 100.")
+    return limit
+
+
+def _snowflake(name: str, raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise _invalid_query(name, "Value is not snowflake.") from None
+
+
+def history_page(
+    messages: list[StoredMessage], limit: int, anchor_name: str, anchor: int | None
+) -> list[StoredMessage]:
+    """One page of a channel's history (``messages`` oldest first), newest first as Discord
+    returns it: the newest ``limit`` messages (before ``before``), the ``limit`` messages
+    just after ``after``, or up to ``limit // 2`` on each side of ``around`` and the message
+    itself (so an even limit can return ``limit + 1``, a quirk discord.py documents)."""
+    if anchor is None:
+        page = messages[-limit:]
+    elif anchor_name == "before":
+        page = [m for m in messages if m.id < anchor][-limit:]
+    elif anchor_name == "after":
+        page = [m for m in messages if m.id > anchor][:limit]
+    else:
+        side = limit // 2
+        older = [m for m in messages if m.id < anchor][-side:] if side else []
+        newer = [m for m in messages if m.id > anchor][:side]
+        page = older + [m for m in messages if m.id == anchor] + newer
+    return list(reversed(page))
 
 
 def _apply_body(

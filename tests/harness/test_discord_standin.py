@@ -9,6 +9,7 @@ permissions it sees, one is for managers only, and one waits until the test lets
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import io
 import struct
 import zlib
@@ -24,7 +25,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from tests.harness.discord_standin import DiscordStandIn, patch_discord
-from tests.harness.entities import SEND_MESSAGES, Guild, User
+from tests.harness.entities import READ_MESSAGE_HISTORY, SEND_MESSAGES, Guild, User
 from tests.harness.interactions import (
     CALLBACK_AUTOCOMPLETE_RESULT,
     CALLBACK_CHANNEL_MESSAGE,
@@ -690,6 +691,161 @@ async def test_late_and_unanswered_interactions_are_failures(
     failures = standin.take_failures()
     assert any("/slowpoke was never answered" in line for line in failures)
     assert any("callback after" in line for line in failures)
+
+
+# --- message history and nonces --------------------------------------------------------------
+
+
+async def _text_channel(bot: SampleBot, guild: Guild) -> discord.TextChannel:
+    channel = bot.get_channel(guild.channel_ids[0])
+    assert isinstance(channel, discord.TextChannel)
+    return channel
+
+
+def _messages_route(channel_id: int) -> discord.http.Route:
+    return discord.http.Route("GET", "/channels/{channel_id}/messages", channel_id=channel_id)
+
+
+async def test_a_repeated_nonce_returns_the_first_message_and_creates_none(
+    discord_standin: DiscordStandIn, world: tuple[Guild, User], bot: SampleBot
+) -> None:
+    guild, _ = world
+    channel = await _text_channel(bot, guild)
+    first = await channel.send("day 1", nonce="stride-7-day-1")
+    again = await channel.send("day 1, sent again", nonce="stride-7-day-1")
+    other = await channel.send("day 2", nonce="stride-7-day-2")
+    assert again.id == first.id and again.content == "day 1"
+    assert [m.content for m in discord_standin.history(channel.id)] == ["day 1", "day 2"]
+    [create, repeat, _] = discord_standin.requests_to("POST", "/channels/{channel_id}/messages")
+    assert create.json["nonce"] == repeat.json["nonce"] == "stride-7-day-1"
+    assert create.json["enforce_nonce"] is True  # discord.py asks for the check
+    # The nonce is echoed when the message is created, and is not part of history.
+    assert first.nonce == "stride-7-day-1"
+    history = await bot.http.logs_from(channel.id, 10)
+    assert [item["id"] for item in history] == [str(other.id), str(first.id)]
+    assert all("nonce" not in item for item in history)
+
+
+async def test_a_nonce_is_not_enforced_when_not_asked_or_after_a_few_minutes(
+    discord_standin: DiscordStandIn, world: tuple[Guild, User], bot: SampleBot
+) -> None:
+    guild, _ = world
+    channel = await _text_channel(bot, guild)
+    route = discord.http.Route("POST", "/channels/{channel_id}/messages", channel_id=channel.id)
+    body = {"content": "hello", "nonce": "n-1"}
+    one = await bot.http.request(route, json=body)
+    two = await bot.http.request(route, json=body | {"enforce_nonce": False})
+    assert one["id"] != two["id"]
+    discord_standin.routes.nonce_window = dt.timedelta(0)  # "the past few minutes" are over
+    three = await channel.send("hello", nonce="n-1")
+    assert three.id not in {int(one["id"]), int(two["id"])}
+    assert len(discord_standin.history(channel.id)) == 3
+
+
+async def test_history_pages_newest_first_before_after_and_around(
+    discord_standin: DiscordStandIn, world: tuple[Guild, User], bot: SampleBot
+) -> None:
+    guild, _ = world
+    channel = await _text_channel(bot, guild)
+    sent = [await channel.send(f"m{index}") for index in range(7)]
+    ids = [message.id for message in sent]
+
+    async def page(**query: int) -> list[int]:
+        limit = query.pop("limit", 50)
+        data = await bot.http.logs_from(channel.id, limit, **query)
+        return [int(item["id"]) for item in data]
+
+    assert await page() == ids[::-1]
+    assert await page(limit=3) == ids[:3:-1]
+    assert await page(limit=2, before=ids[4]) == [ids[3], ids[2]]
+    assert await page(limit=2, after=ids[1]) == [ids[3], ids[2]]  # just after, newest first
+    assert await page(limit=4, around=ids[3]) == [ids[5], ids[4], ids[3], ids[2], ids[1]]
+    assert await page(limit=1, around=ids[3]) == [ids[3]]
+    # Through discord.py: oldest first after a message (it pages with `after`).
+    later = [m.id async for m in channel.history(limit=5, after=sent[1], oldest_first=True)]
+    assert later == ids[2:7]
+
+
+async def test_history_leaves_out_ephemeral_and_deleted_messages(
+    discord_standin: DiscordStandIn, world: tuple[Guild, User], bot: SampleBot
+) -> None:
+    guild, alice = world
+    channel = await _text_channel(bot, guild)
+    await (await discord_standin.slash(user=alice, guild=guild, name="ping")).wait_response()
+    await (await discord_standin.slash(user=alice, guild=guild, name="remind")).wait_response()
+    gone = await channel.send("deleted soon")
+    await gone.delete()
+    assert [m.content async for m in channel.history(limit=10)] == ["pong"]
+    assert any(m.ephemeral for m in discord_standin.messages_in(channel.id))
+
+
+async def test_history_is_empty_without_read_message_history(
+    discord_standin: DiscordStandIn, world: tuple[Guild, User], bot: SampleBot
+) -> None:
+    guild, _ = world
+    channel = await _text_channel(bot, guild)
+    await channel.send("visible to members")
+    await discord_standin.set_permission_overwrite(
+        channel.id, discord_standin.bot_user.id, deny=READ_MESSAGE_HISTORY
+    )
+    assert [m async for m in channel.history(limit=10)] == []
+    assert len(discord_standin.history(channel.id)) == 1
+
+
+async def test_history_refuses_a_limit_out_of_range_and_two_anchors(
+    discord_standin: DiscordStandIn, world: tuple[Guild, User], bot: SampleBot
+) -> None:
+    guild, _ = world
+    channel = await _text_channel(bot, guild)
+    message = await channel.send("anchor")
+    bad_queries: list[dict[str, Any]] = [
+        {"limit": 0},
+        {"limit": 101},
+        {"limit": "many"},
+        {"before": message.id, "after": message.id},
+    ]
+    for query in bad_queries:
+        with pytest.raises(discord.HTTPException) as caught:
+            await bot.http.request(_messages_route(channel.id), params=query)
+        assert (caught.value.status, caught.value.code) == (400, 50035), query
+    [only] = await bot.http.request(_messages_route(channel.id), params={"limit": 100})
+    assert only["id"] == str(message.id)
+
+
+@pytest.mark.parametrize("store_first", [True, False])
+async def test_a_held_create_keeps_the_bot_waiting_until_released(
+    discord_standin: DiscordStandIn, world: tuple[Guild, User], bot: SampleBot, store_first: bool
+) -> None:
+    guild, _ = world
+    channel = await _text_channel(bot, guild)
+    hold = discord_standin.hold_message_create(channel.id, store_first=store_first)
+    sending = asyncio.create_task(channel.send("in flight", nonce="held"))
+    await hold.wait_arrived()
+    assert not sending.done()
+    stored = discord_standin.history(channel.id)
+    assert [m.content for m in stored] == (["in flight"] if store_first else [])
+    hold.release()
+    sent = await sending
+    [message] = discord_standin.history(channel.id)
+    assert sent.id == message.id and hold.message is (message if store_first else None)
+    # Only the next create was held.
+    assert (await channel.send("after")).content == "after"
+
+
+async def test_a_dropped_create_creates_nothing_and_a_resend_goes_through(
+    discord_standin: DiscordStandIn, world: tuple[Guild, User], bot: SampleBot
+) -> None:
+    guild, _ = world
+    channel = await _text_channel(bot, guild)
+    hold = discord_standin.hold_message_create(channel.id, store_first=False)
+    sending = asyncio.create_task(channel.send("lost", nonce="lost-once"))
+    await hold.wait_arrived()
+    hold.drop()
+    with pytest.raises(discord.DiscordServerError):
+        await sending
+    assert discord_standin.history(channel.id) == []
+    resent = await channel.send("lost", nonce="lost-once")
+    assert [m.id for m in discord_standin.history(channel.id)] == [resent.id]
 
 
 # --- the spec --------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from tests.harness.entities import (
@@ -234,6 +235,24 @@ class World:
     ) -> list[StoredMessage]:
         stored = self._channel_messages.get(as_id(channel), [])
         return [m for m in stored if include_deleted or not m.deleted]
+
+    def history_of(self, channel: Channel | int) -> list[StoredMessage]:
+        """What the channel's message history holds, oldest first: ephemeral answers (seen
+        only by their user) and deleted messages are not part of it."""
+        return [m for m in self.messages_in(channel) if not m.ephemeral]
+
+    def message_with_nonce(
+        self, author: User, nonce: str | int, *, since: datetime
+    ) -> StoredMessage | None:
+        """The message `author` created with `nonce` at `since` or later, if any."""
+        for message in self.messages.values():
+            if (
+                message.author.id == author.id
+                and message.nonce == nonce
+                and message.created_at >= since
+            ):
+                return message
+        return None
 
     def dms_to(self, user: User | int) -> list[StoredMessage]:
         channel = self.existing_dm_channel(user)

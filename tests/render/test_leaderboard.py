@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from bot.domain import Metric, ScoringMode
 from bot.render.leaderboard import render_catch_up_post, render_daily_post, render_results_post
 from bot.render.text import escape_markdown
-from bot.scoring import ChallengeRules, compute_awards, compute_standings
+from bot.scoring import ChallengeRules, TieBreak, compute_awards, compute_standings
 from tests.render.samples import (
     ALICE,
     BOB,
@@ -207,8 +207,9 @@ def test_results_post_when_nobody_synced() -> None:
 
 
 def test_results_post_never_says_nobody_synced_when_somebody_did() -> None:
-    # Improvement: no data is "no change" (0), so three players who never synced share 1st
-    # and the only one who did, below her usual, is 4th: no medal, but she did sync.
+    # Improvement: a final day without data counts as 0, so the three players who never synced
+    # are at -100% and the only one who did, below her usual, is 1st. Below her usual is no
+    # improvement: no medal, but she did sync.
     values = {ALICE: [steps(0, 8000)], BOB: [], CAROL: [], DAN: []}
     rules = ChallengeRules(Metric.STEPS, ScoringMode.IMPROVEMENT, START, END)
     standings = compute_standings(rules, values, through=day(0), baselines={ALICE: 10_000})
@@ -216,9 +217,77 @@ def test_results_post_never_says_nobody_synced_when_somebody_did() -> None:
         standings, compute_awards(standings), NAMES, challenge_name="Quiet"
     )
     assert "Nobody synced" not in content.description
-    assert content.description.startswith("**Final standings**")
-    assert row_for(content, "Alice") == "`4.` Alice · **-20.0%**"
+    assert content.description.startswith(
+        "No medals: nobody beat their usual day.\n\n**Final standings**"
+    )
+    assert row_for(content, "Alice") == "`1.` Alice · **-20.0%**"
+    assert row_for(content, "Bob") == "`2.` Bob · no data yet"
     assert_fits_discord(content)
+
+
+def test_a_goal_day_podium_names_only_those_who_reached_the_goal() -> None:
+    goal_day = ChallengeRules(Metric.STEPS, ScoringMode.GOAL_DAYS, START, START, daily_goal=10_000)
+    values = {ALICE: [steps(0, 12_000)], BOB: [steps(0, 10_000)], CAROL: [steps(0, 4000)]}
+    standings = compute_standings(goal_day, values, through=START)
+    content = render_results_post(
+        standings, compute_awards(standings), NAMES, challenge_name="Goal Day"
+    )
+    assert content.description.splitlines()[:2] == [
+        "🥇 **Alice** — 1 day",
+        "🥇 **Bob** — 1 day",
+    ]
+    assert "🥈" not in content.description and "🥉" not in content.description
+    assert row_for(content, "Carol") == "`3.` Carol · **0 days**"
+    assert_fits_discord(content)
+
+
+def test_a_goal_day_nobody_reached_has_no_winners() -> None:
+    goal_day = ChallengeRules(Metric.STEPS, ScoringMode.GOAL_DAYS, START, START, daily_goal=10_000)
+    values = {ALICE: [steps(0, 9000)], BOB: [steps(0, 4000)]}
+    standings = compute_standings(goal_day, values, through=START)
+    content = render_results_post(
+        standings, compute_awards(standings), NAMES, challenge_name="Goal Day"
+    )
+    assert content.description.startswith("No medals: nobody reached the goal.")
+    assert "🥇" not in content.description
+    assert row_for(content, "Alice") == "`1.` Alice · **0 days**"
+    awards = {f.name: f.value for f in content.fields}["Awards"]
+    assert awards == "⭐ Best single day: **Alice** — 9,000 steps on Mon 2 Jun"
+
+
+def test_results_of_zeros_name_no_medal_and_no_best_day() -> None:
+    rules = ChallengeRules(Metric.STEPS, ScoringMode.TOTAL, START, END)
+    values = {ALICE: [steps(0, 0)], BOB: [steps(1, 0)]}
+    standings = compute_standings(rules, values, through=END)
+    content = render_results_post(
+        standings, compute_awards(standings), NAMES, challenge_name="Quiet"
+    )
+    assert content.description.startswith("No medals: nobody scored.")
+    assert "🥇" not in content.description
+    assert content.fields == ()  # no award for a day of 0 steps
+
+
+def test_a_tie_break_ranks_tied_players_apart_in_every_post_and_says_so() -> None:
+    broken = ChallengeRules(
+        Metric.STEPS, ScoringMode.TOTAL, START, END, daily_goal=10_000, tie_break=TieBreak.GOAL_DAYS
+    )
+    values = {
+        ALICE: [steps(0, 10_000), steps(1, 10_000)],  # 20,000, 2 goal days
+        BOB: [steps(0, 15_000), steps(1, 5000)],  # 20,000, 1 goal day
+        CAROL: [steps(0, 5000)],
+    }
+    standings = compute_standings(broken, values, through=day(1))
+    daily = render_daily_post(standings, NAMES, challenge_name="C", day=day(1))
+    assert "ties: more goal days" in daily.description.splitlines()[0]
+    assert row_for(daily, "Alice").startswith("`1.` Alice")
+    assert row_for(daily, "Bob").startswith("`2.` Bob")
+    results = render_results_post(standings, compute_awards(standings), NAMES, challenge_name="C")
+    assert results.description.splitlines()[:3] == [
+        "🥇 **Alice** — 20,000 steps",
+        "🥈 **Bob** — 20,000 steps",
+        "🥉 **Carol** — 5,000 steps",
+    ]
+    assert "ties: more goal days" in results.footer
 
 
 # --------------------------------------------------------------------------- catch-up post

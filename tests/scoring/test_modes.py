@@ -140,3 +140,56 @@ def test_improvement_with_no_baselines_at_all_scores_zero() -> None:
     values = {ALICE: [steps(0, 8000)], BOB: [steps(0, 100)]}
     standings = compute_standings(rules(ScoringMode.IMPROVEMENT), values, through=day(0))
     assert scores(standings) == {ALICE: 0, BOB: 0}
+
+
+def test_improvement_counts_a_missing_final_day_as_zero() -> None:
+    # Issue 11: leaving a weak day unsynced must not raise the score. Alice's day 1 is final
+    # and empty: her average over 2 elapsed days is 7,500, 25% below her usual 10,000 (not
+    # +50% from the one day she synced). Bob synced both days, a little above his usual.
+    values = {ALICE: [steps(0, 15_000)], BOB: [steps(0, 11_000), steps(1, 11_000)]}
+    standings = compute_standings(
+        rules(ScoringMode.IMPROVEMENT),
+        values,
+        through=day(1),
+        baselines={ALICE: 10_000, BOB: 10_000},
+    )
+    assert standings.player(ALICE).score == pytest.approx(-25.0)
+    assert standings.player(ALICE).elapsed_days == 2
+    assert standings.player(BOB).score == pytest.approx(10.0)
+    assert ranks(standings) == {BOB: 1, ALICE: 2}
+
+
+def test_improvement_waits_for_a_provisional_day_without_data() -> None:
+    values = {ALICE: [steps(0, 15_000)]}
+    standings = compute_standings(
+        rules(ScoringMode.IMPROVEMENT),
+        values,
+        through=day(1),
+        provisional_days=frozenset({day(1)}),
+        baselines={ALICE: 10_000},
+    )
+    # Day 1 has not happened yet for Alice: her average is over day 0 alone.
+    assert standings.player(ALICE).score == pytest.approx(50.0)
+    assert standings.player(ALICE).elapsed_days == 1
+
+
+def test_improvement_never_ranks_a_player_without_data_above_one_who_synced() -> None:
+    # Not syncing at all is the limit of not syncing weak days: it averages 0, -100%.
+    values = {ALICE: [steps(0, 8000)], BOB: []}
+    standings = compute_standings(
+        rules(ScoringMode.IMPROVEMENT),
+        values,
+        through=day(0),
+        baselines={ALICE: 10_000, BOB: 10_000},
+    )
+    assert scores(standings) == {ALICE: pytest.approx(-20.0), BOB: pytest.approx(-100.0)}
+    assert ranks(standings) == {ALICE: 1, BOB: 2}
+    # Before any day has elapsed for him (day 0 still provisional), nothing has changed yet.
+    early = compute_standings(
+        rules(ScoringMode.IMPROVEMENT),
+        values,
+        through=day(0),
+        provisional_days=frozenset({day(0)}),
+        baselines={ALICE: 10_000, BOB: 10_000},
+    )
+    assert early.player(BOB).score == 0

@@ -23,3 +23,20 @@ def test_cumulative_series_for_average_is_the_running_average() -> None:
     series = cumulative_series(standings)[ALICE]
     assert [value for _, value in series] == pytest.approx([1000, 500, 2000])
     assert series[-1][1] == pytest.approx(standings.player(ALICE).score)
+
+
+def test_cumulative_series_for_improvement_counts_a_missing_final_day_as_zero() -> None:
+    values = {ALICE: [steps(0, 15_000), steps(2, 6000)], BOB: []}
+    standings = compute_standings(
+        rules(ScoringMode.IMPROVEMENT),
+        values,
+        through=day(2),
+        provisional_days=frozenset({day(2)}),
+        baselines={ALICE: 10_000, BOB: 10_000},
+    )
+    series = cumulative_series(standings)
+    # Running averages 15,000, 7,500 (day 1 final and empty), 7,000 (day 2 has data).
+    assert [value for _, value in series[ALICE]] == pytest.approx([50.0, -25.0, -30.0])
+    assert series[ALICE][-1][1] == pytest.approx(standings.player(ALICE).score)
+    # Bob: -100% once a day has elapsed without data; day 2 is provisional, not elapsed.
+    assert [value for _, value in series[BOB]] == pytest.approx([-100.0, -100.0, -100.0])

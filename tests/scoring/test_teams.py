@@ -1,8 +1,10 @@
-"""Team standings: members without data count as 0."""
+"""Team standings: members without data count as a player whose days were all empty."""
 
 from __future__ import annotations
 
-from bot.domain import TeamMode
+import pytest
+
+from bot.domain import ScoringMode, TeamMode
 from bot.scoring import compute_standings
 from tests.scoring.builders import ALICE, BOB, CAROL, DAN, day, rules, steps
 
@@ -34,3 +36,19 @@ def test_team_mean_divides_by_every_member_including_unsynced_ones() -> None:
 def test_no_teams_means_no_team_standings() -> None:
     standings = compute_standings(rules(), {ALICE: [steps(0, 1)]}, through=day(0))
     assert standings.teams == ()
+
+
+def test_an_improvement_team_gains_nothing_from_a_member_who_never_synced() -> None:
+    # Carol is below her usual; counting Dan (no data) as "no change" would lift Blue's mean.
+    values = {ALICE: [steps(0, 11_000)], BOB: [steps(0, 11_000)], CAROL: [steps(0, 5000)]}
+    teams = {ALICE: "Red", BOB: "Red", CAROL: "Blue", DAN: "Blue"}
+    standings = compute_standings(
+        rules(ScoringMode.IMPROVEMENT, team_mode=TeamMode.MEAN),
+        values,
+        through=day(0),
+        baselines=dict.fromkeys((ALICE, BOB, CAROL, DAN), 10_000.0),
+        teams=teams,
+    )
+    assert standings.player(DAN).score == pytest.approx(-100.0)
+    blue = next(t for t in standings.teams if t.team == "Blue")
+    assert blue.score == pytest.approx(-75.0)  # (-50% + -100%) / 2, not -25%

@@ -1,17 +1,21 @@
 """ChallengesRepo: a challenge's name is unique in its guild whatever its case, and storage says
-so with its own `DuplicateChallengeName`."""
+so with its own `DuplicateChallengeName`; the tie-break is stored, 'none' for older rows."""
 
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from bot.challenges.model import Challenge, ChallengeStatus
 from bot.domain import Metric, ScoringMode, TeamMode
+from bot.scoring import TieBreak
 from bot.storage import Database
 from bot.storage.challenges import ChallengesRepo, DuplicateChallengeName
+from bot.storage.db import default_migrations_dir, load_migrations
 
 NOW = dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC)
 GUILD = 900_000_000_000_000_001
@@ -70,3 +74,39 @@ async def test_update_takes_a_name_another_guild_uses(db: Database) -> None:
     autumn = await stored(repo, await repo.insert(challenge("Autumn Walk")))
     await repo.update(replace(autumn, name="Spring Steps"))
     assert [c.name for c in await repo.for_guild(GUILD)] == ["Spring Steps"]
+
+
+async def test_the_tie_break_is_stored_and_updated(db: Database) -> None:
+    repo = ChallengesRepo(db)
+    first = await stored(
+        repo, await repo.insert(replace(challenge("Ties"), tie_break=TieBreak.FIRST_TO_SCORE))
+    )
+    assert first.tie_break is TieBreak.FIRST_TO_SCORE
+    await repo.update(replace(first, daily_goal=10_000.0, tie_break=TieBreak.GOAL_DAYS))
+    assert (await stored(repo, first.id)).tie_break is TieBreak.GOAL_DAYS
+    assert (await stored(repo, await repo.insert(challenge("Plain")))).tie_break is TieBreak.NONE
+
+
+async def test_a_challenge_stored_before_the_tie_break_existed_shares_places(
+    tmp_path: Path,
+) -> None:
+    migrations = load_migrations(default_migrations_dir())
+    before = [m for m in migrations if m.name < "0006"]
+    db = await Database.open(tmp_path / "old.db")
+    try:
+        await db.migrate(before)
+        old = challenge("Old")
+        await db.execute(
+            "INSERT INTO challenges (guild_id, channel_id, name, metric, scoring_mode, "
+            "start_date, end_date, time_zone, post_time, created_by, created_at) "
+            "VALUES (?, ?, ?, 'steps', 'total', '2026-11-23', '2026-11-29', 'UTC', '09:00', ?, "
+            "'2026-11-21T09:00:00+00:00')",
+            (old.guild_id, old.channel_id, old.name, old.created_by),
+        )
+        await db.migrate(migrations)
+        [found] = await ChallengesRepo(db).for_guild(GUILD)
+        assert found.tie_break is TieBreak.NONE
+        with pytest.raises(sqlite3.IntegrityError):
+            await db.execute("UPDATE challenges SET tie_break = 'coin_toss'")
+    finally:
+        await db.close()

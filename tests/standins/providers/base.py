@@ -29,6 +29,8 @@ from bot.clock import Clock, SystemClock
 from bot.domain import Metric
 from bot.providers.oauth import code_challenge_s256
 
+from .push import Delivery, call_back
+
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -164,6 +166,7 @@ class StandinBase:
         self.requests_by_user: Counter[str] = Counter()
         self.request_log: list[RecordedRequest] = []
         self.last_consent_user: str | None = None
+        self.deliveries: list[Delivery] = []  # every callback this stand-in made to Stride
         self.latency = 0.0
         self.api_gone = False
         self._faults: deque[Fault] = deque()
@@ -272,6 +275,41 @@ class StandinBase:
         grants = {id(t.grant): t.grant for t in self.access_tokens.values()}
         grants.update({id(t.grant): t.grant for t in self.refresh_tokens.values()})
         return [grant for grant in grants.values() if grant.user_id == user_id]
+
+    # -- webhooks ---------------------------------------------------------------------------
+
+    async def sync_watch(
+        self, provider_user_id: str, date: dt.date, steps: float
+    ) -> list[Delivery]:
+        """The member syncs their watch: `steps` on `date` now, and the provider sends its
+        notifications (signed as the real ones are) to every subscribed callback. Returns
+        what each callback answered."""
+        self.set_daily(provider_user_id, date, Metric.STEPS, steps)
+        return await self.announce(provider_user_id, date, Metric.STEPS)
+
+    async def announce(
+        self, provider_user_id: str, date: dt.date, metric: Metric
+    ) -> list[Delivery]:
+        """Notify the subscribed callbacks of new data; nothing for a provider without
+        webhooks (overridden by those that have them)."""
+        return []
+
+    async def deliver(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        body: bytes = b"",
+        params: dict[str, str] | None = None,
+    ) -> tuple[Delivery, Any]:
+        """Call Stride back; the recorded delivery and the parsed answer."""
+        status, answer = await call_back(
+            method, url, headers=headers, body=body or None, params=params
+        )
+        delivery = Delivery(method, url, status, body, dict(headers or {}))
+        self.deliveries.append(delivery)
+        return delivery, answer
 
     # -- faults -----------------------------------------------------------------------------
 

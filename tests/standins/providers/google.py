@@ -6,9 +6,10 @@ expire after 10 minutes and are bound to the redirect URI and (when given) the S
 challenge; `openid` adds an id_token whose `sub` is the user id; revoking any token of a
 grant revokes the grant.
 
-Request bodies of `dailyRollUp` and `dataset:aggregate` are validated against the discovery
-documents shipped with google-api-python-client; a body that drifts from the spec gets 400
-and is recorded in `schema_errors`.
+The Google Health stand-in also serves the subscriber API and sends signed notifications
+(`google_subscribers`). Request bodies of `dailyRollUp` and `dataset:aggregate` are
+validated against the discovery documents shipped with google-api-python-client; a body that
+drifts from the spec gets 400 and is recorded in `schema_errors`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from bot.domain import Metric
 
 from .base import BODY_KEY, USER_KEY, Grant, IssuedCode, StandinBase, daterange
 from .discovery import google_fit_checker, google_health_checker
+from .google_subscribers import GoogleSubscribers
+from .push import Delivery
 
 STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
@@ -275,14 +278,22 @@ class GoogleHealthStandin(GoogleOAuthStandin):
     required_scopes: ClassVar[tuple[str, ...]] = (HEALTH_SCOPE + "activity_and_fitness.readonly",)
 
     def __init__(self, *, max_page_size: int | None = None, **kwargs: Any) -> None:
+        # Before the base class adds the routes, which include the subscriber API.
+        self.subscribers = GoogleSubscribers(self)
         super().__init__(**kwargs)
         self.max_page_size = max_page_size
 
     def checker(self) -> Any:
         return google_health_checker()
 
+    async def announce(
+        self, provider_user_id: str, date: dt.date, metric: Metric
+    ) -> list[Delivery]:
+        return await self.subscribers.announce(provider_user_id, date, metric)
+
     def add_routes(self, router: web.UrlDispatcher) -> None:
         self.add_oauth_routes(router)
+        self.subscribers.add_routes(router)
         base = "/v4/users/{user}"
         router.add_get(base + "/identity", self._identity, name="identity")
         router.add_post(

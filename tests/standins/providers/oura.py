@@ -6,20 +6,57 @@ data is paged with `next_token`. The date filters reproduce what users report of
 API: `daily_activity` keeps `start_date <= day < end_date`, `sleep` keeps
 `start_date < day <= end_date` (so a client must widen its range). Sleep periods of type
 `rest` are served too, and are not sleep.
+
+Webhooks: `/v2/webhook/subscription` (GET list, POST create) with `x-client-id` and
+`x-client-secret`; a create first GETs the callback with `verification_token` and `challenge`
+and needs the challenge echoed; `PUT …/renew/{id}` renews, `DELETE …/{id}` deletes; a
+subscription expires after `subscription_lifetime` by the stand-in's clock and then delivers
+nothing. `announce` (and `sync_watch`) posts the signed notification to each live one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import json
 import secrets
+import uuid
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import aiohttp
 from aiohttp import web
 
 from bot.domain import Metric
 
-from .base import USER_KEY, Grant, StandinBase, daterange
+from .base import BODY_KEY, USER_KEY, Grant, StandinBase, daterange
+from .push import Delivery
 
+WEBHOOK_PATH = "/v2/webhook/subscription"
+SUBSCRIPTION_LIFETIME = dt.timedelta(days=30)  # Oura documents none: a stand-in choice
+EVENT_TYPES = frozenset({"create", "update", "delete"})
+DATA_TYPES = frozenset(
+    {
+        "tag",
+        "enhanced_tag",
+        "workout",
+        "session",
+        "sleep",
+        "daily_sleep",
+        "daily_readiness",
+        "daily_activity",
+        "daily_spo2",
+        "sleep_time",
+        "rest_mode_period",
+        "ring_configuration",
+        "daily_stress",
+        "daily_resilience",
+        "daily_cardiovascular_age",
+        "vO2_max",
+        "heartrate",
+    }
+)
 ACTIVITY_METRICS = (Metric.STEPS, Metric.DISTANCE, Metric.ACTIVE_MINUTES, Metric.ACTIVE_CALORIES)
 REST_SECONDS = 1200
 
@@ -34,10 +71,26 @@ class OuraStandin(StandinBase):
     access_lifetime = dt.timedelta(days=1)
     required_scopes: ClassVar[tuple[str, ...]] = ("daily", "personal")
 
-    def __init__(self, *, page_size: int = 50, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        page_size: int = 50,
+        subscription_lifetime: dt.timedelta = SUBSCRIPTION_LIFETIME,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.page_size = page_size
         self._next_tokens: dict[str, int] = {}
+        self.subscription_lifetime = subscription_lifetime
+        self.webhook_subscriptions: dict[str, WebhookSubscription] = {}
+
+    def settings_values(self) -> dict[str, str | None]:
+        return {**super().settings_values(), "webhook_url": self.base_url + WEBHOOK_PATH}
+
+    def live_subscriptions(self) -> list[WebhookSubscription]:
+        """The subscriptions that have not expired by the stand-in's clock."""
+        now = self.clock.now()
+        return [sub for sub in self.webhook_subscriptions.values() if sub.expires_at > now]
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
         router.add_post(self.token_path, self._token, name="token")
@@ -46,6 +99,12 @@ class OuraStandin(StandinBase):
         router.add_get(base + "/personal_info", self._personal_info, name="personal_info")
         router.add_get(base + "/daily_activity", self._daily_activity, name="daily_activity")
         router.add_get(base + "/sleep", self._sleep, name="sleep")
+        router.add_route("*", WEBHOOK_PATH, self._webhooks, name="webhook_subscriptions")
+        router.add_put(WEBHOOK_PATH + "/renew/{id}", self._renew, name="webhook_renew")
+        router.add_delete(WEBHOOK_PATH + "/{id}", self._delete, name="webhook_delete")
+
+    def is_data_endpoint(self, endpoint: str) -> bool:
+        return super().is_data_endpoint(endpoint) and not endpoint.startswith("webhook")
 
     def error_response(self, status: int, retry_after: str | None) -> web.Response:
         headers = {"Retry-After": retry_after} if retry_after is not None else {}
@@ -239,3 +298,135 @@ class OuraStandin(StandinBase):
                     }
                 )
         return self._paged(request, documents)
+
+    # -- webhook subscriptions --------------------------------------------------------------
+
+    def _app_authorised(self, request: web.Request) -> bool:
+        return (
+            request.headers.get("x-client-id") == self.client_id
+            and request.headers.get("x-client-secret") == self.client_secret
+        )
+
+    async def _webhooks(self, request: web.Request) -> web.Response:
+        if not self._app_authorised(request):
+            return web.json_response({"detail": "invalid client credentials"}, status=401)
+        if request.method == "GET":
+            subs = sorted(self.webhook_subscriptions.values(), key=lambda sub: sub.id)
+            return web.json_response([sub.model() for sub in subs])
+        if request.method != "POST":
+            return web.json_response({"detail": "Method Not Allowed"}, status=405)
+        try:
+            body = await request.json()
+        except ValueError:
+            return web.json_response({"detail": "invalid JSON"}, status=422)
+        request[BODY_KEY] = {
+            key: value for key, value in body.items() if key != "verification_token"
+        }
+        problem = _subscription_problem(body)
+        if problem is not None:
+            return web.json_response({"detail": problem}, status=422)
+        if not await self._verify_callback(body["callback_url"], body["verification_token"]):
+            return web.json_response({"detail": "callback URL verification failed"}, status=400)
+        sub = WebhookSubscription(
+            id=str(uuid.uuid4()),
+            callback_url=body["callback_url"],
+            event_type=body["event_type"],
+            data_type=body["data_type"],
+            expires_at=self.clock.now() + self.subscription_lifetime,
+        )
+        self.webhook_subscriptions[sub.id] = sub
+        return web.json_response(sub.model(), status=201)
+
+    async def _verify_callback(self, url: str, token: str) -> bool:
+        """Oura's check while the create request is open: GET with the token and a challenge,
+        which must be echoed."""
+        challenge = secrets.token_urlsafe(16)
+        try:
+            delivery, answer = await self.deliver(
+                "GET", url, params={"verification_token": token, "challenge": challenge}
+            )
+        except aiohttp.ClientError:
+            return False
+        return delivery.status == 200 and answer == {"challenge": challenge}
+
+    async def _renew(self, request: web.Request) -> web.Response:
+        if not self._app_authorised(request):
+            return web.json_response({"detail": "invalid client credentials"}, status=401)
+        sub = self.webhook_subscriptions.get(request.match_info["id"])
+        if sub is None:
+            return web.json_response({"detail": "Not Found"}, status=404)
+        sub.expires_at = self.clock.now() + self.subscription_lifetime
+        return web.json_response(sub.model())
+
+    async def _delete(self, request: web.Request) -> web.Response:
+        if not self._app_authorised(request):
+            return web.json_response({"detail": "invalid client credentials"}, status=401)
+        if self.webhook_subscriptions.pop(request.match_info["id"], None) is None:
+            return web.json_response({"detail": "Not Found"}, status=404)
+        return web.Response(status=204)
+
+    async def announce(
+        self, provider_user_id: str, date: dt.date, metric: Metric
+    ) -> list[Delivery]:
+        """Oura's signed notification to each live subscription of the data type."""
+        data_type = "sleep" if metric is Metric.SLEEP_MINUTES else "daily_activity"
+        deliveries = []
+        for sub in self.live_subscriptions():
+            if sub.data_type != data_type or sub.event_type != "update":
+                continue
+            event = {
+                "event_type": "update",
+                "data_type": data_type,
+                "object_id": f"{provider_user_id}-{date.isoformat()}",
+                "event_time": self.clock.now().isoformat(),
+                "user_id": provider_user_id,
+            }
+            body = json.dumps(event).encode()
+            delivery, _ = await self.deliver(
+                "POST", sub.callback_url, headers=self.signed_headers(body), body=body
+            )
+            deliveries.append(delivery)
+        return deliveries
+
+    def signed_headers(self, body: bytes, *, timestamp: str | None = None) -> dict[str, str]:
+        """The headers Oura signs a notification with: `x-oura-signature` is the uppercase hex
+        HMAC-SHA256 of `x-oura-timestamp` + body, keyed with the app's client secret."""
+        timestamp = timestamp or str(int(self.clock.now().timestamp()))
+        mac = hmac.new(self.client_secret.encode(), timestamp.encode() + body, hashlib.sha256)
+        return {
+            "Content-Type": "application/json",
+            "x-oura-timestamp": timestamp,
+            "x-oura-signature": mac.hexdigest().upper(),
+        }
+
+
+@dataclass
+class WebhookSubscription:
+    id: str
+    callback_url: str
+    event_type: str
+    data_type: str
+    expires_at: dt.datetime
+
+    def model(self) -> dict[str, str]:
+        """As Oura answers it (`WebhookSubscriptionModel`; the token is never returned)."""
+        return {
+            "id": self.id,
+            "callback_url": self.callback_url,
+            "event_type": self.event_type,
+            "data_type": self.data_type,
+            "expiration_time": self.expires_at.isoformat(),
+        }
+
+
+def _subscription_problem(body: Any) -> str | None:
+    if not isinstance(body, dict):
+        return "body must be an object"
+    for field in ("callback_url", "verification_token", "event_type", "data_type"):
+        if not isinstance(body.get(field), str) or not body[field]:
+            return f"{field} is required"
+    if body["event_type"] not in EVENT_TYPES:
+        return "event_type must be create, update or delete"
+    if body["data_type"] not in DATA_TYPES:
+        return "unknown data_type"
+    return None

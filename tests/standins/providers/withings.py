@@ -6,6 +6,12 @@ codes live 30 seconds by the stand-in's clock and are single-use; the token answ
 `userid`; the refresh token rotates on every refresh and the old one stays valid until the new
 access token is first used, or for 8 hours. Scopes are comma-separated. There is no revoke.
 Data is paged with `more` and `offset` (`page_size` entries per page).
+
+Notify: `POST /notify` with the member's token, `action=subscribe|revoke|list`, `callbackurl`
+and `appli`. Before a subscription is accepted the callback URL gets a HEAD request that must
+answer 2xx (status 293 otherwise); revoking what is not subscribed is status 294. `announce`
+(and `sync_watch`) sends the unsigned form notification (`userid`, `appli`, `startdate`,
+`enddate`) to each subscribed callback.
 """
 
 from __future__ import annotations
@@ -13,14 +19,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any, ClassVar
+from urllib.parse import urlencode, urlsplit
 
+import aiohttp
 from aiohttp import web
 
 from bot.domain import Metric
 
 from .base import USER_KEY, Fault, Grant, StandinBase, daterange
+from .push import Delivery
 
 OLD_REFRESH_GRACE = dt.timedelta(hours=8)
+# The notification categories Withings documents (weight, temperature, pressure, activity,
+# sleep, user actions, ECG, …).
+NOTIFY_APPLIS = frozenset({1, 2, 4, 16, 44, 46, 50, 51, 52, 53, 54, 55, 58})
 ACTIVITY_METRICS = (
     Metric.STEPS,
     Metric.DISTANCE,
@@ -49,9 +61,22 @@ class WithingsStandin(StandinBase):
     access_lifetime = dt.timedelta(hours=3)
     required_scopes: ClassVar[tuple[str, ...]] = ("user.activity",)
 
-    def __init__(self, *, page_size: int = 30, **kwargs: Any) -> None:
+    def __init__(
+        self, *, page_size: int = 30, verify_callbacks: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.page_size = page_size
+        # Withings sends HEAD to a callback URL before it accepts a subscription.
+        self.verify_callbacks = verify_callbacks
+        # user id -> {(callback URL, appli)}
+        self.notify_subscriptions: dict[str, set[tuple[str, int]]] = {}
+
+    def settings_values(self) -> dict[str, str | None]:
+        return {**super().settings_values(), "notify_url": self.base_url + "/notify"}
+
+    def subscriptions_of(self, user_id: str) -> set[int]:
+        """The categories (appli) `user_id` is subscribed to, at any callback URL."""
+        return {appli for _url, appli in self.notify_subscriptions.get(user_id, set())}
 
     def add_user(self, user_id: str | None = None, *, tz: Any = "UTC") -> str:
         # Withings user ids are numbers.
@@ -63,6 +88,7 @@ class WithingsStandin(StandinBase):
         router.add_post("/v2/oauth2", self._oauth2, name="oauth2")
         router.add_post("/v2/measure", self._measure, name="measure")
         router.add_post("/v2/sleep", self._sleep, name="sleep")
+        router.add_post("/notify", self._notify, name="notify")
 
     def requested_scopes(self, query: Mapping[str, str]) -> tuple[str, ...]:
         return tuple(part for part in query.get("scope", "").split(",") if part)
@@ -245,3 +271,77 @@ class WithingsStandin(StandinBase):
             )
         page, more, offset = self._page(series, form)
         return withings_answer(0, {"series": page, "more": more, "offset": offset})
+
+    # -- notifications ----------------------------------------------------------------------
+
+    async def _notify(self, request: web.Request) -> web.Response:
+        """`action=subscribe|revoke|list` with the member's access token (Withings Notify)."""
+        form = await self.read_form(request)
+        user_id = self._data_user(request, form)
+        if user_id is None:
+            return withings_answer(401, error="XRequestID: invalid_token")
+        action = form.get("action")
+        subscribed = self.notify_subscriptions.setdefault(user_id, set())
+        if action == "list":
+            profiles = [
+                {"appli": appli, "callbackurl": url, "comment": "", "expires": 2147483647}
+                for url, appli in sorted(subscribed)
+            ]
+            return withings_answer(0, {"profiles": profiles})
+        url = form.get("callbackurl", "")
+        try:
+            appli = int(form.get("appli", ""))
+        except ValueError:
+            return withings_answer(503, error="Invalid Params: appli")
+        if appli not in NOTIFY_APPLIS:
+            return withings_answer(503, error="Invalid Params: appli")
+        if action == "subscribe":
+            if not await self._callback_answers(url):
+                return withings_answer(293, error="The callback URL is either absent or incorrect")
+            subscribed.add((url, appli))
+            return withings_answer(0)
+        if action == "revoke":
+            if (url, appli) not in subscribed:
+                return withings_answer(294, error="No such subscription could be deleted")
+            subscribed.discard((url, appli))
+            return withings_answer(0)
+        return withings_answer(2555, error="The stand-in serves only subscribe, revoke and list")
+
+    async def _callback_answers(self, url: str) -> bool:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 255:
+            return False
+        if not self.verify_callbacks:
+            return True
+        try:
+            delivery, _ = await self.deliver("HEAD", url)
+        except aiohttp.ClientError:
+            return False
+        return 200 <= delivery.status < 300
+
+    async def announce(
+        self, provider_user_id: str, date: dt.date, metric: Metric
+    ) -> list[Delivery]:
+        """Withings' notification: an unsigned form POST to each subscribed callback."""
+        appli = 44 if metric is Metric.SLEEP_MINUTES else 16
+        zone = self.user(provider_user_id).tz
+        start = dt.datetime.combine(date, dt.time(0), tzinfo=zone)
+        form = {
+            "userid": provider_user_id,
+            "appli": str(appli),
+            "startdate": str(int(start.timestamp())),
+            "enddate": str(int((start + dt.timedelta(days=1)).timestamp())),
+        }
+        if appli == 16:
+            form["date"] = date.isoformat()
+        deliveries = []
+        for url, subscribed in sorted(self.notify_subscriptions.get(provider_user_id, set())):
+            if subscribed == appli:
+                delivery, _ = await self.deliver(
+                    "POST",
+                    url,
+                    headers={"Content-Type": "application/x-www-form-urlencoded"},
+                    body=urlencode(form).encode(),
+                )
+                deliveries.append(delivery)
+        return deliveries
