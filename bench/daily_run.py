@@ -8,7 +8,8 @@ temporary database with N users linked to Google Health and playing one steps ch
 Stride exactly as production does (`bot.services.build_services`, the real `GoogleHealthProvider`,
 `TokenManager`, HTTP session and `DailyRunner`), moves a fake clock to the challenge's first
 post time and runs the daily run once: fetch, store, fair-play review, score, finalise, render
-the post and its chart (posted to a recording messenger instead of Discord).
+the post and its chart (posted to the tests' recording Discord,
+`tests.doubles.messenger.RecordingTransport`, instead of Discord).
 
 For comparison it then runs a baseline: the same users fetched one after another, as a simple
 once-a-day loop would. That loop takes N x latency, so it is measured on a sample of users
@@ -33,7 +34,6 @@ import resource
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 from aiohttp import web
@@ -44,14 +44,15 @@ from bot.challenges.model import Challenge, ChallengeStatus
 from bot.clock import FakeClock
 from bot.crypto import TokenCipher
 from bot.domain import Metric, ScoringMode, TeamMode
-from bot.notify import Attachment, LinkButton
 from bot.providers.base import TokenSet
-from bot.render.leaderboard import EmbedContent
 from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.storage import Database
 from bot.storage.accounts import AccountsRepo, LinkedAccount, UsersRepo
 from bot.storage.challenges import ChallengesRepo, ParticipantsRepo
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout: for `tests`
+from tests.doubles.messenger import RecordingTransport
 
 START = dt.date(2026, 6, 1)
 POST_TIME = dt.time(9)
@@ -122,39 +123,6 @@ def _wait_for_parent(conn: multiprocessing.connection.Connection) -> None:
 
 
 # --------------------------------------------------------------------------- Stride's side
-
-
-class RecordingMessenger:
-    def __init__(self) -> None:
-        self.posts: list[tuple[EmbedContent | None, int]] = []
-
-    async def post(
-        self,
-        channel_id: int,
-        *,
-        content: str | None = None,
-        embed: EmbedContent | None = None,
-        files: Sequence[Attachment] = (),
-        nonce: str | None = None,
-    ) -> int:
-        self.posts.append((embed, sum(len(f.data) for f in files)))
-        return len(self.posts)
-
-    async def find_post(
-        self, channel_id: int, *, attachment_name: str, after: dt.datetime
-    ) -> int | None:
-        return None  # a benchmark run is never stopped in the middle of a post
-
-    async def send_dm(
-        self,
-        user_id: int,
-        *,
-        content: str | None = None,
-        embed: EmbedContent | None = None,
-        buttons: Sequence[LinkButton] = (),
-        files: Sequence[Attachment] = (),
-    ) -> bool:
-        return True
 
 
 async def seed(db: Database, settings: Settings, users: int, now: dt.datetime) -> int:
@@ -233,7 +201,7 @@ async def benchmark(args: argparse.Namespace, base_url: str) -> dict[str, object
             await seed(db, settings, args.users, clock.now())
             async with http_session(settings) as http:
                 services = build_services(settings, db, http, clock)
-                messenger = RecordingMessenger()
+                messenger = RecordingTransport(clock)
                 services.messenger.attach(messenger)
                 # The first post time: day 1 is due, its values are fetched and scored.
                 clock.set(dt.datetime.combine(START + dt.timedelta(days=1), POST_TIME, dt.UTC))

@@ -1,4 +1,5 @@
-"""Assembles Stride: database, HTTP session, providers, web server, scheduler and Discord client.
+"""Assembles Stride: database, HTTP session, providers, sync workers, web server, scheduler and
+Discord client.
 
 `StrideApp` is what production (`stride run`) and the end-to-end harness both start, so the
 harness exercises exactly the production wiring.
@@ -24,6 +25,8 @@ from bot.storage import Database
 from bot.web.app import RouteInstaller, WebServer, create_app
 from bot.web.oauth import oauth_routes
 from bot.web.sandbox import add_sandbox_routes
+from bot.web.share import share_routes
+from bot.web.webhooks import webhook_routes
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,7 @@ log = logging.getLogger(__name__)
 # cancels it; a cancelled post is reconciled at the next start (`bot.daily`).
 STOP_GRACE_SECONDS = 30.0
 START_UP_JOB_ID = "daily-run-start-up"
+PUSH_START_UP_JOB_ID = "push-subscriptions-start-up"
 
 
 def http_session(settings: Settings) -> aiohttp.ClientSession:
@@ -46,7 +50,18 @@ def http_session(settings: Settings) -> aiohttp.ClientSession:
 
 def route_installers(services: Services) -> Iterable[RouteInstaller]:
     """The web routes beyond /healthz and /metrics (OAuth callbacks, webhooks)."""
-    installers: list[RouteInstaller] = [oauth_routes(services.linking)]
+    installers: list[RouteInstaller] = [
+        oauth_routes(services.linking),
+        # Provider notifications go into the sync queue (the routes of configured pushes).
+        webhook_routes(services.settings, services.sync, clock=services.clock),
+        # The read-only live leaderboard pages admins share (`/challenge share`).
+        share_routes(
+            links=services.shares,
+            challenges=services.challenges,
+            standings=services.standings,
+            clock=services.clock,
+        ),
+    ]
     sandbox = services.providers.get("sandbox")
     if isinstance(sandbox, SandboxProvider):
         installers.append(functools.partial(add_sandbox_routes, provider=sandbox))
@@ -67,6 +82,8 @@ class StrideApp:
         # Schedules every active challenge and catches up on missed days once Discord is
         # ready; the e2e harness may await it.
         self.start_up_task: asyncio.Task[None] | None = None
+        # Creates or renews the providers' push subscriptions once the web server answers.
+        self.push_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         if self.settings.discord_token is None:
@@ -82,6 +99,10 @@ class StrideApp:
             self.services = services
             self._stack.push_async_callback(services.scheduler.shutdown)
             self._stack.push_async_callback(services.daily_run.aclose)
+            # The sync workers need no Discord client: they start now, and stop after the web
+            # server (no more notifications) and before the HTTP session and the database.
+            await services.sync.start()
+            self._stack.push_async_callback(services.sync.aclose)
             app = create_app(db=db, metrics=services.metrics, installers=route_installers(services))
             self.web = WebServer(app, self.settings.web_host, self.settings.web_port)
             self._stack.push_async_callback(self.web.stop)  # also after a failed start
@@ -92,6 +113,14 @@ class StrideApp:
             self._bot_task = asyncio.create_task(self.bot.start(token), name="discord-client")
             self.start_up_task = asyncio.create_task(
                 self._start_daily_run(self.bot, services), name="daily-run-start-up"
+            )
+            # Oura verifies the callback while its create request is open: the web server
+            # answers by now. A tracked run, so stop() waits for it.
+            self.push_task = asyncio.create_task(
+                services.scheduler.run_once(
+                    PUSH_START_UP_JOB_ID, functools.partial(_reconcile_push, services)
+                ),
+                name="push-subscriptions",
             )
         except BaseException:
             await self._stack.aclose()
@@ -135,10 +164,11 @@ class StrideApp:
         if self.services is not None:
             # Also waits for the start-up catch-up once it has begun (a tracked run).
             await self.services.scheduler.shutdown(grace_seconds=grace_seconds)
-        if self.start_up_task is not None and not self.start_up_task.done():
-            # Still waiting for Discord to be ready: nothing was posted yet.
-            self.start_up_task.cancel()
-            await asyncio.gather(self.start_up_task, return_exceptions=True)
+        for task in (self.start_up_task, self.push_task):
+            if task is not None and not task.done():
+                # Not started as a tracked run yet (waiting for Discord): nothing was sent.
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         if self.services is not None:
             # Results posts of challenges ended early run in tasks of their own.
             background = asyncio.create_task(self.services.daily_run.wait_background())
@@ -171,3 +201,10 @@ class StrideApp:
             log.info("shutting down")
             await self.stop()
         return 1 if crashed else 0
+
+
+async def _reconcile_push(services: Services) -> None:
+    """Bring the providers' push subscriptions in step with the settings and the links."""
+    for keeper in (services.oura_webhooks, services.withings_push):
+        if keeper is not None:
+            await keeper.reconcile()

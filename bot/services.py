@@ -9,6 +9,7 @@ graph with `build_services`, so none of them runs a graph that production never 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -22,9 +23,15 @@ from bot.events import EventBus
 from bot.linking import LinkService, TokenManager
 from bot.metrics import Metrics
 from bot.notify import Messenger
+from bot.nudges import NudgePolicy, NudgeService
 from bot.privacy import PrivacyService
+from bot.providers import oura_webhooks, withings_subscriptions
 from bot.providers.base import Provider
+from bot.providers.oura_webhooks import OuraWebhooks
+from bot.providers.push import oura_webhook_url, push_configured, withings_webhook_url
 from bot.providers.registry import build_providers
+from bot.providers.withings_notify import WithingsNotifyClient, callback_secret
+from bot.providers.withings_subscriptions import WithingsSubscriptions
 from bot.publish.service import (
     DELIVERY_INTERVAL_SECONDS,
     DELIVERY_JOB_ID,
@@ -35,6 +42,11 @@ from bot.scheduling import JobScheduler
 from bot.settings import Settings
 from bot.storage import Database
 from bot.storage.accounts import AccountsRepo
+from bot.storage.push import PushStateRepo
+from bot.sync.member import MemberSync
+from bot.sync.poll import POLL_JOB_ID, SLICE_SECONDS, Poller
+from bot.sync.queue import SyncQueue
+from bot.web.share import ShareLinks
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,6 +68,14 @@ class Services:
     standings: StandingsReader
     daily_run: DailyRunner
     publish: PublishService
+    sync: SyncQueue  # the `SyncRequests` the webhook routes feed
+    poller: Poller
+    member_sync: MemberSync
+    shares: ShareLinks
+    nudges: NudgeService
+    # The provider subscriptions Stride keeps itself; None when that push is not configured.
+    withings_push: WithingsSubscriptions | None
+    oura_webhooks: OuraWebhooks | None
 
 
 def build_services(
@@ -67,10 +87,8 @@ def build_services(
     providers: Mapping[str, Provider] | None = None,
     cipher: TokenCipher | None = None,
 ) -> Services:
-    """Build the whole graph and wire its event handlers and background jobs.
-
-    `providers` and `cipher` default to what the settings configure; the demo and tests
-    pass their own (the sandbox, a fake provider, a throwaway key)."""
+    """Build the whole graph and wire its event handlers and background jobs. `providers`
+    and `cipher` default to what the settings configure; the demo and tests pass their own."""
     cipher = cipher if cipher is not None else _configured_cipher(settings)
     if providers is None:
         providers = build_providers(settings, http, clock)
@@ -80,6 +98,9 @@ def build_services(
     )
     challenges = ChallengeService(db, clock, events, AccountsRepo(db, cipher))
     standings = StandingsReader(db=db, clock=clock, challenges=challenges)
+    sync, poller, member_sync = _sync_services(
+        settings, db, clock, challenges, providers, tokens, events, metrics
+    )
     services = Services(
         settings=settings,
         db=db,
@@ -110,6 +131,20 @@ def build_services(
             metrics=metrics,
         ),
         publish=create_publish_service(settings, db, http, clock, messenger=messenger),
+        sync=sync,
+        poller=poller,
+        member_sync=member_sync,
+        shares=ShareLinks(db=db, clock=clock, public_base_url=settings.public_base_url),
+        nudges=NudgeService(
+            db=db,
+            clock=clock,
+            challenges=challenges,
+            standings=standings,
+            messenger=messenger,
+            policy=NudgePolicy.from_settings(settings),
+        ),
+        withings_push=_withings_push(settings, db, http, clock, cipher, tokens),
+        oura_webhooks=_oura_webhooks(settings, http, clock),
     )
     _wire(services)
     return services
@@ -136,11 +171,89 @@ def _account_services(
         public_base_url=settings.public_base_url,
         messenger=messenger,
         tokens=tokens,
+        events=events,
     )
     privacy = PrivacyService(
         db=db, cipher=cipher, providers=providers, clock=clock, events=events, tokens=tokens
     )
     return tokens, linking, privacy
+
+
+def _sync_services(
+    settings: Settings,
+    db: Database,
+    clock: Clock,
+    challenges: ChallengeService,
+    providers: Mapping[str, Provider],
+    tokens: TokenManager,
+    events: EventBus,
+    metrics: Metrics,
+) -> tuple[SyncQueue, Poller, MemberSync]:
+    """The live sync: the queue and its workers, the intraday poller, and /sync."""
+    sync = SyncQueue(
+        db=db,
+        clock=clock,
+        challenges=challenges,
+        providers=providers,
+        call_with_token=tokens.call_with_token,
+        concurrency=settings.fetch_concurrency,
+        events=events,
+        metrics=metrics,
+    )
+    poller = Poller(
+        db=db,
+        clock=clock,
+        challenges=challenges,
+        providers=providers,
+        queue=sync,
+        interval_minutes=settings.poll_minutes,
+    )
+    member_sync = MemberSync(
+        db=db,
+        clock=clock,
+        queue=sync,
+        providers=providers,
+        cooldown=dt.timedelta(minutes=settings.sync_cooldown_minutes),
+    )
+    return sync, poller, member_sync
+
+
+def _withings_push(
+    settings: Settings,
+    db: Database,
+    http: aiohttp.ClientSession,
+    clock: Clock,
+    cipher: TokenCipher,
+    tokens: TokenManager,
+) -> WithingsSubscriptions | None:
+    """Withings notifications: each linked account subscribed to our secret callback URL."""
+    if not push_configured(settings, "withings"):
+        return None
+    secret = callback_secret(settings.withings, settings.database_path).get_secret_value()
+    client = WithingsNotifyClient(
+        settings.withings,
+        http,
+        clock,
+        callback_url=withings_webhook_url(settings.public_base_url, secret),
+    )
+    return WithingsSubscriptions(
+        client=client,
+        tokens=tokens,
+        accounts=AccountsRepo(db, cipher),
+        state=PushStateRepo(db, "withings"),
+    )
+
+
+def _oura_webhooks(
+    settings: Settings, http: aiohttp.ClientSession, clock: Clock
+) -> OuraWebhooks | None:
+    """Oura's app subscriptions: built whenever Oura is enabled, so that turning its push off
+    deletes the subscriptions made before."""
+    if not settings.oura.enabled:
+        return None
+    return OuraWebhooks(
+        settings.oura, http, clock, callback_url=oura_webhook_url(settings.public_base_url)
+    )
 
 
 def _configured_cipher(settings: Settings) -> TokenCipher:
@@ -157,3 +270,21 @@ def _wire(services: Services) -> None:
     services.scheduler.add_interval(
         DELIVERY_JOB_ID, services.publish.run_delivery, seconds=DELIVERY_INTERVAL_SECONDS
     )
+    # Every minute, the accounts whose polling turn it is go into the sync queue.
+    services.scheduler.add_interval(POLL_JOB_ID, services.poller.run, seconds=SLICE_SECONDS)
+    # A member's newly stored values may make a nudge due ("Ana just passed you").
+    services.events.on("member_synced", services.nudges.after_sync)
+    # The provider subscriptions are kept in step with the links and the settings.
+    if services.withings_push is not None:
+        services.withings_push.subscribe(services.events)
+        services.scheduler.add_interval(
+            withings_subscriptions.JOB_ID,
+            services.withings_push.reconcile,
+            seconds=withings_subscriptions.JOB_INTERVAL_SECONDS,
+        )
+    if services.oura_webhooks is not None:
+        services.scheduler.add_interval(
+            oura_webhooks.JOB_ID,
+            services.oura_webhooks.reconcile,
+            seconds=oura_webhooks.JOB_INTERVAL_SECONDS,
+        )

@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     SecretStr,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -276,6 +277,12 @@ class Settings(BaseSettings):
     # a member may /sync once every `sync_cooldown_minutes`.
     poll_minutes: int = Field(default=30, ge=1, le=24 * 60)
     sync_cooldown_minutes: int = Field(default=10, ge=0, le=24 * 60)
+    # Nudges (opt-in DMs, `bot.nudges`): at most one per member every `nudge_min_hours`, and
+    # only from `nudge_earliest_hour` o'clock until `nudge_latest_hour` o'clock in the
+    # challenge's time zone (08:00 to 21:00 by default: never at night).
+    nudge_min_hours: int = Field(default=3, ge=1, le=7 * 24)
+    nudge_earliest_hour: int = Field(default=8, ge=0, le=23)
+    nudge_latest_hour: int = Field(default=21, ge=1, le=24)
 
     google_health: GoogleHealthSettings = GoogleHealthSettings()
     withings: WithingsSettings = WithingsSettings()
@@ -288,6 +295,12 @@ class Settings(BaseSettings):
     @classmethod
     def _valid_base_url(cls, value: str) -> str:
         return _check_url(value)
+
+    @model_validator(mode="after")
+    def _nudge_hours_in_order(self) -> Settings:
+        if self.nudge_earliest_hour >= self.nudge_latest_hour:
+            raise ValueError("NUDGE_EARLIEST_HOUR must be before NUDGE_LATEST_HOUR")
+        return self
 
     def oauth_providers(self) -> dict[str, tuple[OAuthProviderSettings, str]]:
         """Each OAuth provider's settings with the env prefix that configures it."""

@@ -1,11 +1,19 @@
-"""`/leaderboard [challenge]` and `/me`: the standings on demand, for the caller's eyes only.
+"""`/leaderboard [challenge]`, `/me` and `/sync`: the live standings, for the caller's eyes only.
 
-Discord only: the standings come from `services.standings` (stored data, no provider call) and
-are laid out by `bot.render.leaderboard`, exactly as the daily post shows them. `/me` works in a
-DM with the bot too: it lists every challenge the caller plays in, whichever server it is in.
+Discord only: the standings come from `services.standings` (stored data, no provider call:
+through today, today provisional) and are laid out by `bot.render.leaderboard` as the daily
+post lays them out, each player's row saying when their data was last synced, in the
+challenge's time zone. `/me` works in a DM with the bot too: it lists every challenge the
+caller plays in, whichever server it is in. `/sync` fetches the caller's own data now
+(`services.member_sync`), once per cooldown, and says how it went.
 """
 
 from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import overload
 
 import discord
 from discord import app_commands
@@ -13,19 +21,27 @@ from discord.ext import commands
 
 from bot.challenges.model import Challenge
 from bot.challenges.service import ChallengeListing, ChallengeService
-from bot.daily import PlayerSummary, StandingsReader
+from bot.daily import Board, PlayerSummary, StandingsReader
+from bot.daily.fetch import FetchFailure
 from bot.discord_bot import StrideBot, to_discord_embed
 from bot.errors import UserError
-from bot.render.standings import day_cell, format_score
+from bot.render.leaderboard import EmbedContent, enforce_limits
+from bot.render.standings import day_cell, format_score, ordered_players, player_rows
 from bot.render.text import (
+    DESCRIPTION_LIMIT,
     FIELD_COUNT_LIMIT,
     FIELD_VALUE_LIMIT,
+    FOOTER_LIMIT,
     TOTAL_LIMIT,
     discord_length,
     escape_markdown,
+    fit_lines,
     format_date,
     truncate,
 )
+from bot.scoring import PlayerStanding
+from bot.sync.member import AccountRefresh, Refresh, RefreshStatus
+from bot.sync.worker import SyncStatus
 from cogs._autocomplete import challenge_names
 
 Interaction = discord.Interaction[StrideBot]
@@ -48,6 +64,86 @@ def pick_default(listing: ChallengeListing, mine: set[int]) -> Challenge:
     raise UserError("This server has no challenge with standings yet: /challenge list shows them.")
 
 
+def discord_time(instant: dt.datetime) -> str:
+    """A Discord timestamp that reads 'in 5 minutes' in every viewer's own language."""
+    return f"<t:{int(instant.timestamp())}:R>"
+
+
+def synced_label(board: Board, player_id: int) -> str:
+    """'synced 14:05' (on the board's day, in the challenge's time zone), 'synced Tue 2 Jun
+    14:05' (before it), or 'not synced yet'."""
+    synced = board.synced_at.get(player_id)
+    if synced is None:
+        return "not synced yet"
+    local = synced.astimezone(board.challenge.zone)
+    when = (
+        f"{local:%H:%M}"
+        if local.date() == board.day
+        else f"{format_date(local.date())} {local:%H:%M}"
+    )
+    return f"synced {when}"
+
+
+def rows_of(board: Board, players: Sequence[PlayerStanding]) -> list[str]:
+    """These players' rows exactly as the daily post writes them."""
+    some = replace(board.standings, players=tuple(players))
+    return player_rows(some, board.names, day=board.day, previous_ranks=board.previous_ranks)
+
+
+class SyncedRows(Sequence[str]):
+    """Each player's row ending with their sync time, in standings order, built as they are
+    read: a post shows a few dozen rows of a thousand players, and only those are built."""
+
+    CHUNK = 50
+
+    def __init__(self, board: Board) -> None:
+        self._board = board
+        self.players = ordered_players(board.standings, board.names)
+        self._built: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.players)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if not -len(self) <= index < len(self):
+            raise IndexError(index)
+        index %= len(self)
+        while len(self._built) <= index:
+            chunk = self.players[len(self._built) : len(self._built) + self.CHUNK]
+            self._built += [
+                f"{row} · {synced_label(self._board, player.player_id)}"
+                for row, player in zip(rows_of(self._board, chunk), chunk, strict=True)
+            ]
+        return self._built[index]
+
+
+def live_post(board: Board) -> EmbedContent | None:
+    """The live standings as the daily post lays them out (today's values, ⏳ provisional),
+    each player's row ending with when their data was last synced; the results unchanged."""
+    post = board.post()
+    if post is None or board.final:
+        return post
+    rows = SyncedRows(board)
+    first = rows_of(board, rows.players[:1])
+    start = post.description.find(first[0]) if first else -1
+    if start < 0:
+        return post
+    header = post.description[:start]
+    footer = truncate(f"{post.footer} · sync times in {board.challenge.time_zone}", FOOTER_LIMIT)
+    fixed = discord_length(post.title) + discord_length(footer) + discord_length(header)
+    fixed += sum(discord_length(field.name) + discord_length(field.value) for field in post.fields)
+    room = min(DESCRIPTION_LIMIT - discord_length(header), TOTAL_LIMIT - fixed)
+    return enforce_limits(replace(post, description=header + fit_lines(rows, room), footer=footer))
+
+
 def summary_field(summary: PlayerSummary) -> tuple[str, str]:
     """'June Steps' → 'Rank **2** of 12 · **45,210 steps**', the last day, the streak."""
     board, me = summary.board, summary.standing
@@ -67,6 +163,9 @@ def summary_field(summary: PlayerSummary) -> tuple[str, str]:
     marker = " ⏳" if last in standings.provisional_days else ""
     lines.append(f"{format_date(last)}{marker}: {day_cell(standings, me, last)}")
     lines.append(f"Streak: {me.current_streak} · best {me.best_streak}")
+    if not board.final:
+        label = synced_label(board, me.player_id)
+        lines.append(f"{label[0].upper()}{label[1:]} ({board.challenge.time_zone})")
     return name, truncate("\n".join(lines), FIELD_VALUE_LIMIT)
 
 
@@ -91,6 +190,37 @@ def me_embed(summaries: list[PlayerSummary]) -> discord.Embed:
     return embed
 
 
+def account_line(account: AccountRefresh, display_name: str) -> str:
+    """How one account's fetch went, in words the member can act on."""
+    outcome = account.outcome
+    if outcome is None:
+        return f"⏳ **{display_name}**: still fetching; /leaderboard shows it once it is in."
+    if outcome.status is SyncStatus.SYNCED:
+        return f"✓ **{display_name}**: synced."
+    if outcome.status is SyncStatus.NOTHING_TO_FETCH:
+        return f"**{display_name}**: nothing to fetch, no running challenge needs its data."
+    if outcome.status is SyncStatus.RETRYING and outcome.retry_at is not None:
+        return f"**{display_name}** did not answer: I try again {discord_time(outcome.retry_at)}."
+    if outcome.failure is FetchFailure.REVOKED:
+        return f"**{display_name}** needs linking again: use /link."
+    return f"**{display_name}** answered something I could not use; the next sync tries again."
+
+
+def refresh_message(refresh: Refresh, display_names: dict[str, str]) -> str:
+    """The /sync reply: what happened to each account, and when the next /sync is possible."""
+    if refresh.status is RefreshStatus.NO_ACCOUNTS:
+        return "You have no linked account to sync: /link one first."
+    if refresh.status is RefreshStatus.COOLING_DOWN and refresh.try_again_at is not None:
+        return f"You synced a moment ago: you can /sync again {discord_time(refresh.try_again_at)}."
+    lines = [
+        account_line(account, display_names.get(account.provider, account.provider))
+        for account in refresh.accounts
+    ]
+    if refresh.try_again_at is not None:
+        lines.append(f"You can /sync again {discord_time(refresh.try_again_at)}.")
+    return "\n".join(lines)
+
+
 class LeaderboardCog(commands.Cog):
     def __init__(self, bot: StrideBot) -> None:
         self.bot = bot
@@ -111,21 +241,20 @@ class LeaderboardCog(commands.Cog):
         guild_id = interaction.guild_id
         if guild_id is None:
             raise app_commands.NoPrivateMessage()
+        # First: Discord allows 3 s for an answer, and the database may be busy (a storm of
+        # notifications being queued, a big challenge being scored).
+        await interaction.response.defer(ephemeral=True, thinking=True)
         if challenge:
             found = await self._challenges.find(guild_id, challenge)
         else:
             listing = await self._challenges.listing(guild_id)
             mine = set(await self._standings.challenge_ids_of(interaction.user.id))
             found = pick_default(listing, mine)
-        # Scoring a big challenge from stored data can take longer than the 3 s Discord
-        # allows for an answer.
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        board = await self._standings.current(found)
-        post = board.post()
+        post = live_post(await self._standings.current(found))
         if post is None:
             await interaction.followup.send(
                 f"**{escape_markdown(found.name)}** starts on {format_date(found.start)}: the "
-                "first standings come the morning after its first day.",
+                "standings begin with its first day.",
                 ephemeral=True,
             )
             return
@@ -138,6 +267,15 @@ class LeaderboardCog(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         summaries = await self._standings.summaries_for(interaction.user.id)
         await interaction.followup.send(embed=me_embed(summaries), ephemeral=True)
+
+    @app_commands.command(name="sync", description="Fetch your latest data from your devices now")
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
+    async def sync(self, interaction: Interaction) -> None:
+        # The fetch takes a moment (and is waited for a bounded time): answer first.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        refresh = await self.bot.services.member_sync.refresh(interaction.user.id)
+        names = {name: p.info.display_name for name, p in self.bot.services.providers.items()}
+        await interaction.followup.send(refresh_message(refresh, names), ephemeral=True)
 
 
 async def setup(bot: StrideBot) -> None:

@@ -10,7 +10,8 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from unittest.mock import AsyncMock, MagicMock, create_autospec
+from typing import Any
+from unittest.mock import AsyncMock, MagicMock
 
 import discord
 import pytest
@@ -30,8 +31,9 @@ from bot.metrics import Metrics
 from bot.notify import Attachment, ChannelUnavailable
 from bot.render.leaderboard import EmbedContent
 from bot.storage import Database
-from tests.harness.discord_standin import DiscordStandIn, patch_discord
-from tests.harness.entities import (
+from tests.doubles.interaction import interaction
+from tests.standins.discord.discord_standin import DiscordStandIn, patch_discord
+from tests.standins.discord.entities import (
     ATTACH_FILES,
     EMBED_LINKS,
     READ_MESSAGE_HISTORY,
@@ -40,21 +42,19 @@ from tests.harness.entities import (
     StoredAttachment,
     StoredMessage,
 )
-from tests.harness.fixtures import discord_spec, make_discord_standin
-from tests.harness.openapi import new_snowflake
+from tests.standins.discord.fixtures import discord_spec, make_discord_standin
+from tests.standins.discord.openapi import new_snowflake
 
 __all__ = ["discord_spec", "make_discord_standin"]  # the stand-in's fixtures, used below
 
 
-def _interaction(*, done: bool = False) -> MagicMock:
-    interaction = create_autospec(discord.Interaction, instance=True, spec_set=True)
-    interaction.response = create_autospec(discord.InteractionResponse, instance=True)
-    interaction.response.is_done.return_value = done
-    interaction.followup = create_autospec(discord.Webhook, instance=True)
-    interaction.command = MagicMock(qualified_name="challenge create")
-    interaction.client = MagicMock()
-    interaction.client.services.metrics = Metrics()
-    return interaction
+def _failed_interaction(*, done: bool = False) -> Any:
+    """An interaction of /challenge create that failed; the response was sent if `done`."""
+    client = MagicMock()
+    client.services.metrics = Metrics()
+    return interaction(
+        command=MagicMock(qualified_name="challenge create"), client=client, done=done
+    )
 
 
 def _invoke_error(original: Exception) -> app_commands.CommandInvokeError:
@@ -72,9 +72,9 @@ def _tree() -> StrideTree:
 
 
 async def test_user_error_is_shown_ephemerally_as_written(caplog: pytest.LogCaptureFixture) -> None:
-    interaction = _interaction()
-    await _tree().on_error(interaction, _invoke_error(UserError("End date is before start date.")))
-    interaction.response.send_message.assert_awaited_once_with(
+    double = _failed_interaction()
+    await _tree().on_error(double, _invoke_error(UserError("End date is before start date.")))
+    double.response.send_message.assert_awaited_once_with(
         "End date is before start date.", ephemeral=True
     )
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
@@ -83,12 +83,12 @@ async def test_user_error_is_shown_ephemerally_as_written(caplog: pytest.LogCapt
 async def test_unexpected_error_gets_a_code_shown_and_logged_with_traceback(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    interaction = _interaction(done=True)  # already deferred: must use the follow-up
-    await _tree().on_error(interaction, _invoke_error(KeyError("internal")))
-    interaction.response.send_message.assert_not_called()
-    interaction.followup.send.assert_awaited_once()
-    message = interaction.followup.send.await_args.args[0]
-    assert interaction.followup.send.await_args.kwargs == {"ephemeral": True}
+    double = _failed_interaction(done=True)  # already deferred: must use the follow-up
+    await _tree().on_error(double, _invoke_error(KeyError("internal")))
+    double.response.send_message.assert_not_called()
+    double.followup.send.assert_awaited_once()
+    message = double.followup.send.await_args.args[0]
+    assert double.followup.send.await_args.kwargs == {"ephemeral": True}
     assert message.startswith("Something went wrong (code ")
     code = message.split("(code ")[1][:4]
     record = next(r for r in caplog.records if r.levelno == logging.ERROR)
@@ -97,9 +97,9 @@ async def test_unexpected_error_gets_a_code_shown_and_logged_with_traceback(
 
 
 async def test_missing_permission_check_is_explained() -> None:
-    interaction = _interaction()
-    await _tree().on_error(interaction, app_commands.MissingPermissions(["manage_guild"]))
-    text = interaction.response.send_message.await_args.args[0]
+    double = _failed_interaction()
+    await _tree().on_error(double, app_commands.MissingPermissions(["manage_guild"]))
+    text = double.response.send_message.await_args.args[0]
     assert "Manage Server" in text
 
 
@@ -180,7 +180,8 @@ def test_bot_never_imports_the_cogs_yet_finds_every_extension() -> None:
     }
     assert {path: names for path, names in offenders.items() if names} == {}
     assert cog_extensions() == [
-        "cogs.accounts", "cogs.challenges", "cogs.leaderboard", "cogs.publish", "cogs.settings",
+        "cogs.accounts", "cogs.challenges", "cogs.leaderboard", "cogs.nudges", "cogs.publish",
+        "cogs.settings",
     ]  # fmt: skip
 
 

@@ -3,15 +3,17 @@
 `StandingsReader` reads what is stored (values fetched so far, the scores frozen on final
 days, admin-excluded days, the ranks shown in the last post) and computes a `Board`: one
 challenge's standings as of a day, with the players' names, ready to render. It never calls a
-provider. The daily run scores and posts with it, and `/leaderboard` and `/me` read with it
-(`current`, `summaries_for`), so what they show is what the daily post showed.
+provider. The daily run scores and posts with it (`as_of`), and `/leaderboard` and `/me` read
+the live standings with it (`current`, `summaries_for`): the same computation, through today,
+so a value the sync queue stores shows at the next read, today's provisional values
+included, with when each player's data was last synced.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from bot.challenges.model import Challenge, ChallengeStatus, Participant
 from bot.challenges.rulebook import ranks_by_streak
@@ -32,19 +34,24 @@ from bot.scoring import (
 )
 from bot.storage.db import Database
 from bot.storage.runs import RunsRepo
+from bot.storage.sync import SyncRepo
 from bot.storage.values import ValuesRepo
 
 
 @dataclass(frozen=True, slots=True)
 class Board:
-    """A challenge's standings as of its last scored day, ready to render."""
+    """A challenge's standings as of a day (the last one scored, or today for the live
+    standings), ready to render."""
 
     challenge: Challenge
     standings: Standings
     names: dict[PlayerId, str]
-    day: dt.date | None  # the last scored day; None before the first one is due
+    day: dt.date | None  # the last day counted; None before the first one
     previous_ranks: dict[PlayerId, int] | None  # ranks shown in the last post
     final: bool = False  # the challenge is over and its results are in
+    # When each player's data was last synced (the live standings only; never-synced players
+    # are left out).
+    synced_at: Mapping[PlayerId, dt.datetime] = field(default_factory=dict)
 
     def post(self) -> EmbedContent | None:
         """The results post once the challenge is over, else the daily post of `day`;
@@ -137,10 +144,12 @@ class StandingsReader:
         self._challenges = challenges
         self._values = ValuesRepo(db)
         self._runs = RunsRepo(db)
+        self._sync = SyncRepo(db)
 
     async def current(self, challenge: Challenge) -> Board:
-        """The standings as of the last day whose post is due, or the final results once
-        they are in (no provider call); days not final are provisional."""
+        """The live standings (no provider call): through today in the challenge's time
+        zone, today's values so far included, or the final results once they are in. Days
+        not final are provisional (today always is); each player's last sync comes along."""
         now = self._clock.now()
         results = await self._runs.results_record(challenge.id)
         if results is not None:
@@ -148,15 +157,16 @@ class StandingsReader:
             challenge = replace(challenge, end=results.day)
             through = results.day
         else:
-            through = min(calendar_of(challenge).last_due_day(now), challenge.end)
+            through = min(calendar_of(challenge).local_date(now), challenge.end)
         participants = await self._challenges.participants(challenge.id)
         final_days = await self._values.final_days(challenge.id)
         provisional = frozenset(
             day for day in days_between(challenge.start, through) if day not in final_days
         )
-        return await self.as_of(
+        board = await self.as_of(
             challenge, participants, through, provisional, final=results is not None
         )
+        return replace(board, synced_at=await self._sync.synced_at(challenge.id))
 
     async def as_of(
         self,

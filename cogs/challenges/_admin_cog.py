@@ -4,9 +4,16 @@ Discord only: options are parsed (dates, times, choices, ranges) and handed to
 `services.challenges` (`bot.challenges.ChallengeService`), whose answers are rendered by
 `_embeds`. Every subcommand but `list` and `info` runs `admin_check`; the whole group is hidden
 by default from members without Manage Server (see the package's docstring).
+
+`share` and `unshare` make and revoke a challenge's live page link (`bot.web.share`), and
+`nudges` switches the nudge DMs of one challenge (`bot.nudges`). They live here rather than
+under `/leaderboard`, which is a command of its own: Discord does not let a command also be a
+group.
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 import discord
 from discord import app_commands
@@ -14,11 +21,14 @@ from discord.ext import commands
 from pydantic import ValidationError
 
 from bot.challenges.inputs import ChallengeDraft, ChallengeEdit, user_error_from
+from bot.challenges.model import Challenge
 from bot.challenges.service import ChallengeService
 from bot.discord_bot import StrideBot
 from bot.domain import TeamMode
+from bot.nudges import NudgeService
 from bot.render.text import format_date
 from bot.scoring import TieBreak
+from bot.web.share import Shared, ShareLinks
 from cogs._autocomplete import active_challenge_names, challenge_names, team_names, time_zones
 from cogs._checks import Interaction, admin_only, ensure_can_post, guild_id_of
 from cogs._transformers import DateArg, TimeArg
@@ -39,6 +49,26 @@ from cogs.challenges._options import (
 from cogs.challenges._views import ConfirmDeleteChallenge, ReviewView
 
 
+def share_reply(challenge: Challenge, shared: Shared) -> str:
+    """The link once, when it was just made; otherwise who shared it, and how to get a new one
+    (Stride keeps only a digest of a link, so it cannot show one again)."""
+    name = escaped_name(challenge)
+    if shared.url is not None:
+        return (
+            f"Live page of **{name}**, read-only, for anyone with the link (it refreshes "
+            f"itself):\n{shared.url}\nThis is the only time Stride can show this link. "
+            "/challenge unshare turns it off."
+        )
+    link = shared.link
+    by = f" by <@{link.created_by}>" if link.created_by is not None else ""
+    since = format_date(link.created_at.date(), year=True, padded=True)
+    return (
+        f"**{name}** is already shared (since {since}{by}). Stride cannot show that link "
+        "again: to get a new one, run /challenge unshare (the old link stops working), then "
+        "/challenge share."
+    )
+
+
 class ChallengeAdminCog(commands.Cog):
     challenge = app_commands.Group(
         name="challenge",
@@ -57,6 +87,18 @@ class ChallengeAdminCog(commands.Cog):
     @property
     def _challenges(self) -> ChallengeService:
         return self.bot.services.challenges
+
+    @property
+    def _shares(self) -> ShareLinks:
+        # Until `Services` has `shares` (the issue 12 wiring); then this ignore goes.
+        shares: ShareLinks = self.bot.services.shares
+        return shares
+
+    @property
+    def _nudges(self) -> NudgeService:
+        # Until `Services` has `nudges` (the issue 12 wiring); then this ignore goes.
+        nudges: NudgeService = self.bot.services.nudges
+        return nudges
 
     # -- /challenge create -------------------------------------------------------------
 
@@ -376,3 +418,50 @@ class ChallengeAdminCog(commands.Cog):
         found = await self._challenges.find(guild_id, challenge)
         plan = await self._challenges.auto_teams(guild_id, challenge, teams)
         await interaction.response.send_message(embed=teams_embed(found, plan), ephemeral=True)
+
+    # -- /challenge share, unshare, nudges ---------------------------------------------
+
+    @challenge.command(name="share", description="A read-only link to a live leaderboard page")
+    @app_commands.describe(challenge="The challenge whose live page to share")
+    @app_commands.autocomplete(challenge=challenge_names)
+    @admin_only
+    async def share(self, interaction: Interaction, challenge: str) -> None:
+        found = await self._challenges.find(guild_id_of(interaction), challenge)
+        shared = await self._shares.share(found, by=interaction.user.id)
+        await interaction.response.send_message(share_reply(found, shared), ephemeral=True)
+
+    @challenge.command(name="unshare", description="Turn off the live page link of a challenge")
+    @app_commands.describe(challenge="The challenge whose live page link to turn off")
+    @app_commands.autocomplete(challenge=challenge_names)
+    @admin_only
+    async def unshare(self, interaction: Interaction, challenge: str) -> None:
+        found = await self._challenges.find(guild_id_of(interaction), challenge)
+        if await self._shares.unshare(found):
+            text = (
+                f"The live page link of **{escaped_name(found)}** is off: it shows nothing "
+                "any more. /challenge share makes a new one."
+            )
+        else:
+            text = f"**{escaped_name(found)}** has no live page link."
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @challenge.command(name="nudges", description="Allow or stop nudge DMs in a challenge")
+    @app_commands.describe(
+        challenge="The challenge",
+        state="on: members who turned nudges on get them (the default); off: nobody does",
+    )
+    @app_commands.autocomplete(challenge=active_challenge_names)
+    @admin_only
+    async def nudges(
+        self, interaction: Interaction, challenge: str, state: Literal["on", "off"]
+    ) -> None:
+        found = await self._challenges.find(guild_id_of(interaction), challenge)
+        enabled = state == "on"
+        await self._nudges.set_challenge(found, enabled=enabled)
+        text = (
+            f"Nudges are on in **{escaped_name(found)}**: members who turned them on with "
+            "/nudges may get a DM when someone passes them or how far they are from today's goal."
+            if enabled
+            else f"Nudges are off in **{escaped_name(found)}**: nobody gets one about it."
+        )
+        await interaction.response.send_message(text, ephemeral=True)

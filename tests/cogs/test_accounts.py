@@ -1,7 +1,7 @@
 """`/link`, `/unlink`, `/accounts` and `/privacy` called as Discord would call them.
 
-Interactions are `create_autospec(..., spec_set=True)` doubles of discord.py's classes, so a
-call the real classes do not have fails the test. The services behind the cog are the real
+Interactions are the `spec_set` doubles of `tests.doubles.interaction`, so a call the real
+classes do not have fails the test. The services behind the cog are the real
 ones (`Services`), over a fake provider and a recording messenger.
 """
 
@@ -11,7 +11,6 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
 from unittest.mock import MagicMock, create_autospec
 
 import discord
@@ -28,7 +27,11 @@ from bot.settings import Settings
 from bot.storage import Database
 from bot.storage.accounts import AccountsRepo, UsersRepo
 from cogs.accounts import AccountsCog, ConfirmDeleteView
-from tests.linking.fakes import BASE_URL, START, FakeMessenger, FakeProvider, query_of
+from tests.doubles.interaction import interaction, only_reply
+from tests.doubles.messenger import RecordingTransport
+from tests.doubles.provider import FakeProvider
+from tests.linking.wiring import BASE_URL, START, dm_only_discord, fake_fit
+from tests.providers.helpers import query_of
 
 ALICE = 333_333_333_333_333_333
 MALLORY = 444_444_444_444_444_444
@@ -36,13 +39,13 @@ GUILD = 555_555_555_555_555_555
 
 
 @pytest.fixture
-def messenger() -> FakeMessenger:
-    return FakeMessenger()
+def messenger() -> RecordingTransport:
+    return dm_only_discord()
 
 
 @pytest.fixture
 def provider() -> FakeProvider:
-    return FakeProvider(FakeClock(START))
+    return fake_fit(FakeClock(START))
 
 
 @pytest.fixture
@@ -50,14 +53,14 @@ def services(
     db: Database,
     cipher: TokenCipher,
     make_settings: Callable[..., Settings],
-    messenger: FakeMessenger,
+    messenger: RecordingTransport,
     provider: FakeProvider,
 ) -> Services:
     built = build_services(
         make_settings(public_base_url=BASE_URL),
         db,
         MagicMock(),  # never used: the fake provider speaks no HTTP
-        provider._clock,
+        provider.clock,
         providers={"fakefit": provider},
         cipher=cipher,
     )
@@ -70,26 +73,6 @@ def cog(services: Services) -> AccountsCog:
     bot = create_autospec(StrideBot, instance=True)
     bot.services = services
     return AccountsCog(bot)
-
-
-def interaction(user_id: int = ALICE, *, guild_id: int | None = GUILD) -> Any:
-    double = create_autospec(discord.Interaction, instance=True, spec_set=True)
-    double.response = create_autospec(discord.InteractionResponse, instance=True, spec_set=True)
-    double.response.is_done.return_value = False
-    double.followup = create_autospec(discord.Webhook, instance=True, spec_set=True)
-    double.user = create_autospec(discord.User, instance=True, spec_set=True)
-    double.user.id = user_id
-    double.guild_id = guild_id
-    return double
-
-
-def only_reply(double: Any) -> tuple[str, dict[str, Any]]:
-    """The one message the user saw: a direct response or a follow-up after a defer."""
-    calls = [*double.response.send_message.await_args_list, *double.followup.send.await_args_list]
-    assert len(calls) == 1, calls
-    call = calls[0]
-    text = call.args[0] if call.args else call.kwargs.get("content", "")
-    return text, call.kwargs
 
 
 async def link_account(services: Services, user: int, provider_user_id: str) -> int:
@@ -106,9 +89,9 @@ async def link_account(services: Services, user: int, provider_user_id: str) -> 
 
 
 async def test_link_defers_then_dms_the_link_and_says_so(
-    cog: AccountsCog, messenger: FakeMessenger
+    cog: AccountsCog, messenger: RecordingTransport
 ) -> None:
-    double = interaction()
+    double = interaction(ALICE, guild_id=GUILD)
 
     await cog.link.callback(cog, double, provider="fakefit")
 
@@ -124,10 +107,10 @@ async def test_link_defers_then_dms_the_link_and_says_so(
 
 
 async def test_link_with_closed_dms_puts_the_button_in_the_ephemeral_reply(
-    cog: AccountsCog, messenger: FakeMessenger, services: Services
+    cog: AccountsCog, messenger: RecordingTransport, services: Services
 ) -> None:
     messenger.dms_open = False
-    double = interaction()
+    double = interaction(ALICE, guild_id=GUILD)
 
     await cog.link.callback(cog, double, provider="fakefit")
 
@@ -145,7 +128,7 @@ async def test_link_with_closed_dms_puts_the_button_in_the_ephemeral_reply(
 async def test_link_with_typed_free_text_is_a_user_error_before_anything_else(
     cog: AccountsCog, services: Services
 ) -> None:
-    double = interaction()
+    double = interaction(ALICE, guild_id=GUILD)
     with pytest.raises(UserError, match="Fake Fit"):
         await cog.link.callback(cog, double, provider="strava")
     double.response.defer.assert_not_awaited()
@@ -155,9 +138,9 @@ async def test_link_with_typed_free_text_is_a_user_error_before_anything_else(
 async def test_link_autocomplete_offers_enabled_providers_by_display_name(
     cog: AccountsCog,
 ) -> None:
-    choices = await cog._link_provider(interaction(), "fake")
+    choices = await cog._link_provider(interaction(ALICE, guild_id=GUILD), "fake")
     assert [(c.name, c.value) for c in choices] == [("Fake Fit", "fakefit")]
-    assert await cog._link_provider(interaction(), "withings") == []
+    assert await cog._link_provider(interaction(ALICE, guild_id=GUILD), "withings") == []
 
 
 # --------------------------------------------------------------------------- /unlink, /accounts
@@ -167,8 +150,10 @@ async def test_unlink_revokes_deletes_and_confirms(
     cog: AccountsCog, services: Services, provider: FakeProvider
 ) -> None:
     await link_account(services, ALICE, "u-12345678")
-    assert [c.value for c in await cog._unlink_provider(interaction(), "")] == ["fakefit"]
-    double = interaction()
+    assert [
+        c.value for c in await cog._unlink_provider(interaction(ALICE, guild_id=GUILD), "")
+    ] == ["fakefit"]
+    double = interaction(ALICE, guild_id=GUILD)
 
     await cog.unlink.callback(cog, double, provider="fakefit")
 
@@ -176,13 +161,13 @@ async def test_unlink_revokes_deletes_and_confirms(
     text, kwargs = only_reply(double)
     assert kwargs["ephemeral"] is True
     assert "Unlinked Fake Fit" in text and "revoked" in text
-    assert [t.refresh_token for t in provider.revoked] == ["refresh-secret"]
+    assert [t.refresh_token for t in provider.revocations] == ["refresh-secret"]
     assert await AccountsRepo(services.db, services.cipher).get(ALICE, "fakefit") is None
 
 
 async def test_unlink_of_nothing_linked_is_a_user_error(cog: AccountsCog) -> None:
     with pytest.raises(UserError, match="no Fake Fit account linked"):
-        await cog.unlink.callback(cog, interaction(), provider="fakefit")
+        await cog.unlink.callback(cog, interaction(ALICE, guild_id=GUILD), provider="fakefit")
 
 
 async def test_accounts_lists_status_and_masks_the_provider_user_id(
@@ -191,7 +176,7 @@ async def test_accounts_lists_status_and_masks_the_provider_user_id(
     account_id = await link_account(services, ALICE, "fitbit-user-98765432")
     accounts = AccountsRepo(services.db, services.cipher)
     await accounts.set_status(account_id, AccountStatus.NEEDS_RELINK, services.clock.now())
-    double = interaction()
+    double = interaction(ALICE, guild_id=GUILD)
 
     await cog.accounts.callback(cog, double)
 
@@ -207,7 +192,7 @@ async def test_accounts_lists_status_and_masks_the_provider_user_id(
 
 
 async def test_accounts_with_nothing_linked_points_to_link(cog: AccountsCog) -> None:
-    double = interaction(guild_id=None)
+    double = interaction(ALICE)
     await cog.accounts.callback(cog, double)
     _, kwargs = only_reply(double)
     assert "/link" in (kwargs["embed"].description or "")
@@ -243,7 +228,7 @@ async def test_privacy_delete_after_confirm_leaves_no_row_about_the_user(
         deleted.append(discord_id)
 
     services.events.on("user_deleted", on_deleted)
-    ask = interaction()
+    ask = interaction(ALICE, guild_id=GUILD)
 
     await cog.privacy_delete.callback(cog, ask)
 
@@ -252,15 +237,15 @@ async def test_privacy_delete_after_confirm_leaves_no_row_about_the_user(
     view: ConfirmDeleteView = kwargs["view"]
     assert await _rows_about(services.db, ALICE)  # nothing deleted before the confirm
 
-    stranger = interaction(MALLORY)
+    stranger = interaction(MALLORY, guild_id=GUILD)
     assert await view.interaction_check(stranger) is False
-    press = interaction()
+    press = interaction(ALICE, guild_id=GUILD)
     assert await view.interaction_check(press) is True
     await view.confirm.callback(press)
 
     assert await _rows_about(services.db, ALICE) == []
     assert deleted == [ALICE]
-    assert len(provider.revoked) == 1
+    assert len(provider.revocations) == 1
     press.response.edit_message.assert_awaited_once()
     final = press.edit_original_response.await_args.kwargs["content"]
     assert "deleted" in final and "revoked at Fake Fit" in final
@@ -269,10 +254,10 @@ async def test_privacy_delete_after_confirm_leaves_no_row_about_the_user(
 
 async def test_privacy_delete_cancel_deletes_nothing(cog: AccountsCog, services: Services) -> None:
     await link_account(services, ALICE, "u-1")
-    ask = interaction()
+    ask = interaction(ALICE, guild_id=GUILD)
     await cog.privacy_delete.callback(cog, ask)
     view: ConfirmDeleteView = only_reply(ask)[1]["view"]
-    press = interaction()
+    press = interaction(ALICE, guild_id=GUILD)
 
     await view.cancel.callback(press)
 
@@ -281,10 +266,10 @@ async def test_privacy_delete_cancel_deletes_nothing(cog: AccountsCog, services:
 
 
 async def test_privacy_export_dms_a_json_file_without_tokens(
-    cog: AccountsCog, services: Services, messenger: FakeMessenger
+    cog: AccountsCog, services: Services, messenger: RecordingTransport
 ) -> None:
     await link_account(services, ALICE, "u-1")
-    double = interaction()
+    double = interaction(ALICE, guild_id=GUILD)
 
     await cog.privacy_export.callback(cog, double)
 
@@ -299,11 +284,11 @@ async def test_privacy_export_dms_a_json_file_without_tokens(
 
 
 async def test_privacy_export_with_closed_dms_attaches_the_file_ephemerally(
-    cog: AccountsCog, services: Services, messenger: FakeMessenger
+    cog: AccountsCog, services: Services, messenger: RecordingTransport
 ) -> None:
     messenger.dms_open = False
     await link_account(services, ALICE, "u-1")
-    double = interaction()
+    double = interaction(ALICE, guild_id=GUILD)
 
     await cog.privacy_export.callback(cog, double)
 
@@ -316,7 +301,7 @@ async def test_privacy_export_with_closed_dms_attaches_the_file_ephemerally(
 async def test_privacy_publish_sets_the_opt_out(
     cog: AccountsCog, services: Services, state: str, opt_out: bool
 ) -> None:
-    double = interaction(guild_id=None)
+    double = interaction(ALICE)
     await cog.privacy_publish.callback(cog, double, state=state)
     _, kwargs = only_reply(double)
     assert kwargs["ephemeral"] is True
@@ -356,7 +341,7 @@ async def test_extension_loads_into_the_bot_and_serialises_for_sync(services: Se
 
 
 async def test_discord_request_logs_never_show_the_link_state(
-    services: Services, messenger: FakeMessenger, caplog: pytest.LogCaptureFixture
+    services: Services, messenger: RecordingTransport, caplog: pytest.LogCaptureFixture
 ) -> None:
     """discord.py logs each request body at DEBUG; a /link reply's body holds the link."""
     caplog.set_level(logging.DEBUG)
@@ -383,10 +368,10 @@ async def test_discord_request_logs_never_show_the_link_state(
 async def test_privacy_delete_failure_is_reported_with_a_code(
     cog: AccountsCog, services: Services, caplog: pytest.LogCaptureFixture
 ) -> None:
-    ask = interaction()
+    ask = interaction(ALICE, guild_id=GUILD)
     await cog.privacy_delete.callback(cog, ask)
     view: ConfirmDeleteView = only_reply(ask)[1]["view"]
-    press = interaction()
+    press = interaction(ALICE, guild_id=GUILD)
     press.response.is_done.return_value = True  # the button press was acknowledged
     error = RuntimeError("database is locked")
 

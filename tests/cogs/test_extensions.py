@@ -14,7 +14,7 @@ from bot.discord_bot import StrideBot, cog_extensions
 from bot.services import build_services
 
 NAME = re.compile(r"^[-_\w]{1,32}$")
-EVERYWHERE = {"accounts", "privacy", "me"}  # also work in DMs
+EVERYWHERE = {"accounts", "privacy", "me", "sync"}  # also work in DMs
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ async def test_every_extension_loads_with_the_expected_commands(bot: StrideBot) 
     names = {command.name for command in bot.tree.get_commands()}
     assert names == {
         "link", "unlink", "accounts", "privacy", "challenge", "challenges", "join", "leave",
-        "settings", "leaderboard", "me", "publish",
+        "settings", "leaderboard", "me", "sync", "publish", "nudges",
     }  # fmt: skip
 
 

@@ -1,10 +1,13 @@
 """The fixtures of the daily-run tests: the `world` (`tests.daily.world.World`), and `step`,
-which moves its clock forward firing the scheduler's jobs on the way."""
+which moves its clock forward firing the scheduler's jobs on the way.
+
+Every post the daily run makes is an embed: the `world` fixture checks that at the end of
+each test."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 
@@ -16,8 +19,10 @@ Step = Callable[[dt.datetime], Awaitable[list[str]]]
 
 
 @pytest.fixture
-def world(db: Database, cipher: TokenCipher) -> World:
-    return World(db, cipher)
+def world(db: Database, cipher: TokenCipher) -> Iterator[World]:
+    world = World(db, cipher)
+    yield world
+    assert all(post.embed is not None for post in world.messenger.posts), "a post without embed"
 
 
 @pytest.fixture

@@ -39,14 +39,14 @@ async def test_one_revoked_player_does_not_stop_the_others(world: World) -> None
         assert any(name in row and "no data yet" in row for row in rows)
     account = await AccountsRepo(world.db, world.cipher).get(2, "fake")
     assert account is not None and account.status is AccountStatus.NEEDS_RELINK
-    assert [user for user, _ in world.messenger.dms] == [2]
+    assert [dm.user_id for dm in world.messenger.dms] == [2]
 
     # Bob is not asked again until he re-links; Carol and Dave are retried.
     world.provider.unavailable.clear()
     await world.run_at(local(day(3), 9))
     assert len(world.provider.calls_for(bob)) == 1
     assert len(world.provider.calls_for(carol)) == 2
-    assert [user for user, _ in world.messenger.dms] == [2]
+    assert [dm.user_id for dm in world.messenger.dms] == [2]
 
 
 async def test_odd_provider_values_are_dropped_not_stored(world: World) -> None:

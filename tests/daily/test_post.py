@@ -20,7 +20,8 @@ from bot.render.text import (
 )
 from bot.storage import Database
 from bot.storage.runs import RunStatus
-from tests.daily.world import CHANNEL, Kill, Killed, Post, World, day, local
+from tests.daily.world import CHANNEL, World, day, local
+from tests.doubles.messenger import Kill, Killed, Post
 
 
 def check_limits(embed: EmbedContent) -> None:

@@ -121,8 +121,9 @@ def leaving_during(
         fetch = world.provider.fetch_daily
 
         async def fetch_then_leave(access_token: str, *args: Any, **kwargs: Any) -> Any:
+            theirs = await world.provider.whoami(access_token) == user
             values = await fetch(access_token, *args, **kwargs)
-            if access_token == f"tok-{user}":
+            if theirs:
                 await leave()
             return values
 

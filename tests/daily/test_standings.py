@@ -6,9 +6,6 @@ import datetime as dt
 from dataclasses import replace
 
 from bot.domain import ScoringMode
-from bot.providers.base import (
-    TokenSet,
-)
 from bot.storage.accounts import AccountsRepo, UsersRepo
 from tests.daily.world import UTC, World, day, local
 
@@ -47,7 +44,7 @@ async def test_late_joiners_count_from_the_day_they_joined(world: World) -> None
         2,
         "fake",
         "user2",
-        TokenSet("tok-user2", "refresh", dt.datetime(2030, 1, 1, tzinfo=UTC)),
+        world.provider.grant("user2", expires_at=dt.datetime(2030, 1, 1, tzinfo=UTC)),
         world.clock.now(),
     )
     world.provider.set("user2", day(1), 50_000)  # before he joined: does not count

@@ -26,9 +26,9 @@ from bot.daily import DailyRunner, RunReport
 from bot.daily.runner import JOB_PREFIX
 from bot.services import Services
 from bot.settings import Settings
-from tests.harness.discord_standin import DiscordStandIn, patch_discord
-from tests.harness.entities import Channel, Guild, StoredMessage, User
-from tests.harness.fixtures import *  # noqa: F403 - the stand-in's fixtures
+from tests.standins.discord.discord_standin import DiscordStandIn, patch_discord
+from tests.standins.discord.entities import Channel, Guild, StoredMessage, User
+from tests.standins.discord.fixtures import *  # noqa: F403 - the stand-in's fixtures
 from tests.standins.providers import ProviderStandins, start_provider_standins
 
 pytestmark = pytest.mark.e2e

@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from tests.harness.entities import StoredMessage
+from tests.standins.discord.entities import StoredMessage
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 EN_DASH = "\u2013"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import MANAGE_GUILD, Stride
-from tests.harness.interactions import CommandUnavailableError
+from tests.standins.discord.interactions import CommandUnavailableError
 
 pytestmark = pytest.mark.e2e
 

@@ -42,9 +42,9 @@ from bot.services import build_services
 from bot.settings import SandboxSettings, Settings
 from bot.storage import Database
 from bot.storage.accounts import AccountsRepo, UsersRepo
-from tests.harness.discord_standin import DiscordStandIn, HeldCreate, patch_discord
-from tests.harness.entities import Channel, Json, StoredMessage
-from tests.harness.rest import RecordedRequest
+from tests.standins.discord.discord_standin import DiscordStandIn, HeldCreate, patch_discord
+from tests.standins.discord.entities import Channel, Json, StoredMessage
+from tests.standins.discord.rest import RecordedRequest
 
 pytestmark = pytest.mark.e2e
 

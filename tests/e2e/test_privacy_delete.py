@@ -12,7 +12,7 @@ from bot.domain import Metric
 from bot.storage.runs import RunKind
 from tests.e2e.conftest import Stride
 from tests.e2e.posts import expected_rows, ranks_of, read_post
-from tests.harness.entities import StoredMessage, User
+from tests.standins.discord.entities import StoredMessage, User
 
 pytestmark = pytest.mark.e2e
 

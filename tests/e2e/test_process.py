@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 from cryptography.fernet import Fernet
 
-from tests.harness.discord_standin import DiscordStandIn
+from tests.standins.discord.discord_standin import DiscordStandIn
 
 pytestmark = pytest.mark.e2e
 

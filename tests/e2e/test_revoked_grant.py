@@ -11,7 +11,7 @@ from bot.domain import Metric
 from bot.storage.runs import RunKind
 from tests.e2e.conftest import Stride, all_text
 from tests.e2e.posts import EN_DASH, expected_rows, ranks_of, read_post
-from tests.harness.entities import StoredMessage, User
+from tests.standins.discord.entities import StoredMessage, User
 
 pytestmark = pytest.mark.e2e
 

@@ -12,7 +12,7 @@ from bot.providers.sandbox import synthetic_day
 from bot.storage.runs import RunKind
 from tests.e2e.conftest import Stride
 from tests.e2e.posts import EN_DASH, Kind, Post, expected_rows, ranks_of, read_post
-from tests.harness.entities import User
+from tests.standins.discord.entities import User
 
 pytestmark = pytest.mark.e2e
 

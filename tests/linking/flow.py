@@ -22,7 +22,8 @@ from bot.storage import Database
 from bot.storage.accounts import AccountsRepo, LinkedAccount
 from bot.web.app import create_app
 from bot.web.oauth import oauth_routes
-from tests.linking.fakes import START, FakeProvider, Linking, build_linking, path_and_query
+from tests.doubles.provider import FakeProvider
+from tests.linking.wiring import START, Linking, build_linking, fake_fit, path_and_query
 
 ClientFactory = Callable[[web.Application], Awaitable[TestClient]]
 
@@ -32,12 +33,12 @@ BOB = 222_222_222_222_222_222
 
 @pytest.fixture
 def provider() -> FakeProvider:
-    return FakeProvider(FakeClock(START))
+    return fake_fit(FakeClock(START))
 
 
 @pytest.fixture
 def env(db: Database, provider: FakeProvider) -> Linking:
-    built = build_linking(db, {provider.info.name: provider}, clock=provider._clock)
+    built = build_linking(db, {provider.info.name: provider}, clock=provider.clock)
     return built
 
 

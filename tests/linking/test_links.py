@@ -29,15 +29,7 @@ from bot.storage.links import OAuthStatesRepo
 from bot.storage.values import ValuesRepo
 from bot.web.app import create_app
 from bot.web.oauth import oauth_routes
-from tests.linking.fakes import (
-    BASE_URL,
-    START,
-    FakeProvider,
-    Linking,
-    build_linking,
-    path_and_query,
-    query_of,
-)
+from tests.doubles.provider import FakeProvider
 from tests.linking.flow import (
     ALICE,
     BOB,
@@ -47,6 +39,8 @@ from tests.linking.flow import (
     link_alice,
     open_link,
 )
+from tests.linking.wiring import BASE_URL, START, Linking, build_linking, fake_fit, path_and_query
+from tests.providers.helpers import query_of
 
 # --------------------------------------------------------------------------- the happy path
 
@@ -105,8 +99,8 @@ async def test_full_flow_links_with_pkce_stores_encrypted_tokens_and_dms(
 async def test_provider_without_pkce_gets_no_challenge(
     db: Database, aiohttp_client: ClientFactory
 ) -> None:
-    provider = FakeProvider(FakeClock(START), pkce=False)
-    env = build_linking(db, {"fakefit": provider}, clock=provider._clock)
+    provider = fake_fit(FakeClock(START), pkce=False)
+    env = build_linking(db, {"fakefit": provider}, clock=provider.clock)
     app = create_app(db=db, metrics=Metrics(), installers=[oauth_routes(env.linking)])
     client = await aiohttp_client(app)
     authorize = await open_link(client, env, ALICE)
@@ -188,7 +182,7 @@ async def test_denied_consent_gets_its_page_and_uses_the_link_up(
     assert denied.status == 400
     assert "chose not to give Stride access" in await denied.text()
     assert await env.db.fetch_value("SELECT COUNT(*) FROM linked_accounts") == 0
-    assert env.messenger.sent == []
+    assert env.messenger.dms == []
     later = await client.get(path_and_query(provider.consent(authorize)))
     assert later.status == 410
 
@@ -230,7 +224,7 @@ async def test_state_of_one_provider_is_refused_at_another(
     db: Database, aiohttp_client: ClientFactory
 ) -> None:
     clock = FakeClock(START)
-    fit, ring = FakeProvider(clock), FakeProvider(clock, name="ring", display_name="Ring")
+    fit, ring = fake_fit(clock), fake_fit(clock, name="ring", display_name="Ring")
     env = build_linking(db, {"fakefit": fit, "ring": ring}, clock=clock)
     client = await aiohttp_client(
         create_app(db=db, metrics=Metrics(), installers=[oauth_routes(env.linking)])
@@ -263,7 +257,7 @@ async def test_exchange_failure_stores_nothing(
     assert response.status == status
     assert words in await response.text()
     assert await env.db.fetch_value("SELECT COUNT(*) FROM linked_accounts") == 0
-    assert env.messenger.sent == []
+    assert env.messenger.dms == []
 
 
 async def test_provider_error_in_callback_is_a_502(
@@ -292,7 +286,7 @@ async def test_second_discord_user_cannot_link_the_same_provider_account(
     alice_after = await AccountsRepo(env.db, env.cipher).tokens((await account_of(env, ALICE)).id)
     assert alice_before is not None and alice_after is not None
     assert alice_after.access_token == alice_before.access_token
-    assert provider.revoked == []  # revoking could end Alice's grant too
+    assert provider.revocations == []  # revoking could end Alice's grant too
     assert await provider.whoami(alice_after.access_token) == "shared-account"
     assert env.messenger.to(BOB) == []
 
@@ -304,12 +298,12 @@ async def test_relinking_another_account_replaces_it_and_revokes_the_old_grant(
     await link_account(client, env, provider, ALICE, "second-account")
     account = await account_of(env, ALICE)
     assert account.provider_user_id == "second-account"
-    assert len(provider.revoked) == 1
+    assert len(provider.revocations) == 1
     with pytest.raises(AccessTokenRejected):  # the first account's grant is gone
-        await provider.whoami(provider.revoked[0].access_token)
+        await provider.whoami(provider.revocations[0].access_token)
     # Relinking the same account revokes nothing (at Google that would end the new grant).
     await link_account(client, env, provider, ALICE, "second-account")
-    assert len(provider.revoked) == 1
+    assert len(provider.revocations) == 1
 
 
 # --------------------------------------------------------------------------- unlink, accounts
@@ -327,8 +321,8 @@ async def test_unlink_revokes_deletes_tokens_and_keeps_values(
 
     assert await env.linking.unlink(ALICE, "fakefit") is UnlinkResult.REVOKED
 
-    assert provider.revoked and tokens is not None
-    assert provider.revoked[0].refresh_token == tokens.refresh_token
+    assert provider.revocations and tokens is not None
+    assert provider.revocations[0].refresh_token == tokens.refresh_token
     assert await env.db.fetch_value("SELECT COUNT(*) FROM linked_accounts") == 0
     assert await env.db.fetch_value("SELECT COUNT(*) FROM daily_values") == 1
     with pytest.raises(UserError, match="no Fake Fit account linked"):

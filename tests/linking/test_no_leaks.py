@@ -16,8 +16,9 @@ from bot.storage import Database
 from bot.storage.links import OAuthStatesRepo
 from bot.web.app import WebServer, create_app
 from bot.web.oauth import oauth_routes
-from tests.linking.fakes import START, FakeProvider, build_linking, path_and_query, query_of
 from tests.linking.flow import ALICE, BOB, account_of
+from tests.linking.wiring import START, build_linking, fake_fit, path_and_query
+from tests.providers.helpers import query_of
 
 
 async def test_no_secret_in_the_database_file_or_in_any_log_line(
@@ -27,8 +28,8 @@ async def test_no_secret_in_the_database_file_or_in_any_log_line(
     replayed, tokens are refreshed and used, a link is left pending, a grant is revoked;
     every logger at DEBUG."""
     caplog.set_level(logging.DEBUG)
-    provider = FakeProvider(FakeClock(START))
-    env = build_linking(db, {"fakefit": provider}, clock=provider._clock)
+    provider = fake_fit(FakeClock(START))
+    env = build_linking(db, {"fakefit": provider}, clock=provider.clock)
     server = WebServer(
         create_app(db=db, metrics=Metrics(), installers=[oauth_routes(env.linking)]),
         "127.0.0.1",

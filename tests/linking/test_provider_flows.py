@@ -35,7 +35,9 @@ from bot.storage import Database
 from bot.storage.accounts import AccountsRepo, LinkedAccount
 from bot.storage.links import OAuthStatesRepo
 from bot.web.app import WebServer, create_app
-from tests.linking.fakes import BASE_URL, START, FakeMessenger, path_and_query, query_of
+from tests.doubles.messenger import RecordingTransport
+from tests.linking.wiring import BASE_URL, START, dm_only_discord, path_and_query
+from tests.providers.helpers import query_of
 from tests.standins.providers import (
     GoogleFitStandin,
     GoogleHealthStandin,
@@ -68,7 +70,7 @@ class World:
     clock: FakeClock
     standins: ProviderStandins
     services: Services
-    messenger: FakeMessenger
+    messenger: RecordingTransport
     http: aiohttp.ClientSession  # the "browser", talking to Stride's web server
     db: Database
 
@@ -158,7 +160,7 @@ async def world(db: Database, tmp_path: Path) -> AsyncIterator[World]:
         token_encryption_keys=Fernet.generate_key().decode(),
     )
     session = aiohttp.ClientSession()
-    messenger = FakeMessenger()
+    messenger = dm_only_discord()
     services = build_services(
         settings,
         db,
@@ -282,7 +284,7 @@ async def test_invalid_grant_marks_relink_and_dms_once_over_two_runs(
 ) -> None:
     assert (await world.link(ALICE, name, account="u-1"))[0] == 200
     account = await world.account(ALICE, name)
-    world.messenger.sent.clear()
+    world.messenger.dms.clear()
     world.standin(name).revoke_user("u-1")  # the user removed Stride at the provider
 
     for _ in range(2):  # two daily runs, a day apart
@@ -349,7 +351,7 @@ async def test_denied_consent_gets_a_page_and_stores_nothing(world: World, name:
 
     assert status == 400 and "chose not to give Stride access" in page
     assert await world.db.fetch_value("SELECT COUNT(*) FROM linked_accounts") == 0
-    assert world.messenger.sent == []
+    assert world.messenger.dms == []
 
 
 async def test_withings_error_inside_a_200_body_stores_nothing(world: World) -> None:
@@ -361,7 +363,7 @@ async def test_withings_error_inside_a_200_body_stores_nothing(world: World) -> 
 
     assert status == 502 and "did not complete the sign-in" in page
     assert await world.db.fetch_value("SELECT COUNT(*) FROM linked_accounts") == 0
-    assert world.messenger.sent == []
+    assert world.messenger.dms == []
 
 
 async def test_withings_rate_limit_inside_a_200_body_is_retried_and_links(world: World) -> None:

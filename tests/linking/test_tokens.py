@@ -22,8 +22,9 @@ from bot.storage import Database
 from bot.storage.accounts import AccountsRepo
 from bot.web.app import create_app
 from bot.web.oauth import oauth_routes
-from tests.linking.fakes import START, FakeProvider, Linking, build_linking
+from tests.doubles.provider import FakeProvider
 from tests.linking.flow import ALICE, ClientFactory, account_of, link_account, link_alice
+from tests.linking.wiring import START, Linking, build_linking, fake_fit
 
 
 async def test_token_refreshed_shortly_before_expiry_and_committed(
@@ -132,7 +133,7 @@ async def test_revoked_grant_marks_relink_and_dms_once_over_two_runs(
     client: TestClient, env: Linking, provider: FakeProvider
 ) -> None:
     account = await link_alice(client, env, provider)
-    env.messenger.sent.clear()
+    env.messenger.dms.clear()
     provider.revoke_all_grants()  # the user removed Stride at the provider
 
     for _ in range(2):  # two daily runs
@@ -149,7 +150,7 @@ async def test_revoked_grant_found_at_the_expiry_refresh_marks_relink(
     client: TestClient, env: Linking, provider: FakeProvider
 ) -> None:
     account = await link_alice(client, env, provider)
-    env.messenger.sent.clear()
+    env.messenger.dms.clear()
     provider.revoke_all_grants()
     env.clock.advance(dt.timedelta(hours=2))  # the token expired: refreshed before any call
 
@@ -164,18 +165,18 @@ async def test_a_grant_replaced_by_a_relink_during_the_call_is_not_marked_broken
     client: TestClient, env: Linking, provider: FakeProvider
 ) -> None:
     account = await link_alice(client, env, provider)
-    env.messenger.sent.clear()
+    env.messenger.dms.clear()
 
     async def fetch_while_the_user_relinks(token: str) -> str:
         assert (await link_account(client, env, provider, ALICE, "u-1")).status == 200
-        env.messenger.sent.clear()
+        env.messenger.dms.clear()
         raise GrantRevoked("fake: the old grant was replaced")
 
     with pytest.raises(GrantRevoked):
         await env.tokens.call_with_token(account, fetch_while_the_user_relinks)
 
     assert (await account_of(env, ALICE)).status is AccountStatus.ACTIVE
-    assert env.messenger.sent == []
+    assert env.messenger.dms == []
     assert await env.tokens.call_with_token(account, provider.whoami) == "u-1"
 
 
@@ -185,8 +186,8 @@ async def test_a_relink_while_a_refresh_is_in_flight_keeps_the_new_grant(
     """The refresh of the old grant answers after the user linked another account: its
     tokens must not overwrite the new ones (Stride would read the old account's data under
     the new account's id). A provider without revocation, so the old grant stays alive."""
-    provider = FakeProvider(FakeClock(START), revoke=False)
-    env = build_linking(db, {"fakefit": provider}, clock=provider._clock)
+    provider = fake_fit(FakeClock(START), revoke=False)
+    env = build_linking(db, {"fakefit": provider}, clock=provider.clock)
     client = await aiohttp_client(
         create_app(db=db, metrics=Metrics(), installers=[oauth_routes(env.linking)])
     )
@@ -233,7 +234,7 @@ async def test_relinking_clears_the_relink_state_so_a_new_breakage_is_told_again
     await link_account(client, env, provider, ALICE, "u-1")
     assert (await account_of(env, ALICE)).status is AccountStatus.ACTIVE
     assert await env.tokens.call_with_token(account, provider.whoami) == "u-1"
-    env.messenger.sent.clear()
+    env.messenger.dms.clear()
     provider.revoke_all_grants()
     with pytest.raises(GrantRevoked):
         await env.tokens.call_with_token(account, provider.whoami)
@@ -244,13 +245,13 @@ async def test_unavailable_provider_during_refresh_keeps_the_account_active(
     client: TestClient, env: Linking, provider: FakeProvider
 ) -> None:
     account = await link_alice(client, env, provider)
-    env.messenger.sent.clear()
+    env.messenger.dms.clear()
     env.clock.advance(dt.timedelta(hours=2))
     provider.refresh_error = ProviderUnavailable("fake: 503")
     with pytest.raises(ProviderUnavailable):
         await env.tokens.call_with_token(account, provider.whoami)
     assert (await account_of(env, ALICE)).status is AccountStatus.ACTIVE
-    assert env.messenger.sent == []
+    assert env.messenger.dms == []
 
 
 async def test_call_with_token_refuses_to_run_inside_a_transaction(

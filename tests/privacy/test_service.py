@@ -9,8 +9,10 @@ from aiohttp.test_utils import TestClient
 
 from bot.storage import Database
 from bot.storage.accounts import AccountsRepo, UsersRepo
-from tests.linking.fakes import FakeProvider, Linking, query_of
+from tests.doubles.provider import FakeProvider
 from tests.linking.flow import ALICE, BOB, account_of, link_account
+from tests.linking.wiring import Linking
+from tests.providers.helpers import query_of
 
 
 async def _populate(env: Linking, user: int, other: int) -> None:
@@ -87,7 +89,7 @@ async def test_delete_leaves_no_row_about_the_user_in_any_table(
     assert await _rows_mentioning(env.db, ALICE) == {}
     assert events == [{"discord_id": ALICE}]
     assert report.revoked == ("Fake Fit",)
-    assert [t.refresh_token for t in provider.revoked] == [alice_tokens.refresh_token]
+    assert [t.refresh_token for t in provider.revocations] == [alice_tokens.refresh_token]
     # Bob keeps everything, the challenge Alice created included.
     bob = await _rows_mentioning(env.db, BOB)
     for table in (

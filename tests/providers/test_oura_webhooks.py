@@ -23,9 +23,9 @@ from bot.settings import Settings
 from bot.storage import Database
 from bot.web.app import WebServer, create_app
 from bot.web.webhooks import webhook_routes
+from tests.doubles.sync import RecordingSync
 from tests.standins.providers import OuraStandin
 from tests.standins.providers.oura import WebhookSubscription
-from tests.web.webhooks.fakes import RecordingSync
 
 from .conftest import FakeSleep
 

@@ -33,9 +33,9 @@ from bot.web.app import WebServer, create_app
 from bot.web.oauth import oauth_routes
 from bot.web.webhooks import webhook_routes
 from tests.doubles.messenger import connected
-from tests.linking.fakes import FakeMessenger, path_and_query
+from tests.doubles.sync import RecordingSync
+from tests.linking.wiring import dm_only_discord, path_and_query
 from tests.standins.providers import WithingsStandin
-from tests.web.webhooks.fakes import RecordingSync
 
 from .conftest import FakeSleep
 
@@ -107,7 +107,7 @@ async def world(
     settings = _settings(tmp_path, withings, base_url)
     cipher = TokenCipher([Fernet.generate_key()])
     providers = {"withings": WithingsProvider(settings.withings, session, clock, sleep=fake_sleep)}
-    messenger = connected(FakeMessenger())
+    messenger = connected(dm_only_discord())
     events = EventBus()
     tokens = TokenManager(
         db=db, cipher=cipher, providers=providers, clock=clock, messenger=messenger

@@ -1,18 +1,19 @@
-"""Fixtures of the publish tests: seeded challenges, a finalising "daily run", a messenger."""
+"""Fixtures of the publish tests: seeded challenges, a finalising "daily run", a recording
+Discord (`tests.doubles.messenger.RecordingTransport`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import aiohttp
 import pytest
 
 from bot.clock import FakeClock
 from bot.events import EventBus
-from bot.notify import Attachment, ChannelUnavailable, LinkButton
 from bot.storage import Database
+from tests.doubles.messenger import RecordingTransport
 
 GUILD_ID = 880_000_000_000_000_001
 CHANNEL_ID = 880_000_000_000_000_002
@@ -131,48 +132,14 @@ async def finalise_day(db: Database, events: EventBus, challenge_id: int, day: d
         await events.emit("day_finalised", challenge_id=challenge_id, day=day)
 
 
-@dataclass
-class FakeMessenger:
-    """Records channel posts and DMs; a channel in `unavailable` raises like Discord would."""
-
-    posts: list[tuple[int, str | None]] = field(default_factory=list)
-    dms: list[tuple[int, str | None]] = field(default_factory=list)
-    unavailable: set[int] = field(default_factory=set)
-
-    async def send_dm(
-        self,
-        user_id: int,
-        *,
-        content: str | None = None,
-        embed: object | None = None,
-        buttons: Sequence[LinkButton] = (),
-        files: Sequence[Attachment] = (),
-    ) -> bool:
-        self.dms.append((user_id, content))
-        return True
-
-    async def post(
-        self,
-        channel_id: int,
-        *,
-        content: str | None = None,
-        embed: object | None = None,
-        files: Sequence[Attachment] = (),
-    ) -> int:
-        if channel_id in self.unavailable:
-            raise ChannelUnavailable(f"I cannot see the channel <#{channel_id}>")
-        self.posts.append((channel_id, content))
-        return len(self.posts)
-
-
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(START)
 
 
 @pytest.fixture
-def messenger() -> FakeMessenger:
-    return FakeMessenger()
+def messenger() -> RecordingTransport:
+    return RecordingTransport()
 
 
 @pytest.fixture

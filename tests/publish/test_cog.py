@@ -1,12 +1,12 @@
-"""`/publish enable|disable|status|preview` with interaction doubles made from discord.py's
-own classes (`spec_set`), over a real publish service and database."""
+"""`/publish enable|disable|status|preview` with the `spec_set` interaction doubles of
+`tests.doubles.interaction`, over a real publish service and database."""
 
 from __future__ import annotations
 
 import json
 from types import SimpleNamespace
 from typing import Any
-from unittest.mock import MagicMock, create_autospec
+from unittest.mock import MagicMock
 
 import discord
 import pytest
@@ -27,30 +27,15 @@ from bot.storage.accounts import AccountsRepo
 from bot.storage.publish import PublishRepo
 from cogs import publish as publish_cog
 from cogs.publish import PublishCog
-from tests.doubles.messenger import connected
-from tests.publish.conftest import (
-    DAY1,
-    GUILD_ID,
-    FakeMessenger,
-    finalise_day,
-    players,
-    score_day,
-    seed_challenge,
-)
+from tests.doubles.interaction import SOMEONE, interaction, member
+from tests.doubles.messenger import RecordingTransport, connected
+from tests.publish.conftest import DAY1, GUILD_ID, finalise_day, players, score_day, seed_challenge
 from tests.publish.test_service import MemorySink, make_service
 
 
-def _interaction(guild_id: int | None = GUILD_ID) -> Any:
-    interaction = create_autospec(discord.Interaction, instance=True, spec_set=True)
-    interaction.response = create_autospec(discord.InteractionResponse, instance=True)
-    interaction.followup = create_autospec(discord.Webhook, instance=True)
-    interaction.guild_id = guild_id
-    return interaction
-
-
-def _reply(interaction: Any) -> str:
-    interaction.response.send_message.assert_awaited_once()
-    call = interaction.response.send_message.await_args
+def _reply(double: Any) -> str:
+    double.response.send_message.assert_awaited_once()
+    call = double.response.send_message.await_args
     assert call.kwargs.get("ephemeral") is True
     text: str = call.args[0]
     assert len(text) <= MESSAGE_LIMIT
@@ -58,7 +43,7 @@ def _reply(interaction: Any) -> str:
 
 
 @pytest.fixture
-def service(db: Database, clock: FakeClock, messenger: FakeMessenger) -> PublishService:
+def service(db: Database, clock: FakeClock, messenger: RecordingTransport) -> PublishService:
     return make_service(db, clock, messenger, [MemorySink("file"), MemorySink("streamr")])
 
 
@@ -98,14 +83,14 @@ async def test_the_extension_registers_the_group() -> None:
 async def test_enable_turns_publishing_on_and_names_the_sinks(
     cog: PublishCog, service: PublishService
 ) -> None:
-    interaction = _interaction()
-    await cog.enable.callback(cog, interaction)  # type: ignore[arg-type]
-    text = _reply(interaction)
+    double = interaction(guild_id=GUILD_ID)
+    await cog.enable.callback(cog, double)  # type: ignore[arg-type]
+    text = _reply(double)
     assert "**on**" in text and "memory sink file" in text and "memory sink streamr" in text
     assert "/privacy publish off" in text
     assert (await service.status(GUILD_ID)).enabled
 
-    again = _interaction()
+    again = interaction(guild_id=GUILD_ID)
     await cog.enable.callback(cog, again)  # type: ignore[arg-type]
     assert "already on" in _reply(again)
 
@@ -115,9 +100,9 @@ async def test_disable_turns_it_off_and_says_what_was_discarded(
 ) -> None:
     await service.enable(GUILD_ID)
     await _final_day(db, service)  # two messages queued, none delivered
-    interaction = _interaction()
-    await cog.disable.callback(cog, interaction)  # type: ignore[arg-type]
-    text = _reply(interaction)
+    double = interaction(guild_id=GUILD_ID)
+    await cog.disable.callback(cog, double)  # type: ignore[arg-type]
+    text = _reply(double)
     assert "**off**" in text and "2 undelivered message(s) were discarded" in text
     assert await PublishRepo(db).entries(1) == []
 
@@ -127,9 +112,9 @@ async def test_status_shows_each_sink_backlog_and_error(
 ) -> None:
     await service.enable(GUILD_ID)
     await _final_day(db, service)
-    interaction = _interaction()
-    await cog.status.callback(cog, interaction)  # type: ignore[arg-type]
-    text = _reply(interaction)
+    double = interaction(guild_id=GUILD_ID)
+    await cog.status.callback(cog, double)  # type: ignore[arg-type]
+    text = _reply(double)
     assert "Publishing is **on**" in text
     assert "k = 5" in text and "no noise" in text
     assert "**file**: memory sink file · last success never · backlog 1" in text
@@ -138,7 +123,7 @@ async def test_status_shows_each_sink_backlog_and_error(
 
 
 async def test_status_shows_a_failing_sink(
-    db: Database, clock: FakeClock, messenger: FakeMessenger
+    db: Database, clock: FakeClock, messenger: RecordingTransport
 ) -> None:
     down = MemorySink("webhook")
     down.down = True
@@ -147,9 +132,9 @@ async def test_status_shows_a_failing_sink(
     await service.enable(GUILD_ID)
     await _final_day(db, service)
     await service.deliver_due()
-    interaction = _interaction()
-    await cog.status.callback(cog, interaction)  # type: ignore[arg-type]
-    text = _reply(interaction)
+    double = interaction(guild_id=GUILD_ID)
+    await cog.status.callback(cog, double)  # type: ignore[arg-type]
+    text = _reply(double)
     assert "⚠️ failing since <t:" in text and "webhook is unreachable" in text
     assert "backlog 1" in text
 
@@ -158,9 +143,9 @@ async def test_preview_before_enabling_shows_the_exact_message(
     cog: PublishCog, service: PublishService, db: Database
 ) -> None:
     events = await _final_day(db, service)  # final while publishing is off
-    interaction = _interaction()
-    await cog.preview.callback(cog, interaction)  # type: ignore[arg-type]
-    text = _reply(interaction)
+    double = interaction(guild_id=GUILD_ID)
+    await cog.preview.callback(cog, double)  # type: ignore[arg-type]
+    text = _reply(double)
     body = text.split("```json\n", 1)[1].rsplit("\n```", 1)[0]
     assert json.loads(body)["participants"] == 6
 
@@ -171,24 +156,24 @@ async def test_preview_before_enabling_shows_the_exact_message(
 
 
 async def test_preview_with_nothing_final_says_so(cog: PublishCog) -> None:
-    interaction = _interaction()
-    await cog.preview.callback(cog, interaction)  # type: ignore[arg-type]
-    assert "final" in _reply(interaction)
+    double = interaction(guild_id=GUILD_ID)
+    await cog.preview.callback(cog, double)  # type: ignore[arg-type]
+    assert "final" in _reply(double)
 
 
 async def test_without_the_service_the_admin_gets_a_clear_message() -> None:
     cog = PublishCog(SimpleNamespace(services=SimpleNamespace(publish=None)))  # type: ignore[arg-type]
     with pytest.raises(UserError, match="not available"):
-        await cog.status.callback(cog, _interaction())  # type: ignore[arg-type]
+        await cog.status.callback(cog, interaction(guild_id=GUILD_ID))  # type: ignore[arg-type]
 
 
 async def test_outside_a_server_the_admin_gets_a_clear_message(cog: PublishCog) -> None:
     with pytest.raises(UserError, match="only in a server"):
-        await cog.enable.callback(cog, _interaction(guild_id=None))  # type: ignore[arg-type]
+        await cog.enable.callback(cog, interaction())  # type: ignore[arg-type]
 
 
 async def test_status_explains_a_configuration_problem(
-    db: Database, clock: FakeClock, messenger: FakeMessenger
+    db: Database, clock: FakeClock, messenger: RecordingTransport
 ) -> None:
     service = PublishService(
         db=db,
@@ -200,25 +185,20 @@ async def test_status_explains_a_configuration_problem(
         problem="PUBLISH__SECRET must be at least 16 characters long",
     )
     cog = PublishCog(SimpleNamespace(services=SimpleNamespace(publish=service)))  # type: ignore[arg-type]
-    interaction = _interaction()
-    await cog.status.callback(cog, interaction)  # type: ignore[arg-type]
-    assert "⚠️ Publishing cannot run: PUBLISH__SECRET must be at least 16" in _reply(interaction)
+    double = interaction(guild_id=GUILD_ID)
+    await cog.status.callback(cog, double)  # type: ignore[arg-type]
+    assert "⚠️ Publishing cannot run: PUBLISH__SECRET must be at least 16" in _reply(double)
 
 
 def _member_interaction(
     challenges: ChallengeService, *, manage_guild: bool, roles: tuple[int, ...] = ()
 ) -> Any:
-    interaction = _interaction()
-    interaction.permissions = discord.Permissions(manage_guild=manage_guild)
-    interaction.client = SimpleNamespace(services=SimpleNamespace(challenges=challenges))
-    member = create_autospec(discord.Member, instance=True, spec_set=True)
-    member.roles = []
-    for role_id in roles:
-        role = create_autospec(discord.Role, instance=True, spec_set=True)
-        role.id = role_id
-        member.roles.append(role)
-    interaction.user = member
-    return interaction
+    return interaction(
+        invoker=member(SOMEONE, roles=roles),
+        guild_id=GUILD_ID,
+        permissions=discord.Permissions(manage_guild=manage_guild),
+        client=SimpleNamespace(services=SimpleNamespace(challenges=challenges)),
+    )
 
 
 async def test_every_command_is_refused_to_members_who_are_not_admins(

@@ -31,19 +31,18 @@ from bot.publish.worker import DeliveryReport
 from bot.settings import Settings
 from bot.storage import Database
 from bot.storage.publish import PublishRepo
-from tests.doubles.messenger import connected
+from tests.doubles.messenger import RecordingTransport, connected
 from tests.publish.conftest import (
     CREATOR_ID,
     DAY1,
     GUILD_ID,
-    FakeMessenger,
     finalise_day,
     players,
     score_day,
     seed_challenge,
 )
-from tests.publish.mqtt_broker import PASSWORD, USERNAME, RunningBroker, mqtt_broker
-from tests.publish.standins import StreamrNode, WebhookReceiver
+from tests.standins.publish.mqtt_broker import PASSWORD, USERNAME, RunningBroker, mqtt_broker
+from tests.standins.publish.receivers import StreamrNode, WebhookReceiver
 
 MakeClient = Callable[[web.Application], Awaitable[TestClient]]
 STREAM_ID = "0xfeedbeef00000000000000000000000000000001/stride"
@@ -143,7 +142,7 @@ class Published:
 async def _deliver_to_every_sink(
     db: Database,
     clock: FakeClock,
-    messenger: FakeMessenger,
+    messenger: RecordingTransport,
     make_settings: Callable[..., Settings],
     aiohttp_client: MakeClient,
     tmp_path: Path,
@@ -176,7 +175,7 @@ async def _deliver_to_every_sink(
 async def test_every_sink_gets_each_day_once_and_nothing_identifies_a_player(
     db: Database,
     clock: FakeClock,
-    messenger: FakeMessenger,
+    messenger: RecordingTransport,
     make_settings: Callable[..., Settings],
     aiohttp_client: MakeClient,
     tmp_path: Path,
@@ -222,7 +221,7 @@ async def test_every_sink_gets_each_day_once_and_nothing_identifies_a_player(
 async def test_every_sink_carries_each_message_s_idempotency_key(
     db: Database,
     clock: FakeClock,
-    messenger: FakeMessenger,
+    messenger: RecordingTransport,
     make_settings: Callable[..., Settings],
     aiohttp_client: MakeClient,
     tmp_path: Path,
@@ -252,7 +251,7 @@ async def test_every_sink_carries_each_message_s_idempotency_key(
 async def test_failures_leave_no_secret_in_logs_status_or_reports(
     db: Database,
     clock: FakeClock,
-    messenger: FakeMessenger,
+    messenger: RecordingTransport,
     make_settings: Callable[..., Settings],
     aiohttp_client: MakeClient,
     tmp_path: Path,
@@ -286,7 +285,7 @@ async def test_failures_leave_no_secret_in_logs_status_or_reports(
         [
             *(record.getMessage() for record in caplog.records),
             *(str(s) for s in status.sinks),
-            *(text or "" for _, text in messenger.posts),
+            *(post.content or "" for post in messenger.posts),
             *(e.last_error or "" for e in await PublishRepo(db).entries(1)),
         ]
     )
@@ -297,7 +296,7 @@ async def test_failures_leave_no_secret_in_logs_status_or_reports(
 
 async def test_kill_and_restart_deliver_every_day_exactly_once_per_sink(
     clock: FakeClock,
-    messenger: FakeMessenger,
+    messenger: RecordingTransport,
     make_settings: Callable[..., Settings],
     aiohttp_client: MakeClient,
     tmp_path: Path,
@@ -386,7 +385,7 @@ class Killed(BaseException):
 
 async def test_a_kill_after_the_file_line_is_written_does_not_write_it_again(
     clock: FakeClock,
-    messenger: FakeMessenger,
+    messenger: RecordingTransport,
     make_settings: Callable[..., Settings],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,

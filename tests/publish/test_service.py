@@ -10,7 +10,6 @@ import random
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -24,13 +23,12 @@ from bot.publish.sinks import FileSink, OutgoingMessage, Send, Sink, SinkError
 from bot.settings import PublishSettings
 from bot.storage import Database
 from bot.storage.publish import PublishRepo
-from tests.doubles.messenger import connected
+from tests.doubles.messenger import RecordingTransport, connected
 from tests.publish.conftest import (
     CHANNEL_ID,
     CREATOR_ID,
     DAY1,
     GUILD_ID,
-    FakeMessenger,
     finalise_day,
     players,
     score_day,
@@ -82,7 +80,7 @@ class MemorySink:
 def make_service(
     db: Database,
     clock: FakeClock,
-    messenger: FakeMessenger | None,
+    messenger: RecordingTransport | None,
     sinks: list[Sink],
     *,
     k: int = 5,
@@ -124,7 +122,7 @@ async def _ready(
 
 
 async def test_a_final_day_is_queued_once_per_sink(
-    db: Database, clock: FakeClock, messenger: FakeMessenger, events: EventBus
+    db: Database, clock: FakeClock, messenger: RecordingTransport, events: EventBus
 ) -> None:
     service = make_service(db, clock, messenger, [MemorySink("alpha"), MemorySink("beta")])
     await _ready(db, events, service)
@@ -150,7 +148,7 @@ async def test_a_final_day_is_queued_once_per_sink(
 
 
 async def test_rolled_back_finalisation_queues_nothing(
-    db: Database, clock: FakeClock, messenger: FakeMessenger, events: EventBus
+    db: Database, clock: FakeClock, messenger: RecordingTransport, events: EventBus
 ) -> None:
     service = make_service(db, clock, messenger, [MemorySink("alpha")])
     await _ready(db, events, service)
@@ -167,7 +165,7 @@ async def test_rolled_back_finalisation_queues_nothing(
 async def test_k_anonymity_holds_at_k_minus_one_k_and_k_plus_one(
     db: Database,
     clock: FakeClock,
-    messenger: FakeMessenger,
+    messenger: RecordingTransport,
     events: EventBus,
     count: int,
     queued: bool,
@@ -186,7 +184,7 @@ async def test_k_anonymity_holds_at_k_minus_one_k_and_k_plus_one(
 async def test_opted_out_players_are_left_out_of_aggregates_and_of_k(
     db: Database,
     clock: FakeClock,
-    messenger: FakeMessenger,
+    messenger: RecordingTransport,
     events: EventBus,
     count: int,
     expected: int | None,
@@ -205,7 +203,7 @@ async def test_opted_out_players_are_left_out_of_aggregates_and_of_k(
 
 
 async def test_nothing_is_queued_while_publishing_is_off(
-    db: Database, clock: FakeClock, messenger: FakeMessenger, events: EventBus
+    db: Database, clock: FakeClock, messenger: RecordingTransport, events: EventBus
 ) -> None:
     service = make_service(db, clock, messenger, [MemorySink("alpha")])
     await _ready(db, events, service, enable=False)
@@ -214,7 +212,7 @@ async def test_nothing_is_queued_while_publishing_is_off(
 
 
 async def test_players_without_a_value_do_not_count(
-    db: Database, clock: FakeClock, messenger: FakeMessenger, events: EventBus
+    db: Database, clock: FakeClock, messenger: RecordingTransport, events: EventBus
 ) -> None:
     service = make_service(db, clock, messenger, [MemorySink("alpha")])
     roster = players(5)
@@ -228,7 +226,7 @@ async def test_players_without_a_value_do_not_count(
 
 
 async def test_a_day_finalised_twice_is_queued_once_with_the_same_noise(
-    db: Database, clock: FakeClock, messenger: FakeMessenger, events: EventBus
+    db: Database, clock: FakeClock, messenger: RecordingTransport, events: EventBus
 ) -> None:
     alpha = MemorySink("alpha")
     service = make_service(db, clock, messenger, [alpha], epsilon=0.5)
@@ -253,7 +251,7 @@ async def test_a_day_finalised_twice_is_queued_once_with_the_same_noise(
 
 
 async def test_payload_holds_no_player_data_and_no_time_finer_than_the_day(
-    db: Database, clock: FakeClock, messenger: FakeMessenger, events: EventBus
+    db: Database, clock: FakeClock, messenger: RecordingTransport, events: EventBus
 ) -> None:
     service = make_service(db, clock, messenger, [MemorySink("alpha")])
     roster = players(6)
@@ -272,7 +270,7 @@ async def test_payload_holds_no_player_data_and_no_time_finer_than_the_day(
 
 
 async def test_differential_privacy_is_recorded_and_uses_a_secure_source(
-    db: Database, clock: FakeClock, messenger: FakeMessenger, events: EventBus
+    db: Database, clock: FakeClock, messenger: RecordingTransport, events: EventBus
 ) -> None:
     service = make_service(db, clock, messenger, [MemorySink("alpha")], epsilon=0.8)
     assert isinstance(service._rng, secrets.SystemRandom)
@@ -287,7 +285,7 @@ async def test_differential_privacy_is_recorded_and_uses_a_secure_source(
 
 
 async def test_delivery_marks_each_message_and_never_resends(
-    db: Database, clock: FakeClock, messenger: FakeMessenger, events: EventBus, tmp_path: Path
+    db: Database, clock: FakeClock, messenger: RecordingTransport, events: EventBus, tmp_path: Path
 ) -> None:
     alpha = MemorySink("alpha")
     service = make_service(db, clock, messenger, [alpha, FileSink(tmp_path / "out.jsonl")])
@@ -304,7 +302,7 @@ async def test_delivery_marks_each_message_and_never_resends(
 
 
 async def test_failing_sink_backs_off_by_the_clock(
-    db: Database, clock: FakeClock, messenger: FakeMessenger, events: EventBus
+    db: Database, clock: FakeClock, messenger: RecordingTransport, events: EventBus
 ) -> None:
     alpha = MemorySink("alpha")
     alpha.down = True
@@ -346,7 +344,7 @@ async def _fail_runs(service: PublishService, clock: FakeClock, runs: int) -> No
 
 
 async def test_a_failing_sink_is_reported_to_the_admins_once(
-    db: Database, clock: FakeClock, messenger: FakeMessenger, events: EventBus
+    db: Database, clock: FakeClock, messenger: RecordingTransport, events: EventBus
 ) -> None:
     alpha = MemorySink("alpha")
     alpha.down = True
@@ -358,7 +356,8 @@ async def test_a_failing_sink_is_reported_to_the_admins_once(
     assert messenger.posts == []
     await _fail_runs(service, clock, 10)
     assert len(messenger.posts) == 1
-    channel, text = messenger.posts[0]
+    [report] = messenger.posts
+    channel, text = report.channel_id, report.content
     assert channel == CHANNEL_ID
     assert text is not None and "alpha" in text and "/publish status" in text
 
@@ -391,24 +390,19 @@ async def test_report_falls_back_to_the_creator_and_waits_for_discord(
     await finalise_day(db, events, 1, DAY1)
 
     await _fail_runs(service, clock, 4)  # no Discord client yet: nobody told, nothing lost
-    discord = FakeMessenger(unavailable={CHANNEL_ID})
+    discord = RecordingTransport(unavailable={CHANNEL_ID})
     messenger.attach(discord)
     await _fail_runs(service, clock, 3)
     assert discord.posts == []
-    assert [user for user, _ in discord.dms] == [CREATOR_ID]
+    assert [dm.user_id for dm in discord.dms] == [CREATOR_ID]
 
 
 async def test_a_report_that_discord_fails_for_one_guild_still_reaches_the_others_once(
     db: Database, clock: FakeClock, events: EventBus
 ) -> None:
-    class FlakyDiscord(FakeMessenger):
-        async def post(self, channel_id: int, **kwargs: Any) -> int:
-            if channel_id == CHANNEL_ID:
-                raise RuntimeError("503 Service Unavailable")  # not a ChannelUnavailable
-            return await super().post(channel_id, **kwargs)
-
     other_guild, other_channel = GUILD_ID + 1, CHANNEL_ID + 100
-    messenger = FlakyDiscord()
+    # Discord fails in the first guild's channel, with something else than ChannelUnavailable.
+    messenger = RecordingTransport(fail_in={CHANNEL_ID: RuntimeError("503 Service Unavailable")})
     alpha, beta = MemorySink("alpha"), MemorySink("beta")
     alpha.down = True
     service = make_service(db, clock, messenger, [alpha, beta])
@@ -423,13 +417,13 @@ async def test_a_report_that_discord_fails_for_one_guild_still_reaches_the_other
 
     await _fail_runs(service, clock, 8)
 
-    assert [channel for channel, _ in messenger.posts] == [other_channel]
-    assert [user for user, _ in messenger.dms] == [CREATOR_ID]  # the fallback, told once
+    assert [post.channel_id for post in messenger.posts] == [other_channel]
+    assert [dm.user_id for dm in messenger.dms] == [CREATOR_ID]  # the fallback, told once
     assert len(beta.received) == 2  # the run went on to the next sink
 
 
 async def test_disable_discards_the_backlog(
-    db: Database, clock: FakeClock, messenger: FakeMessenger, events: EventBus
+    db: Database, clock: FakeClock, messenger: RecordingTransport, events: EventBus
 ) -> None:
     alpha = MemorySink("alpha")
     alpha.down = True
@@ -448,7 +442,7 @@ async def test_disable_discards_the_backlog(
 
 
 async def test_preview_shows_exactly_what_the_day_would_queue(
-    db: Database, clock: FakeClock, messenger: FakeMessenger, events: EventBus
+    db: Database, clock: FakeClock, messenger: RecordingTransport, events: EventBus
 ) -> None:
     service = make_service(db, clock, messenger, [MemorySink("alpha"), MemorySink("beta")])
     await _ready(db, events, service, enable=False)
@@ -468,7 +462,7 @@ async def test_preview_shows_exactly_what_the_day_would_queue(
 
 
 async def test_preview_explains_a_day_below_k(
-    db: Database, clock: FakeClock, messenger: FakeMessenger, events: EventBus
+    db: Database, clock: FakeClock, messenger: RecordingTransport, events: EventBus
 ) -> None:
     service = make_service(db, clock, messenger, [MemorySink("alpha")], k=5)
     await _ready(db, events, service, count=5, opted_out=1, enable=False)
@@ -479,7 +473,7 @@ async def test_preview_explains_a_day_below_k(
 
 
 async def test_preview_without_any_final_day(
-    db: Database, clock: FakeClock, messenger: FakeMessenger
+    db: Database, clock: FakeClock, messenger: RecordingTransport
 ) -> None:
     service = make_service(db, clock, messenger, [MemorySink("alpha")])
     preview = await service.preview(GUILD_ID)
@@ -487,7 +481,7 @@ async def test_preview_without_any_final_day(
 
 
 async def test_status_lists_every_sink_and_what_is_missing(
-    db: Database, clock: FakeClock, messenger: FakeMessenger
+    db: Database, clock: FakeClock, messenger: RecordingTransport
 ) -> None:
     service = make_service(db, clock, messenger, [MemorySink("file")])
     status = await service.status(GUILD_ID)

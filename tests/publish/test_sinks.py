@@ -35,7 +35,7 @@ from bot.publish.sinks import (
     verify_webhook_signature,
 )
 from bot.publish.sinks import SinkError as PublishSinkError
-from tests.publish.mqtt_broker import (
+from tests.standins.publish.mqtt_broker import (
     PASSWORD,
     USERNAME,
     AckLosingRelay,
@@ -43,7 +43,7 @@ from tests.publish.mqtt_broker import (
     mqtt_broker,
     self_signed_certificate,
 )
-from tests.publish.standins import StreamrNode, WebhookReceiver
+from tests.standins.publish.receivers import StreamrNode, WebhookReceiver
 
 MakeClient = Callable[[web.Application], Awaitable[TestClient]]
 STREAM_ID = "0x4a1b2c3d4e5f60718293a4b5c6d7e8f901234567/stride/daily"

@@ -11,7 +11,8 @@ from bot.storage import Database
 from cogs.challenges._admin_cog import ChallengeAdminCog
 from cogs.challenges._player_cog import PlayerCog
 from tests.challenges.fakes import ALICE, GUILD, START, link_account
-from tests.cogs.challenges.world import Discord, choice, create, embed_text, only_reply
+from tests.cogs.challenges.world import Discord, choice, create, embed_text
+from tests.doubles.interaction import only_reply
 
 
 async def test_list_and_info(

@@ -23,10 +23,9 @@ from tests.cogs.challenges.world import (
     choice,
     create,
     embed_text,
-    only_reply,
     stored_challenges,
-    text_channel,
 )
+from tests.doubles.interaction import only_reply, text_channel
 
 
 @pytest.mark.parametrize(

@@ -22,11 +22,9 @@ from tests.cogs.challenges.world import (
     choice,
     create,
     embed_text,
-    member,
-    only_reply,
     stored_challenges,
-    text_channel,
 )
+from tests.doubles.interaction import member, only_reply, text_channel
 
 
 async def test_edit_checks_the_new_channel_and_replies_with_the_card(

@@ -18,7 +18,9 @@ from cogs.settings import SettingsCog
 from tests.challenges.fakes import ADMIN, ALICE, GUILD
 from tests.cogs.challenges.world import ADMIN_ROLE, OTHER_ROLE, Discord, run_checks
 
-ADMIN_COMMANDS = ("create", "edit", "end", "delete", "kick", "review")
+ADMIN_COMMANDS = (
+    "create", "edit", "end", "delete", "kick", "review", "share", "unshare", "nudges",
+)  # fmt: skip
 
 
 def admin_commands(cog: ChallengeAdminCog) -> list[Any]:
@@ -82,6 +84,7 @@ async def test_commands_are_guild_only_and_admin_ones_hidden_by_default(services
     subcommands = {option["name"] for option in payloads["challenge"]["options"]}
     assert subcommands == {
         "create", "edit", "end", "delete", "list", "info", "kick", "team", "review",
+        "share", "unshare", "nudges",
     }  # fmt: skip
 
 

@@ -12,7 +12,8 @@ from cogs.challenges._admin_cog import ChallengeAdminCog
 from cogs.challenges._player_cog import PlayerCog
 from cogs.challenges._views import ReviewView
 from tests.challenges.fakes import ADMIN, ALICE, BOB, GUILD, START, link_account
-from tests.cogs.challenges.world import Discord, choice, create, only_reply
+from tests.cogs.challenges.world import Discord, choice, create
+from tests.doubles.interaction import only_reply
 
 
 async def test_review_walks_through_flags_with_exclude_and_accept(

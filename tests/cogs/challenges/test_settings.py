@@ -11,16 +11,8 @@ from bot.errors import UserError
 from bot.services import Services
 from cogs.settings import SettingsCog
 from tests.challenges.fakes import ALICE, GUILD, LOS_ANGELES
-from tests.cogs.challenges.world import (
-    ADMIN_ROLE,
-    LEADERBOARD,
-    Discord,
-    embed_text,
-    only_reply,
-    role,
-    run_checks,
-    text_channel,
-)
+from tests.cogs.challenges.world import ADMIN_ROLE, LEADERBOARD, Discord, embed_text, run_checks
+from tests.doubles.interaction import only_reply, role, text_channel
 
 
 async def test_settings_show_and_change(

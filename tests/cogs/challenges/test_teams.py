@@ -20,7 +20,8 @@ from tests.challenges.fakes import (
     days_before,
     link_account,
 )
-from tests.cogs.challenges.world import Discord, choice, create, member, only_reply
+from tests.cogs.challenges.world import Discord, choice, create
+from tests.doubles.interaction import member, only_reply
 
 
 async def test_team_auto_balances_and_shows_the_teams(

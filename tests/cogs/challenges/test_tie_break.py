@@ -19,14 +19,8 @@ from bot.storage import Database
 from cogs.challenges._admin_cog import ChallengeAdminCog
 from cogs.challenges._embeds import info_embed
 from tests.challenges.fakes import ADMIN, CHANNEL, GUILD, START, D
-from tests.cogs.challenges.world import (
-    Discord,
-    choice,
-    create,
-    embed_text,
-    only_reply,
-    stored_challenges,
-)
+from tests.cogs.challenges.world import Discord, choice, create, embed_text, stored_challenges
+from tests.doubles.interaction import only_reply
 
 
 @pytest.mark.parametrize("command", ["create", "edit"])

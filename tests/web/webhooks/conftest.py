@@ -15,8 +15,7 @@ from bot.settings import Settings
 from bot.storage import Database
 from bot.web.app import create_app
 from bot.web.webhooks import webhook_routes
-
-from .fakes import RecordingSync
+from tests.doubles.sync import RecordingSync
 
 START = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 GOOGLE_SECRET = "Bearer gh-webhook-3f6c1e0d9b8a7c6d5e4f"

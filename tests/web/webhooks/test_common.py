@@ -11,8 +11,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from bot.web.webhooks.common import MAX_WEBHOOK_BODY_BYTES, SyncDispatch, read_capped
-
-from .fakes import RecordingSync
+from tests.doubles.sync import RecordingSync
 
 ClientFactory = Callable[[web.Application], Awaitable[TestClient]]
 

@@ -19,11 +19,11 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from bot.clock import FakeClock
 from bot.web.webhooks.common import MAX_WEBHOOK_BODY_BYTES
 from bot.web.webhooks.google_health import notification_targets
+from tests.doubles.sync import RecordingSync
 from tests.standins.providers import GoogleHealthStandin
 from tests.standins.providers.google_subscribers import SIGNATURE_HEADER
 
 from .conftest import GOOGLE_SECRET, WebhookClient
-from .fakes import RecordingSync
 
 PATH = "/webhooks/google-health"
 DAY = dt.date(2026, 11, 20)

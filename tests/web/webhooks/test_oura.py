@@ -13,9 +13,9 @@ from aiohttp.test_utils import TestClient
 
 from bot.clock import FakeClock
 from bot.web.webhooks.common import MAX_WEBHOOK_BODY_BYTES
+from tests.doubles.sync import RecordingSync
 
 from .conftest import CLIENT_SECRET, OURA_TOKEN, WebhookClient
-from .fakes import RecordingSync
 
 PATH = "/webhooks/oura"
 

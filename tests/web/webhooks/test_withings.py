@@ -8,9 +8,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.web.webhooks.common import MAX_WEBHOOK_BODY_BYTES
+from tests.doubles.sync import RecordingSync
 
 from .conftest import WITHINGS_SECRET, WebhookClient
-from .fakes import RecordingSync
 
 PATH = f"/webhooks/withings/{WITHINGS_SECRET}"
 ACTIVITY = {"userid": "1000123", "appli": "16", "startdate": "1763596800", "enddate": "1763683200"}

@@ -1,6 +1,6 @@
-"""Makes the Discord stand-in's fixtures available to the harness's own tests."""
+"""Makes the Discord stand-in's fixtures available to its own tests (`test_discord_standin.py`)."""
 
-from tests.harness.fixtures import (
+from tests.standins.discord.fixtures import (
     discord_spec,
     discord_spec_required,
     discord_standin,

@@ -1,4 +1,5 @@
-"""A recording `SyncRequests` for the webhook tests (the real queue is `bot.sync.queue`).
+"""`RecordingSync`: a recording `SyncRequests` for the webhook routes (the real queue is
+`bot.sync.queue`).
 
 It coalesces as the real queue does: a provider user asked for twice is queued once. `calls`
 records every request, so a test sees both what the route asked and what was queued.

@@ -2,10 +2,11 @@
 
 Every request under ``/api/v10`` is recorded (:class:`RecordedRequest`), its body (or, for
 multipart requests, its ``payload_json``) validated against the route's request schema in the
-OpenAPI spec, and then handed to a route handler from :mod:`tests.harness.rest_routes`. A body
-that does not match is answered ``400`` with Discord's error shape (code 50035) and recorded as
-a :class:`~tests.harness.openapi.SchemaViolation`. A route the stand-in does not serve is
-answered ``404`` with Discord's error shape and recorded in ``Findings.unknown_routes``.
+OpenAPI spec, and then handed to a route handler from
+:mod:`tests.standins.discord.rest_routes`. A body that does not match is answered ``400`` with
+Discord's error shape (code 50035) and recorded as a
+:class:`~tests.standins.discord.openapi.SchemaViolation`. A route the stand-in does not serve
+is answered ``404`` with Discord's error shape and recorded in ``Findings.unknown_routes``.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from tests.harness.entities import Json, StoredAttachment, utcnow
-from tests.harness.openapi import DiscordSpec, SchemaViolation, new_snowflake
+from tests.standins.discord.entities import Json, StoredAttachment, utcnow
+from tests.standins.discord.openapi import DiscordSpec, SchemaViolation, new_snowflake
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.harness.entities import (
+from tests.standins.discord.entities import (
     Channel,
     Guild,
     Json,
@@ -22,7 +22,7 @@ from tests.harness.entities import (
     StoredMessage,
     User,
 )
-from tests.harness.openapi import DiscordSpec
+from tests.standins.discord.openapi import DiscordSpec
 
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
 

@@ -24,9 +24,9 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from tests.harness.discord_standin import DiscordStandIn, patch_discord
-from tests.harness.entities import READ_MESSAGE_HISTORY, SEND_MESSAGES, Guild, User
-from tests.harness.interactions import (
+from tests.standins.discord.discord_standin import DiscordStandIn, patch_discord
+from tests.standins.discord.entities import READ_MESSAGE_HISTORY, SEND_MESSAGES, Guild, User
+from tests.standins.discord.interactions import (
     CALLBACK_AUTOCOMPLETE_RESULT,
     CALLBACK_CHANNEL_MESSAGE,
     CALLBACK_DEFERRED_CHANNEL_MESSAGE,
@@ -38,7 +38,7 @@ from tests.harness.interactions import (
     InteractionRecord,
     InvalidOptionValueError,
 )
-from tests.harness.openapi import (
+from tests.standins.discord.openapi import (
     DiscordSpec,
     SpecUnavailableError,
     spec_from_environment,

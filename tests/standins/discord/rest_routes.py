@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from tests.harness.entities import (
+from tests.standins.discord.entities import (
     ATTACH_FILES,
     READ_MESSAGE_HISTORY,
     SEND_MESSAGES,
@@ -36,7 +36,7 @@ from tests.harness.entities import (
     User,
     utcnow,
 )
-from tests.harness.interactions import (
+from tests.standins.discord.interactions import (
     CALLBACK_AUTOCOMPLETE_RESULT,
     CALLBACK_CHANNEL_MESSAGE,
     CALLBACK_DEFERRED_CHANNEL_MESSAGE,
@@ -49,10 +49,10 @@ from tests.harness.interactions import (
     InteractionLog,
     InteractionRecord,
 )
-from tests.harness.openapi import new_snowflake
-from tests.harness.payloads import PayloadBuilder
-from tests.harness.rest import ApiError, ApiRequest, ApiResponse, Findings, Route
-from tests.harness.world import World
+from tests.standins.discord.openapi import new_snowflake
+from tests.standins.discord.payloads import PayloadBuilder
+from tests.standins.discord.rest import ApiError, ApiRequest, ApiResponse, Findings, Route
+from tests.standins.discord.world import World
 
 _VALID_CALLBACKS: dict[int, set[int]] = {
     INTERACTION_AUTOCOMPLETE: {CALLBACK_AUTOCOMPLETE_RESULT},

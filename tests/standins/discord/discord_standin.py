@@ -25,7 +25,7 @@ from typing import Any, Self
 import yarl
 from aiohttp import web
 
-from tests.harness.entities import (
+from tests.standins.discord.entities import (
     DEFAULT_EVERYONE_PERMISSIONS,
     Channel,
     Guild,
@@ -39,12 +39,12 @@ from tests.harness.entities import (
     as_id,
     as_permission_bits,
 )
-from tests.harness.gateway import (
+from tests.standins.discord.gateway import (
     CLOSE_UNKNOWN_ERROR,
     Gateway,
     GatewaySession,
 )
-from tests.harness.interactions import (
+from tests.standins.discord.interactions import (
     INTERACTION_APPLICATION_COMMAND,
     INTERACTION_AUTOCOMPLETE,
     INTERACTION_MESSAGE_COMPONENT,
@@ -53,11 +53,11 @@ from tests.harness.interactions import (
     InteractionRecord,
     Invocation,
 )
-from tests.harness.openapi import DiscordSpec, SchemaViolation, new_snowflake
-from tests.harness.payloads import PayloadBuilder
-from tests.harness.rest import API_PREFIX, Findings, RecordedRequest, RestServer
-from tests.harness.rest_routes import DiscordRoutes, HeldCreate
-from tests.harness.world import MessagePredicate, World
+from tests.standins.discord.openapi import DiscordSpec, SchemaViolation, new_snowflake
+from tests.standins.discord.payloads import PayloadBuilder
+from tests.standins.discord.rest import API_PREFIX, Findings, RecordedRequest, RestServer
+from tests.standins.discord.rest_routes import DiscordRoutes, HeldCreate
+from tests.standins.discord.world import MessagePredicate, World
 
 with warnings.catch_warnings():
     # discord.py imports the deprecated stdlib `audioop` (for voice) on Python 3.11-3.12.

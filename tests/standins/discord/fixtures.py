@@ -1,4 +1,5 @@
-"""Pytest fixtures for the Discord stand-in (``from tests.harness.fixtures import *`` in conftest).
+"""Pytest fixtures for the Discord stand-in (a conftest does
+``from tests.standins.discord.fixtures import *``).
 
 ``discord_spec`` (session) loads Discord's OpenAPI spec once: ``None`` when the file is missing
 outside CI, a failure under ``CI=true``. It is session-scoped on purpose: it reads
@@ -19,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from tests.harness.discord_standin import DiscordStandIn, patch_discord
-from tests.harness.openapi import DiscordSpec, SpecUnavailableError, spec_from_environment
+from tests.standins.discord.discord_standin import DiscordStandIn, patch_discord
+from tests.standins.discord.openapi import DiscordSpec, SpecUnavailableError, spec_from_environment
 
 __all__ = [
     "discord_spec",

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.harness.entities import (
+from tests.standins.discord.entities import (
     ADMINISTRATOR,
     DM_APP_PERMISSIONS,
     Channel,
@@ -33,9 +33,9 @@ from tests.harness.entities import (
     as_permission_bits,
     base_permissions,
 )
-from tests.harness.openapi import new_snowflake
-from tests.harness.payloads import ATTACHMENT_SIZE_LIMIT, PayloadBuilder
-from tests.harness.world import World
+from tests.standins.discord.openapi import new_snowflake
+from tests.standins.discord.payloads import ATTACHMENT_SIZE_LIMIT, PayloadBuilder
+from tests.standins.discord.world import World
 
 INTERACTION_APPLICATION_COMMAND = 2
 INTERACTION_MESSAGE_COMPONENT = 3

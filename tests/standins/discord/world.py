@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from tests.harness.entities import (
+from tests.standins.discord.entities import (
     DEFAULT_EVERYONE_PERMISSIONS,
     Channel,
     ChannelType,
@@ -27,7 +27,7 @@ from tests.harness.entities import (
     as_id,
     channel_permissions,
 )
-from tests.harness.openapi import new_snowflake
+from tests.standins.discord.openapi import new_snowflake
 
 MessagePredicate = Callable[[StoredMessage], bool]
 T = TypeVar("T")

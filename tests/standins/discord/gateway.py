@@ -24,8 +24,8 @@ from typing import Any, Protocol
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from tests.harness.entities import Json, utcnow
-from tests.harness.openapi import new_snowflake
+from tests.standins.discord.entities import Json, utcnow
+from tests.standins.discord.openapi import new_snowflake
 
 log = logging.getLogger(__name__)
 

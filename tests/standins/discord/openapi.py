@@ -31,7 +31,7 @@ from referencing.jsonschema import DRAFT202012
 SPEC_ENV_VAR = "DISCORD_OPENAPI_SPEC"
 SPEC_URI = "urn:stride:discord-openapi"
 REQUEST_SPEC_URI = "urn:stride:discord-openapi-requests"
-_REPO_ROOT = Path(__file__).resolve().parents[2]
+_REPO_ROOT = Path(__file__).resolve().parents[3]
 _MAX_MESSAGE_CHARS = 300
 _MAX_FILL_DEPTH = 12
 _DISCORD_EPOCH_MS = 1_420_070_400_000
