@@ -98,6 +98,10 @@ def build_services(
     )
     challenges = ChallengeService(db, clock, events, AccountsRepo(db, cipher))
     standings = StandingsReader(db=db, clock=clock, challenges=challenges)
+    daily_run = _daily_run(
+        settings, db, clock, challenges, standings, tokens, providers, events, messenger,
+        scheduler, metrics,
+    )  # fmt: skip
     sync, poller, member_sync = _sync_services(
         settings, db, clock, challenges, providers, tokens, events, metrics
     )
@@ -117,32 +121,13 @@ def build_services(
         privacy=privacy,
         challenges=challenges,
         standings=standings,
-        daily_run=DailyRunner(
-            db=db,
-            clock=clock,
-            challenges=challenges,
-            standings=standings,
-            call_with_token=tokens.call_with_token,
-            providers=providers,
-            events=events,
-            messenger=messenger,
-            concurrency=settings.fetch_concurrency,
-            scheduler=scheduler,
-            metrics=metrics,
-        ),
+        daily_run=daily_run,
         publish=create_publish_service(settings, db, http, clock, messenger=messenger),
         sync=sync,
         poller=poller,
         member_sync=member_sync,
         shares=ShareLinks(db=db, clock=clock, public_base_url=settings.public_base_url),
-        nudges=NudgeService(
-            db=db,
-            clock=clock,
-            challenges=challenges,
-            standings=standings,
-            messenger=messenger,
-            policy=NudgePolicy.from_settings(settings),
-        ),
+        nudges=_nudges(settings, db, clock, challenges, standings, messenger),
         withings_push=_withings_push(settings, db, http, clock, cipher, tokens),
         oura_webhooks=_oura_webhooks(settings, http, clock),
     )
@@ -216,6 +201,52 @@ def _sync_services(
         cooldown=dt.timedelta(minutes=settings.sync_cooldown_minutes),
     )
     return sync, poller, member_sync
+
+
+def _daily_run(
+    settings: Settings,
+    db: Database,
+    clock: Clock,
+    challenges: ChallengeService,
+    standings: StandingsReader,
+    tokens: TokenManager,
+    providers: Mapping[str, Provider],
+    events: EventBus,
+    messenger: Messenger,
+    scheduler: JobScheduler,
+    metrics: Metrics,
+) -> DailyRunner:
+    return DailyRunner(
+        db=db,
+        clock=clock,
+        challenges=challenges,
+        standings=standings,
+        call_with_token=tokens.call_with_token,
+        providers=providers,
+        events=events,
+        messenger=messenger,
+        concurrency=settings.fetch_concurrency,
+        scheduler=scheduler,
+        metrics=metrics,
+    )
+
+
+def _nudges(
+    settings: Settings,
+    db: Database,
+    clock: Clock,
+    challenges: ChallengeService,
+    standings: StandingsReader,
+    messenger: Messenger,
+) -> NudgeService:
+    return NudgeService(
+        db=db,
+        clock=clock,
+        challenges=challenges,
+        standings=standings,
+        messenger=messenger,
+        policy=NudgePolicy.from_settings(settings),
+    )
 
 
 def _withings_push(

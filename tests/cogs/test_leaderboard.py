@@ -28,6 +28,8 @@ from bot.storage.values import FetchedValue, ValuesRepo
 from bot.sync.queue import SETTLE
 from cogs.leaderboard import LeaderboardCog
 from tests.daily.world import JUNE_1, World, day, local
+from tests.doubles.interaction import interaction as shared_interaction
+from tests.doubles.interaction import only_reply
 
 GUILD = 1  # the guild of `World.add_challenge`
 
@@ -61,22 +63,7 @@ def cog(services: Services) -> LeaderboardCog:
 
 
 def interaction(user_id: int, *, guild_id: int | None = GUILD) -> Any:
-    double = create_autospec(discord.Interaction, instance=True, spec_set=True)
-    double.response = create_autospec(discord.InteractionResponse, instance=True, spec_set=True)
-    double.response.is_done.return_value = False
-    double.followup = create_autospec(discord.Webhook, instance=True, spec_set=True)
-    double.user = create_autospec(discord.User, instance=True, spec_set=True)
-    double.user.id = user_id
-    double.guild_id = guild_id
-    return double
-
-
-def only_reply(double: Any) -> tuple[str, dict[str, Any]]:
-    calls = [*double.response.send_message.await_args_list, *double.followup.send.await_args_list]
-    assert len(calls) == 1, calls
-    call = calls[0]
-    text = call.args[0] if call.args else call.kwargs.get("content", "") or ""
-    return text, call.kwargs
+    return shared_interaction(user_id, guild_id=guild_id)
 
 
 async def sync_now(services: Services, world: World, *users: str) -> None:
