@@ -8,7 +8,9 @@ manual-entry policy, so nothing another challenge fetches ever changes it.
 `Collector.collect` fetches what all due challenges need at once (`bot.daily.fetch`: one job
 per linked account, on a bounded pool), stores the values and the baselines in one
 transaction and hands each challenge its players' new values for the fair-play review;
-`Collector.collect_baselines` fetches just the baselines (a player who just joined).
+`Collector.collect_baselines` fetches just the baselines (a player who just joined). A job
+the live sync already did (`bot.daily.fetch.covered_by_push`) is not fetched again: the values
+it stored are what gets scored and frozen (never for a player whose baseline or backfill is due).
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from bot.challenges.model import Challenge
 from bot.daily.calendar import days_between
 from bot.daily.fetch import (
     ChallengeNeed,
+    FetchJob,
     FetchOutcome,
     TokenCall,
+    covered_by_push,
     fetch_all,
     manual_variant,
     plan_fetches,
@@ -143,7 +147,9 @@ class Collector:
         targets = [(item.challenge, item.baseline_due) for item in work]
         needs = [need_of(item) for item in work]
         needs += [baseline_need_of(challenge, players) for challenge, players in targets]
-        outcomes = await self._fetch_and_store(needs, targets, now, report)
+        # Final days a backfill scores again were never fetched live: always fetched.
+        backfilled = {p.discord_id for i in work if i.backfill_from for p in i.participants}
+        outcomes = await self._fetch_and_store(needs, targets, now, report, backfilled)
         if outcomes:
             with report.timed("review"):
                 await self._review(work, outcomes)
@@ -161,12 +167,14 @@ class Collector:
         targets: Sequence[BaselineTarget],
         now: dt.datetime,
         report: RunReport,
+        backfilled: Collection[int] = (),
     ) -> list[FetchOutcome]:
         wanted = [need for need in needs if need is not None]
         if not wanted:
             return []
         accounts = await self._values.challenge_accounts(need.challenge_id for need in wanted)
-        jobs = plan_fetches(wanted, accounts, self._providers)
+        pinned = {player for _, players in targets for player in players} | set(backfilled)
+        jobs = await self._not_pushed(plan_fetches(wanted, accounts, self._providers), pinned)
         with report.timed("fetch"):
             outcomes = await fetch_all(
                 jobs, self._providers, self._call_with_token, concurrency=self._concurrency
@@ -183,6 +191,21 @@ class Collector:
             await self._store(outcomes, baselines, now)
         self._count(outcomes, report)
         return outcomes
+
+    async def _not_pushed(
+        self, jobs: Sequence[FetchJob], pinned: Collection[int]
+    ) -> list[FetchJob]:
+        """The jobs minus those the live sync already did (`covered_by_push`); the jobs of
+        `pinned` players (a baseline due, a backfill) are always kept: they need this fetch."""
+        queued = await self._values.queued_accounts(job.account.id for job in jobs)
+        kept = []
+        for job in jobs:
+            provider = self._providers[job.account.provider]
+            if job.account.discord_id in pinned or not covered_by_push(job, provider, queued):
+                kept.append(job)
+            else:
+                log.debug("account %d: synced by push since its last day", job.account.id)
+        return kept
 
     async def _store(
         self, outcomes: Sequence[FetchOutcome], baselines: Sequence[BaselineRow], now: dt.datetime

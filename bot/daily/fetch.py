@@ -5,6 +5,8 @@ policy) into one job per linked account: the union of the metrics and dates ever
 of that player needs, so a player in three challenges is fetched once. `fetch_all` runs the
 jobs on a fixed pool of workers (never one task per user) and turns every provider failure
 into an outcome, so one player's revoked grant or a provider's bad day never stops the others.
+`covered_by_push` tells a job the live sync has already done: every metric pushed by its
+provider, nothing waiting in the sync queue, synced after its last day ended.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import asyncio
 import datetime as dt
 import logging
 import math
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,6 +26,10 @@ from bot.storage.accounts import LinkedAccount
 from bot.storage.values import PlayerAccount
 
 log = logging.getLogger(__name__)
+
+# A push-covered account must have synced this long after its last day ended (in its owner's
+# time zone): what the provider records in the first minutes after midnight is pushed too.
+PUSH_SYNC_MARGIN = dt.timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +123,17 @@ def plan_fetches(
                 job.last = max(job.last, need.last)
                 job.manual_variants.add(manual_variant(need.include_manual, provider))
     return [jobs[key] for key in sorted(jobs)]
+
+
+def covered_by_push(job: FetchJob, provider: Provider, queued: Collection[int]) -> bool:
+    """Whether the live sync already stored what `job` would fetch: its provider pushes every
+    metric of the job, the account has no row waiting or in flight in the sync queue
+    (`queued`), and its last successful sync came after the job's last day ended."""
+    synced = job.account.last_sync_at
+    if synced is None or job.account.id in queued or not job.metrics <= provider.info.push_metrics:
+        return False
+    ended = dt.datetime.combine(job.last + dt.timedelta(days=1), dt.time(0), tzinfo=job.user_tz)
+    return synced >= ended + PUSH_SYNC_MARGIN
 
 
 def clean_values(job: FetchJob, values: Iterable[DailyValue]) -> list[DailyValue]:

@@ -294,3 +294,12 @@ class ValuesRepo:
             account = AccountsRepo._account(row)
             result[account.discord_id].append(PlayerAccount(account, row["user_time_zone"]))
         return dict(result)
+
+    async def queued_accounts(self, account_ids: Iterable[int]) -> set[int]:
+        """Which of these accounts have a row in the sync queue, waiting or in flight."""
+        rows = await self._db.fetch_all(
+            "SELECT account_id FROM sync_queue "
+            "WHERE account_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(set(account_ids))),),
+        )
+        return {int(row["account_id"]) for row in rows}

@@ -1,9 +1,9 @@
 """One live fetch: what a leased account needs, fetching it, and recording how it went.
 
 `SyncWorker.plan` decides, for a batch of leased accounts, what each one is fetched for: the
-days of its owner's active challenges that are not frozen yet, through today (the daily
-run's own `need_of` and `plan_fetches`, so a live fetch asks for exactly what the daily run
-would, today included). `SyncWorker.sync` fetches one account with the daily run's
+days of its owner's active challenges that are neither frozen nor final by the clock, through
+today (the daily run's own `need_of` and `plan_fetches`, so a live fetch asks for exactly what
+the daily run would, today included). `SyncWorker.sync` fetches one account with the daily run's
 `fetch_one` (the token manager's `call_with_token`, the provider's rate limiter and its
 retries) and records the outcome: values stored and the queue row finished in one
 transaction, written together with other workers' (`GroupCommit`); a failed fetch waits for
@@ -23,7 +23,7 @@ from enum import StrEnum
 
 from bot.challenges.model import Challenge, Participant
 from bot.clock import Clock
-from bot.daily.calendar import calendar_of
+from bot.daily.calendar import calendar_of, days_between
 from bot.daily.collect import ReviewedValue, need_of, values_by_player
 from bot.daily.fetch import (
     ChallengeNeed,
@@ -107,12 +107,17 @@ def live_work(
     final_days: set[dt.date],
     now: dt.datetime,
 ) -> Work | None:
-    """The work of a live fetch for some of a challenge's players: every day not frozen yet,
-    through today (in the challenge's time zone); None before the challenge starts."""
+    """The work of a live fetch for some of a challenge's players: every day not final yet,
+    through today (in the challenge's time zone); None before the challenge starts. A day
+    final by the clock counts as final even before the daily run freezes it in storage, so a
+    live fetch never writes a value after a day's grace end."""
     calendar = calendar_of(challenge)
     today = min(calendar.local_date(now), challenge.end)
     if today < challenge.start:
         return None
+    final_by_clock = calendar.last_final_day(now)
+    if final_by_clock is not None:
+        final_days = final_days | set(days_between(challenge.start, final_by_clock))
     return Work(
         challenge=challenge,
         calendar=calendar,
