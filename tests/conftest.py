@@ -15,21 +15,9 @@ from bot.crypto import TokenCipher
 from bot.settings import Settings
 from bot.storage import Database
 
-_SETTINGS_PREFIXES = (
-    "DISCORD_",
-    "DATABASE_",
-    "PUBLIC_BASE_URL",
-    "WEB_",
-    "TOKEN_ENCRYPTION",
-    "DEV_GUILD",
-    "GOOGLE_",
-    "WITHINGS",
-    "OURA",
-    "SANDBOX",
-    "PUBLISH",
-    "LOG_LEVEL",
-    "FETCH_CONCURRENCY",
-)
+# Every setting's environment name (nested groups by their prefix, e.g. `OURA__…`), derived
+# from the model so that a new setting can never leak in from the developer's shell.
+_SETTINGS_PREFIXES = tuple(name.upper() for name in Settings.model_fields)
 
 
 @pytest.fixture(autouse=True)
