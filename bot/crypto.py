@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from bot.keyfiles import read_or_create
 
 log = logging.getLogger(__name__)
 
@@ -58,23 +59,13 @@ def parse_keys(raw: str) -> list[bytes]:
 
 def load_or_create_key_file(directory: Path) -> list[bytes]:
     """The generated key beside the database, created once with mode 0600."""
-    path = directory / KEY_FILE_NAME
-    if not path.exists():
-        directory.mkdir(parents=True, exist_ok=True)
-        key = Fernet.generate_key()
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process created it first; read theirs
-        else:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(key + b"\n")
-            log.warning(
-                "TOKEN_ENCRYPTION_KEYS is not set: generated a key in %s. Back it up, or set "
-                "TOKEN_ENCRYPTION_KEYS; without it stored tokens cannot be read.",
-                path,
-            )
-    return parse_keys(path.read_text("ascii"))
+    key = read_or_create(
+        directory / KEY_FILE_NAME,
+        lambda: Fernet.generate_key().decode("ascii"),
+        warning="TOKEN_ENCRYPTION_KEYS is not set: generated a key in %s. Back it up, or set "
+        "TOKEN_ENCRYPTION_KEYS; without it stored tokens cannot be read.",
+    )
+    return parse_keys(key)
 
 
 def cipher_from_settings(configured: str | None, database_path: Path) -> TokenCipher:

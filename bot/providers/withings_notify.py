@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import secrets
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from bot.clock import Clock
+from bot.keyfiles import read_or_create
 from bot.providers.http import ProviderHttp, RetryPolicy, Sleep, parse_model
 from bot.providers.push import WITHINGS_APPLIS
 from bot.providers.ratelimit import ProviderRateLimiter
@@ -70,22 +70,12 @@ def secret_file(database_path: Path) -> Path:
 
 
 def _load_or_create_secret(path: Path) -> str:
-    """The secret in `path`, created once with mode 0600 (the pattern of `bot.crypto`)."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process created it first; read theirs
-        else:
-            with os.fdopen(fd, "w", encoding="ascii") as handle:
-                handle.write(secrets.token_urlsafe(32) + "\n")
-            log.warning(
-                "WITHINGS__NOTIFY_SECRET is not set: generated one in %s. Back it up with the "
-                "database; a new one changes the notification URL of every account.",
-                path,
-            )
-    return path.read_text("ascii").strip()
+    return read_or_create(
+        path,
+        lambda: secrets.token_urlsafe(32),
+        warning="WITHINGS__NOTIFY_SECRET is not set: generated one in %s. Back it up with the "
+        "database; a new one changes the notification URL of every account.",
+    )
 
 
 class WithingsNotifyClient:

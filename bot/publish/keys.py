@@ -15,13 +15,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import os
 import secrets
 from pathlib import Path
 
 from pydantic import SecretStr
 
 from bot.errors import ConfigError
+from bot.keyfiles import read_or_create
 
 log = logging.getLogger(__name__)
 
@@ -55,23 +55,13 @@ class PublishKeys:
 
 def load_or_create_secret_file(directory: Path) -> bytes:
     """The generated secret beside the database, created once with mode 0600."""
-    path = directory / SECRET_FILE_NAME
-    if not path.exists():
-        directory.mkdir(parents=True, exist_ok=True)
-        secret = secrets.token_hex(32)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process created it first; read theirs
-        else:
-            with os.fdopen(fd, "w", encoding="ascii") as handle:
-                handle.write(secret + "\n")
-            log.warning(
-                "PUBLISH__SECRET is not set: generated one in %s. Back it up with the "
-                "database; without it published challenge keys change.",
-                path,
-            )
-    return path.read_text("ascii").strip().encode("ascii")
+    secret = read_or_create(
+        directory / SECRET_FILE_NAME,
+        lambda: secrets.token_hex(32),
+        warning="PUBLISH__SECRET is not set: generated one in %s. Back it up with the "
+        "database; without it published challenge keys change.",
+    )
+    return secret.encode("ascii")
 
 
 def keys_from_settings(configured: SecretStr | None, database_path: Path) -> PublishKeys:
