@@ -11,9 +11,6 @@ caller plays in, whichever server it is in. `/sync` fetches the caller's own dat
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import replace
-from typing import overload
 
 import discord
 from discord import app_commands
@@ -25,21 +22,17 @@ from bot.daily import Board, PlayerSummary, StandingsReader
 from bot.daily.fetch import FetchFailure
 from bot.discord_bot import StrideBot, to_discord_embed
 from bot.errors import UserError
-from bot.render.leaderboard import EmbedContent, enforce_limits
-from bot.render.standings import day_cell, format_score, ordered_players, player_rows
+from bot.render.leaderboard import EmbedContent, render_daily_post
+from bot.render.standings import day_cell, format_score
 from bot.render.text import (
-    DESCRIPTION_LIMIT,
     FIELD_COUNT_LIMIT,
     FIELD_VALUE_LIMIT,
-    FOOTER_LIMIT,
     TOTAL_LIMIT,
     discord_length,
     escape_markdown,
-    fit_lines,
     format_date,
     truncate,
 )
-from bot.scoring import PlayerStanding
 from bot.sync.member import AccountRefresh, Refresh, RefreshStatus
 from bot.sync.worker import SyncStatus
 from cogs._autocomplete import challenge_names
@@ -84,64 +77,20 @@ def synced_label(board: Board, player_id: int) -> str:
     return f"synced {when}"
 
 
-def rows_of(board: Board, players: Sequence[PlayerStanding]) -> list[str]:
-    """These players' rows exactly as the daily post writes them."""
-    some = replace(board.standings, players=tuple(players))
-    return player_rows(some, board.names, day=board.day, previous_ranks=board.previous_ranks)
-
-
-class SyncedRows(Sequence[str]):
-    """Each player's row ending with their sync time, in standings order, built as they are
-    read: a post shows a few dozen rows of a thousand players, and only those are built."""
-
-    CHUNK = 50
-
-    def __init__(self, board: Board) -> None:
-        self._board = board
-        self.players = ordered_players(board.standings, board.names)
-        self._built: list[str] = []
-
-    def __len__(self) -> int:
-        return len(self.players)
-
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        if not -len(self) <= index < len(self):
-            raise IndexError(index)
-        index %= len(self)
-        while len(self._built) <= index:
-            chunk = self.players[len(self._built) : len(self._built) + self.CHUNK]
-            self._built += [
-                f"{row} · {synced_label(self._board, player.player_id)}"
-                for row, player in zip(rows_of(self._board, chunk), chunk, strict=True)
-            ]
-        return self._built[index]
-
-
 def live_post(board: Board) -> EmbedContent | None:
     """The live standings as the daily post lays them out (today's values, ⏳ provisional),
     each player's row ending with when their data was last synced; the results unchanged."""
-    post = board.post()
-    if post is None or board.final:
-        return post
-    rows = SyncedRows(board)
-    first = rows_of(board, rows.players[:1])
-    start = post.description.find(first[0]) if first else -1
-    if start < 0:
-        return post
-    header = post.description[:start]
-    footer = truncate(f"{post.footer} · sync times in {board.challenge.time_zone}", FOOTER_LIMIT)
-    fixed = discord_length(post.title) + discord_length(footer) + discord_length(header)
-    fixed += sum(discord_length(field.name) + discord_length(field.value) for field in post.fields)
-    room = min(DESCRIPTION_LIMIT - discord_length(header), TOTAL_LIMIT - fixed)
-    return enforce_limits(replace(post, description=header + fit_lines(rows, room), footer=footer))
+    if board.day is None or board.final:
+        return board.post()
+    return render_daily_post(
+        board.standings,
+        board.names,
+        challenge_name=board.challenge.name,
+        day=board.day,
+        previous_ranks=board.previous_ranks,
+        row_note=lambda player_id: synced_label(board, player_id),
+        footer_note=f"sync times in {board.challenge.time_zone}",
+    )
 
 
 def summary_field(summary: PlayerSummary) -> tuple[str, str]:

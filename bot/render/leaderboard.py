@@ -18,7 +18,7 @@ Markers used in the posts (the footer repeats the legend):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -170,11 +170,14 @@ def render_daily_post(
     challenge_name: str,
     day: dt.date,
     previous_ranks: Mapping[PlayerId, int] | None = None,
+    row_note: Callable[[PlayerId], str] | None = None,
+    footer_note: str | None = None,
 ) -> EmbedContent:
     """The daily post: what everyone did on `day` (usually yesterday) and the standings so far.
 
     `previous_ranks` are the ranks shown in the last post (None on the first post: no change
-    column). `names` maps player id to display name; unknown ids get a placeholder."""
+    column). `names` maps player id to display name; unknown ids get a placeholder.
+    `row_note` and `footer_note` add to each row and to the footer (the live standings)."""
     rules = standings.rules
     provisional = day in standings.provisional_days
     header = [f"**{format_date(day)}** · {day_number(rules, day)} · {rules_line(rules)}"]
@@ -189,9 +192,11 @@ def render_daily_post(
     return _assemble(
         title=f"{title} ⏳" if provisional else title,
         header="\n".join(header),
-        rows=player_rows(standings, names, day=day, previous_ranks=previous_ranks),
+        rows=player_rows(
+            standings, names, day=day, previous_ranks=previous_ranks, row_note=row_note
+        ),
         fields=_team_field(standings),
-        footer=_footer(standings),
+        footer=_footer(standings, *([footer_note] if footer_note else [])),
         colour=COLOUR_DAILY,
     )
 

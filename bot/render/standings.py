@@ -8,7 +8,7 @@ with every name escaped.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from bot.domain import ScoringMode
 from bot.render.text import (
@@ -156,18 +156,22 @@ def player_rows(
     *,
     day: dt.date | None,
     previous_ranks: Mapping[PlayerId, int] | None,
+    row_note: Callable[[PlayerId], str] | None = None,
 ) -> list[str]:
+    """Every player's row in standings order; `row_note` adds ' · {note}' to each (the live
+    standings' "synced 14:05")."""
     changes = changes_since(standings, previous_ranks)
-    return [
-        standing_row(
+    rows = []
+    for p in ordered_players(standings, names):
+        row = standing_row(
             standings,
             p,
             names,
             day=day,
             change_cell="" if changes is None else format_change(changes[p.player_id]),
         )
-        for p in ordered_players(standings, names)
-    ]
+        rows.append(row if row_note is None else f"{row} · {row_note(p.player_id)}")
+    return rows
 
 
 def team_rows(standings: Standings) -> list[str]:
