@@ -3,7 +3,7 @@
 
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY bot ./bot
 COPY cogs ./cogs
 COPY migrations ./migrations
@@ -16,11 +16,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     WEB_HOST=0.0.0.0 \
     WEB_PORT=8080 \
     MPLCONFIGDIR=/tmp/matplotlib
+# uid 10001: a bind-mounted /data must be writable by it (docs/deploy.md).
 RUN useradd --create-home --uid 10001 stride \
     && mkdir -p /data && chown stride:stride /data
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 USER stride
+# A working directory the user can write: `stride demo` writes ./demo-out, and a `.env`
+# mounted here is read.
+WORKDIR /home/stride
 VOLUME ["/data"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \

@@ -54,7 +54,7 @@ from bot.domain import DailyValue, Metric, ScoringMode, TeamMode
 from bot.providers.base import TokenSet
 from bot.services import Services, build_services
 from bot.settings import Settings
-from bot.storage import Database
+from bot.storage import Database, open_database
 from bot.storage.accounts import AccountsRepo, UsersRepo
 from bot.storage.challenges import ChallengesRepo, ParticipantsRepo
 from bot.storage.values import FetchedValue, ValuesRepo
@@ -264,7 +264,7 @@ async def benchmark(args: argparse.Namespace, base_url: str, now: dt.datetime) -
                 "api_base_url": f"{base_url}/v4",
             },
         )
-        async with await Database.open(settings.database_path) as db:
+        async with await open_database(settings) as db:
             await db.migrate()
             print(f"bench: seeding {args.members} members", file=sys.stderr)
             challenge, account_ids = await seed(db, settings, args.members, now)

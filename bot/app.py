@@ -15,17 +15,21 @@ import signal
 from collections.abc import Iterable
 
 import aiohttp
+import discord
 
 from bot.clock import Clock, SystemClock
-from bot.discord_bot import StrideBot
+from bot.discord_bot import StrideBot, stride_bot
+from bot.discord_start import Sleep, start_discord
 from bot.providers.sandbox import SandboxProvider
 from bot.services import Services, build_services
 from bot.settings import Settings
-from bot.storage import Database
-from bot.web.app import RouteInstaller, WebServer, create_app
+from bot.storage import open_database
+from bot.web.app import RouteInstaller
+from bot.web.listeners import WebListeners, web_listeners
 from bot.web.oauth import oauth_routes
 from bot.web.sandbox import add_sandbox_routes
 from bot.web.share import share_routes
+from bot.web.uploads import UploadRateLimit, upload_routes
 from bot.web.webhooks import webhook_routes
 
 log = logging.getLogger(__name__)
@@ -49,7 +53,7 @@ def http_session(settings: Settings) -> aiohttp.ClientSession:
 
 
 def route_installers(services: Services) -> Iterable[RouteInstaller]:
-    """The web routes beyond /healthz and /metrics (OAuth callbacks, webhooks)."""
+    """The public web routes beyond /healthz (OAuth callbacks, webhooks, share pages)."""
     installers: list[RouteInstaller] = [
         oauth_routes(services.linking),
         # Provider notifications go into the sync queue (the routes of configured pushes).
@@ -65,19 +69,31 @@ def route_installers(services: Services) -> Iterable[RouteInstaller]:
     sandbox = services.providers.get("sandbox")
     if isinstance(sandbox, SandboxProvider):
         installers.append(functools.partial(add_sandbox_routes, provider=sandbox))
+    if services.apple_health is not None:
+        # Members' iPhones post their Health data here (`/link apple_health`).
+        config = services.settings.apple_health
+        limit = UploadRateLimit(
+            services.clock, per_hour=config.uploads_per_hour, burst=config.upload_burst
+        )
+        installers.append(
+            upload_routes(services.apple_health, limit, max_bytes=config.max_upload_bytes)
+        )
     return installers
 
 
 class StrideApp:
     """Owns every long-lived resource; `start()` then `stop()`, or `run()` until a signal."""
 
-    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, clock: Clock | None = None, sleep: Sleep = asyncio.sleep
+    ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
+        self._sleep = sleep  # between attempts to reach Discord at start (tests: no waiting)
         self._stack = contextlib.AsyncExitStack()
         self.services: Services | None = None
         self.bot: StrideBot | None = None
-        self.web: WebServer | None = None
+        self.web: WebListeners | None = None
         self._bot_task: asyncio.Task[None] | None = None
         # Schedules every active challenge and catches up on missed days once Discord is
         # ready; the e2e harness may await it.
@@ -89,7 +105,7 @@ class StrideApp:
         if self.settings.discord_token is None:
             raise RuntimeError("DISCORD_TOKEN is not set")
         try:
-            db = await Database.open(self.settings.database_path)
+            db = await open_database(self.settings)
             self._stack.push_async_callback(db.close)
             # Migrate before serving /healthz; setup_hook's migrate is then a no-op.
             await db.migrate()
@@ -103,14 +119,20 @@ class StrideApp:
             # server (no more notifications) and before the HTTP session and the database.
             await services.sync.start()
             self._stack.push_async_callback(services.sync.aclose)
-            app = create_app(db=db, metrics=services.metrics, installers=route_installers(services))
-            self.web = WebServer(app, self.settings.web_host, self.settings.web_port)
+            self.web = web_listeners(
+                self.settings,
+                db=db,
+                metrics=services.metrics,
+                installers=route_installers(services),
+            )
             self._stack.push_async_callback(self.web.stop)  # also after a failed start
             await self.web.start()
-            self.bot = StrideBot(services)
+            self.bot = stride_bot(services)  # sharded when SHARD_COUNT is set
             self._stack.push_async_callback(self.bot.close)
             token = self.settings.discord_token.get_secret_value()
-            self._bot_task = asyncio.create_task(self.bot.start(token), name="discord-client")
+            self._bot_task = asyncio.create_task(
+                start_discord(self.bot, token, sleep=self._sleep), name="discord-client"
+            )
             self.start_up_task = asyncio.create_task(
                 self._start_daily_run(self.bot, services), name="daily-run-start-up"
             )
@@ -152,6 +174,8 @@ class StrideApp:
         """Stop in order: no new jobs; the work in flight finishes (within a grace period),
         so a post being sent is also recorded; then Discord, web, HTTP and the database."""
         await self._finish_work(STOP_GRACE_SECONDS)
+        if self._bot_task is not None and self.bot is not None and self.bot.user is None:
+            self._bot_task.cancel()  # still trying to log in (maybe waiting to retry)
         if self.bot is not None and not self.bot.is_closed():
             await self.bot.close()
         if self._bot_task is not None:
@@ -196,10 +220,13 @@ class StrideApp:
                 and not self._bot_task.cancelled()
                 and (self._bot_task.exception() is not None)
             )
-            if crashed:
+            refused = crashed and isinstance(self._bot_task.exception(), discord.LoginFailure)
+            if crashed and not refused:
                 log.error("the Discord client stopped", exc_info=self._bot_task.exception())
             log.info("shutting down")
             await self.stop()
+        if refused:  # the caller says it in one line: a traceback would add nothing
+            raise discord.LoginFailure("Discord refused DISCORD_TOKEN")
         return 1 if crashed else 0
 
 

@@ -8,8 +8,10 @@ rendering each day while a `FakeClock` moves from one post time to the next. Onl
 replaced: a messenger that writes each post's chart to `--out` instead of posting it.
 
 Standard output gets each day's standings as a table and the path of each chart; standard
-error gets progress. The same options give byte-identical standard output: the players, their
-time zones and their sandbox accounts all derive from `--seed`, and the dates are fixed.
+error gets progress (not when both are one terminal, where the lines would land between a
+table's rows) and nothing from the services' logs (`stride demo` logs errors only). The same
+options give byte-identical standard output: the players, their time zones and their sandbox
+accounts all derive from `--seed`, and the dates are fixed.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import random
+import secrets
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -27,6 +30,7 @@ from typing import TextIO
 
 import aiohttp
 from cryptography.fernet import Fernet
+from pydantic import SecretStr
 
 from bot.challenges.inputs import ChallengeDraft
 from bot.challenges.model import Challenge
@@ -34,7 +38,7 @@ from bot.clock import FakeClock
 from bot.crypto import TokenCipher
 from bot.daily import Board, calendar_of
 from bot.daily.calendar import days_between
-from bot.domain import Metric, ScoringMode
+from bot.domain import Metric, ScoringMode, Units
 from bot.notify import Attachment, LinkButton
 from bot.providers.sandbox import SandboxProvider
 from bot.render.leaderboard import EmbedContent
@@ -42,7 +46,7 @@ from bot.render.table import render_text_table
 from bot.render.text import display_name, format_amount, format_date
 from bot.scoring import compute_awards
 from bot.services import Services, build_services
-from bot.settings import SandboxSettings, Settings
+from bot.settings import PublishSettings, SandboxSettings, Settings
 from bot.storage import Database
 from bot.storage.accounts import AccountsRepo, UsersRepo
 from bot.storage.runs import RunKind
@@ -54,6 +58,8 @@ CHANNEL_ID = 1000
 ADMIN_ID = 2000
 FIRST_PLAYER_ID = 100_000_000_000_000_001
 DAILY_GOAL = 10_000
+SHIELDED_WORK_SECONDS = 5.0  # at Ctrl-C, how long shielded work may take to finish
+UNITS = Units.METRIC  # the demo counts steps, which have no units to choose
 
 NAMES = (
     "Ada", "Bashir", "Chen", "Dagny", "Emeka", "Farah", "Goran", "Hina", "Ines", "Jonas",
@@ -150,19 +156,41 @@ async def run_demo(options: DemoOptions, out: TextIO = sys.stdout, err: TextIO =
     """Run the simulated challenge; 0 when every day was scored and posted."""
     options.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="stride-demo-") as scratch:
-        async with await Database.open(Path(scratch) / "demo.db") as db:
+        path = Path(scratch) / "demo.db"
+        async with await Database.open(path) as db:
             await db.migrate()
-            return await _simulate(db, options, out, err)
+            try:
+                return await _simulate(db, path, options, out, err)
+            except asyncio.CancelledError:  # Ctrl-C: stop quietly, the database last
+                await _let_shielded_work_finish()
+                raise
 
 
-async def _simulate(db: Database, options: DemoOptions, out: TextIO, err: TextIO) -> int:
+async def _let_shielded_work_finish() -> None:
+    """Wait (briefly) for the work a cancellation does not stop: a token refresh runs
+    shielded (`bot.linking.tokens`), and must not outlive the database it writes to."""
+    others = asyncio.all_tasks() - {asyncio.current_task()}
+    if others:
+        await asyncio.wait(others, timeout=SHIELDED_WORK_SECONDS)
+
+
+async def _simulate(
+    db: Database, path: Path, options: DemoOptions, out: TextIO, err: TextIO
+) -> int:
     clock = FakeClock(dt.datetime.combine(START - dt.timedelta(days=1), dt.time(12), dt.UTC))
     cipher = TokenCipher([Fernet.generate_key()])
     accounts = AccountsRepo(db, cipher)
     sandbox = SandboxProvider(
         SandboxSettings(enabled=True), None, clock, public_base_url="http://demo"
     )
-    settings = Settings(database_path=db.path, public_base_url="http://demo", fetch_concurrency=16)
+    settings = Settings(
+        database_path=path,
+        public_base_url="http://demo",
+        fetch_concurrency=16,
+        # A throwaway secret: no `publish.key` is generated (nor warned about) in the scratch
+        # folder.
+        publish=PublishSettings(secret=SecretStr(secrets.token_hex(32))),
+    )
     # No request leaves the machine: the sandbox generates its data, and no challenge of the
     # demo publishes.
     async with aiohttp.ClientSession() as http:
@@ -171,7 +199,12 @@ async def _simulate(db: Database, options: DemoOptions, out: TextIO, err: TextIO
         )
         transport = FileTransport(options.out)
         services.messenger.attach(transport)
-        return await _play(services, clock, sandbox, accounts, transport, options, out, err)
+        try:
+            return await _play(services, clock, sandbox, accounts, transport, options, out, err)
+        finally:
+            # The joins' baseline fetches run in tasks of their own: none may outlive the
+            # database (Ctrl-C in the middle of the demo).
+            await services.daily_run.aclose()
 
 
 async def _play(
@@ -192,20 +225,22 @@ async def _play(
     print(
         f"Stride demo: {challenge.name}, {options.players} players, steps, {options.mode.value} "
         f"scoring, {format_date(START)} to {format_date(end)} {end.year}, "
-        f"goal {format_amount(DAILY_GOAL, Metric.STEPS)}/day (seed {options.seed})",
+        f"goal {format_amount(DAILY_GOAL, Metric.STEPS, UNITS)}/day (seed {options.seed})",
         file=out,
     )
 
+    progress = shows_progress(out, err)
     calendar = calendar_of(challenge)
     post_times = [calendar.post_at(day) for day in days_between(START, end)]
     # The results come with the first post time after the last day's grace period.
     post_times.append(calendar.post_at(end + dt.timedelta(days=1)))
     for number, instant in enumerate(post_times, start=1):
         clock.set(instant)
-        print(f"demo: {instant.isoformat()} daily run {number} of {len(post_times)}", file=err)
+        if progress:
+            print(f"demo: daily run {number} of {len(post_times)}, {_when(instant)}", file=err)
         report = await services.daily_run.run_due()
         if report.errors or challenge.id not in report.posted_boards:
-            print(f"demo: the run at {instant.isoformat()} did not post", file=err)
+            print(f"demo: the daily run of {_when(instant)} did not post", file=err)
             return 1
         board = report.posted_boards[challenge.id]
         print("", file=out)
@@ -216,6 +251,16 @@ async def _play(
         print(f"chart: {transport.written[-1]}", file=out)
     print(f"demo: charts written to {options.out}", file=err)
     return 0
+
+
+def shows_progress(out: TextIO, err: TextIO) -> bool:
+    """Progress lines on standard error, unless both streams are one terminal: there the
+    tables show the progress, and extra lines would land between their rows."""
+    return not (out.isatty() and err.isatty())
+
+
+def _when(instant: dt.datetime) -> str:
+    return f"{format_date(instant.date())} {instant:%H:%M} UTC"
 
 
 async def _create_challenge(services: Services, options: DemoOptions) -> Challenge:
@@ -266,7 +311,9 @@ def print_day(board: Board, out: TextIO) -> None:
     day = standings.days[-1]
     print(f"{format_date(day)} · day {len(standings.days)} of {board.challenge.days}", file=out)
     out.write(
-        render_text_table(standings, board.names, day=day, previous_ranks=board.previous_ranks)
+        render_text_table(
+            standings, board.names, units=UNITS, day=day, previous_ranks=board.previous_ranks
+        )
     )
 
 
@@ -274,18 +321,19 @@ def print_results(board: Board, out: TextIO) -> None:
     standings = board.standings
     metric = standings.rules.metric
     print("Final results", file=out)
-    out.write(render_text_table(standings, board.names))
+    out.write(render_text_table(standings, board.names, units=UNITS))
     awards = compute_awards(standings)
     if awards.best_day is not None:
         best = awards.best_day
         print(
             f"Best single day: {display_name(board.names, best.player_id)}, "
-            f"{format_amount(best.value, metric)} on {format_date(best.day)}",
+            f"{format_amount(best.value, metric, UNITS)} on {format_date(best.day)}",
             file=out,
         )
     if awards.longest_streak is not None:
         holders = ", ".join(display_name(board.names, p) for p in awards.longest_streak.player_ids)
-        print(f"Longest streak: {holders}, {awards.longest_streak.days} days", file=out)
+        days = awards.longest_streak.days
+        print(f"Longest streak: {holders}, {days} {'day' if days == 1 else 'days'}", file=out)
     if awards.most_improved is not None:
         improved = awards.most_improved
         print(

@@ -1,4 +1,10 @@
-"""The Discord client: the bot class, its start-up order, and the app-command error handler."""
+"""The Discord client: the bot class, its start-up order, and the app-command error handler.
+
+`stride_bot` builds the client: `StrideBot` in one process, or `ShardedStrideBot`
+(discord.py's `AutoShardedBot`) connecting only the shards in `SHARD_IDS` of `SHARD_COUNT`
+(`bot.shards`); Discord then sends each process the events and interactions of its shards'
+guilds only.
+"""
 
 from __future__ import annotations
 
@@ -118,13 +124,14 @@ def cog_extensions() -> list[str]:
 
 
 class StrideBot(commands.Bot):
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, **options: Any) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents(),
             tree_cls=StrideTree,
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
+            **options,
         )
         self.services = services
         self._transport = DiscordTransport(self)
@@ -166,6 +173,30 @@ class StrideBot(commands.Bot):
             f"guild {dev_guild_id}" if guild else "all guilds",
         )
         return True
+
+
+class ShardedStrideBot(StrideBot, commands.AutoShardedBot):
+    """The same bot over the shards this process connects (`SHARD_IDS` of `SHARD_COUNT`)."""
+
+    def __init__(self, services: Services) -> None:
+        shards = services.settings.shards
+        super().__init__(services, shard_count=shards.count, shard_ids=list(shards.ids or ()))
+
+
+def stride_bot(services: Services) -> StrideBot:
+    """The client for this process: sharded when the settings name shards."""
+    if services.settings.shards.sharded:
+        log.info("connecting %s", services.settings.shards.describe())
+        return ShardedStrideBot(services)
+    return StrideBot(services)
+
+
+async def rest_transport(token: str) -> tuple[discord.Client, DiscordTransport]:
+    """A client logged in over REST only (no gateway, no cache), and a transport over it:
+    how `stride web` DMs and `stride worker` posts (`bot.roles`). Close the client after."""
+    client = discord.Client(intents=intents(), allowed_mentions=discord.AllowedMentions.none())
+    await client.login(token)
+    return client, DiscordTransport(client)
 
 
 def to_discord_embed(content: EmbedContent) -> discord.Embed:
@@ -233,8 +264,8 @@ class DiscordTransport:
         files: Sequence[Attachment] = (),
         nonce: str | None = None,
     ) -> int:
-        channel = await self._channel(channel_id)
-        missing = missing_post_permissions(channel, needs_files=bool(files))
+        channel, me = await self._channel(channel_id)
+        missing = missing_post_permissions(channel, needs_files=bool(files), me=me)
         if missing:
             raise ChannelUnavailable(f"I need {', '.join(missing)} in <#{channel_id}>")
         kwargs: dict[str, Any] = {"content": content}
@@ -253,8 +284,8 @@ class DiscordTransport:
     async def find_post(
         self, channel_id: int, *, attachment_name: str, after: dt.datetime
     ) -> int | None:
-        channel = await self._channel(channel_id)
-        if missing_history_permissions(channel):
+        channel, member = await self._channel(channel_id)
+        if missing_history_permissions(channel, me=member):
             # Without it Discord answers with an empty history: "not found" would be a guess.
             raise ChannelUnavailable(f"I need Read Message History in <#{channel_id}>")
         me = self._client.user
@@ -268,28 +299,48 @@ class DiscordTransport:
             raise ChannelUnavailable(f"I cannot read the history of <#{channel_id}>") from exc
         return None
 
-    async def _channel(self, channel_id: int) -> discord.abc.Messageable:
-        """The channel to post in (from the cache, else fetched); raises `ChannelUnavailable`."""
+    async def _channel(
+        self, channel_id: int
+    ) -> tuple[discord.abc.Messageable, discord.Member | None]:
+        """The channel to post in (from the cache, else fetched) and the bot's member in its
+        guild (None: the cache's); raises `ChannelUnavailable`."""
         channel = self._client.get_channel(channel_id)
-        if channel is None:
-            try:
+        me: discord.Member | None = None
+        try:
+            if channel is None:
                 channel = await self._client.fetch_channel(channel_id)
-            except (discord.NotFound, discord.Forbidden) as exc:
-                raise ChannelUnavailable(f"I cannot see the channel <#{channel_id}>") from exc
+            if isinstance(channel, discord.abc.GuildChannel) and channel.guild.me is None:
+                channel, me = await self._over_rest(channel)
+        except (discord.NotFound, discord.Forbidden) as exc:
+            raise ChannelUnavailable(f"I cannot see the channel <#{channel_id}>") from exc
         if not isinstance(channel, discord.abc.Messageable):
             raise ChannelUnavailable(f"<#{channel_id}> is not a channel I can post in")
-        return channel
+        return channel, me
+
+    async def _over_rest(
+        self, channel: discord.abc.GuildChannel
+    ) -> tuple[discord.abc.GuildChannel | discord.Thread, discord.Member]:
+        """A client without a gateway (`stride worker`, `stride web`) has no cache: the
+        guild with its roles, the channel in it and the bot's member, over REST."""
+        if self._client.user is None:  # pragma: no cover - a logged-in client has one
+            raise ChannelUnavailable("not logged in")
+        guild = await self._client.fetch_guild(channel.guild.id)
+        in_guild = await guild.fetch_channel(channel.id)
+        return in_guild, await guild.fetch_member(self._client.user.id)
 
 
 def has_attachment(message: discord.Message, filename: str) -> bool:
     return any(attachment.filename == filename for attachment in message.attachments)
 
 
-def missing_post_permissions(channel: object, *, needs_files: bool) -> list[str]:
-    """Names of the permissions the bot lacks to post (and attach files) in a guild channel."""
+def missing_post_permissions(
+    channel: object, *, needs_files: bool, me: discord.Member | None = None
+) -> list[str]:
+    """Names of the permissions the bot lacks to post (and attach files) in a guild channel
+    (`me`: the bot's member when the client has no cache)."""
     if not isinstance(channel, discord.abc.GuildChannel):
         return []
-    perms = channel.permissions_for(channel.guild.me)
+    perms = channel.permissions_for(me or channel.guild.me)
     wanted = [
         ("View Channel", perms.view_channel),
         ("Send Messages", perms.send_messages),
@@ -300,11 +351,11 @@ def missing_post_permissions(channel: object, *, needs_files: bool) -> list[str]
     return [name for name, granted in wanted if not granted]
 
 
-def missing_history_permissions(channel: object) -> bool:
+def missing_history_permissions(channel: object, *, me: discord.Member | None = None) -> bool:
     """Whether the bot lacks View Channel or Read Message History in a guild channel."""
     if not isinstance(channel, discord.abc.GuildChannel):
         return False
-    perms = channel.permissions_for(channel.guild.me)
+    perms = channel.permissions_for(me or channel.guild.me)
     return not (perms.view_channel and perms.read_message_history)
 
 

@@ -1,4 +1,4 @@
-"""Plain domain vocabulary shared by every layer: metrics, scoring modes, daily values."""
+"""Plain domain vocabulary shared by every layer: metrics, units, scoring modes, daily values."""
 
 from __future__ import annotations
 
@@ -43,6 +43,16 @@ LABELS: dict[Metric, str] = {
     Metric.ACTIVE_CALORIES: "Active calories",
     Metric.SLEEP_MINUTES: "Sleep minutes",
 }
+
+
+class Units(StrEnum):
+    """How a server shows and reads distances; stored values stay in kilometres."""
+
+    METRIC = "metric"
+    IMPERIAL = "imperial"
+
+
+KM_PER_MILE = 1.609344  # the international mile
 
 
 class ScoringMode(StrEnum):

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.domain import Metric
+from bot.domain import Metric, Units
 from bot.render.text import format_amount
 
 HISTORY_DAYS = 28
@@ -81,16 +81,19 @@ def history_window(day: dt.date) -> tuple[dt.date, dt.date]:
     return day - dt.timedelta(days=HISTORY_DAYS), day - dt.timedelta(days=1)
 
 
-def suspicion(metric: Metric, value: float, history: Iterable[float]) -> Suspicion | None:
+def suspicion(
+    metric: Metric, value: float, history: Iterable[float], *, units: Units = Units.METRIC
+) -> Suspicion | None:
     """Why `value` is suspicious given the player's `history` (their daily values in the
-    `HISTORY_DAYS` days before it), or None when it looks plausible."""
+    `HISTORY_DAYS` days before it), or None when it looks plausible; amounts in the reason
+    are in the server's `units` (the reason is stored as written)."""
     if not math.isfinite(value):
         return Suspicion("not a number")
     ceiling = HARD_CEILINGS[metric]
     if value > ceiling:
         return Suspicion(
-            f"{format_amount(value, metric)} is above the ceiling of "
-            f"{format_amount(ceiling, metric)} a day"
+            f"{format_amount(value, metric, units)} is above the ceiling of "
+            f"{format_amount(ceiling, metric, units)} a day"
         )
     usable = [v for v in history if math.isfinite(v) and v > 0]
     if len(usable) < MIN_HISTORY_DAYS or value <= HISTORY_FLOOR[metric]:
@@ -98,8 +101,8 @@ def suspicion(metric: Metric, value: float, history: Iterable[float]) -> Suspici
     median = float(statistics.median(usable))
     if value > HISTORY_FACTOR * median:
         return Suspicion(
-            f"{format_amount(value, metric)} is {value / median:.1f} times their median of "
-            f"{format_amount(median, metric)} over the last {HISTORY_DAYS} days"
+            f"{format_amount(value, metric, units)} is {value / median:.1f} times their "
+            f"median of {format_amount(median, metric, units)} over the last {HISTORY_DAYS} days"
         )
     return None
 
@@ -108,6 +111,8 @@ def suspicious_values(
     metric: Metric,
     values: Mapping[tuple[int, dt.date], float],
     history: Mapping[int, Mapping[dt.date, float]],
+    *,
+    units: Units = Units.METRIC,
 ) -> dict[tuple[int, dt.date], Suspicion]:
     """The suspicious ones among `values` ((player, day) -> value), each judged against that
     player's `history` (day -> value) in the window before its day."""
@@ -115,7 +120,7 @@ def suspicious_values(
     for (player, day), value in sorted(values.items()):
         first, last = history_window(day)
         past = [v for d, v in history.get(player, {}).items() if first <= d <= last]
-        found = suspicion(metric, value, past)
+        found = suspicion(metric, value, past, units=units)
         if found is not None:
             flagged[(player, day)] = found
     return flagged

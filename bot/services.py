@@ -15,17 +15,21 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from bot import reminders as reminder_jobs
 from bot.challenges.service import ChallengeService
 from bot.clock import Clock
 from bot.crypto import TokenCipher, cipher_from_settings
 from bot.daily import DailyRunner, StandingsReader
+from bot.daily.adjust import AdjustmentService
+from bot.daily.recap import RecapService
 from bot.events import EventBus
 from bot.linking import LinkService, TokenManager
 from bot.metrics import Metrics
 from bot.notify import Messenger
 from bot.nudges import NudgePolicy, NudgeService
 from bot.privacy import PrivacyService
-from bot.providers import oura_webhooks, withings_subscriptions
+from bot.providers import apple_health, oura_webhooks, withings_subscriptions
+from bot.providers.apple_health import AppleHealthUploads
 from bot.providers.base import Provider
 from bot.providers.oura_webhooks import OuraWebhooks
 from bot.providers.push import oura_webhook_url, push_configured, withings_webhook_url
@@ -38,10 +42,12 @@ from bot.publish.service import (
     PublishService,
     create_publish_service,
 )
+from bot.reminders import ReminderService
 from bot.scheduling import JobScheduler
 from bot.settings import Settings
 from bot.storage import Database
 from bot.storage.accounts import AccountsRepo
+from bot.storage.claims import ClaimsRepo
 from bot.storage.push import PushStateRepo
 from bot.sync.member import MemberSync
 from bot.sync.poll import POLL_JOB_ID, SLICE_SECONDS, Poller
@@ -73,9 +79,14 @@ class Services:
     member_sync: MemberSync
     shares: ShareLinks
     nudges: NudgeService
+    reminders: ReminderService  # opt-in reminder DMs (`/remind`)
+    recaps: RecapService  # weekly recaps and the "weekly only" mode
+    adjustments: AdjustmentService  # corrections by admins (`/challenge adjust`)
     # The provider subscriptions Stride keeps itself; None when that push is not configured.
     withings_push: WithingsSubscriptions | None
     oura_webhooks: OuraWebhooks | None
+    # Apple Health uploads from members' iPhones; None when Apple Health is not enabled.
+    apple_health: AppleHealthUploads | None
 
 
 def build_services(
@@ -98,9 +109,10 @@ def build_services(
     )
     challenges = ChallengeService(db, clock, events, AccountsRepo(db, cipher))
     standings = StandingsReader(db=db, clock=clock, challenges=challenges)
+    reminders, recaps, adjustments = _engagement(db, clock, challenges, standings, messenger)
     daily_run = _daily_run(
         settings, db, clock, challenges, standings, tokens, providers, events, messenger,
-        scheduler, metrics,
+        scheduler, metrics, recaps,
     )  # fmt: skip
     sync, poller, member_sync = _sync_services(
         settings, db, clock, challenges, providers, tokens, events, metrics
@@ -128,9 +140,13 @@ def build_services(
         member_sync=member_sync,
         shares=ShareLinks(db=db, clock=clock, public_base_url=settings.public_base_url),
         nudges=_nudges(settings, db, clock, challenges, standings, messenger),
+        reminders=reminders, recaps=recaps, adjustments=adjustments,
         withings_push=_withings_push(settings, db, http, clock, cipher, tokens),
         oura_webhooks=_oura_webhooks(settings, http, clock),
-    )
+        apple_health=_apple_health(
+            settings, db, cipher, clock, providers, messenger, challenges, events
+        ),
+    )  # fmt: skip
     _wire(services)
     return services
 
@@ -215,6 +231,7 @@ def _daily_run(
     messenger: Messenger,
     scheduler: JobScheduler,
     metrics: Metrics,
+    recaps: RecapService,
 ) -> DailyRunner:
     return DailyRunner(
         db=db,
@@ -228,6 +245,29 @@ def _daily_run(
         concurrency=settings.fetch_concurrency,
         scheduler=scheduler,
         metrics=metrics,
+        recaps=recaps,
+        # Several processes on one database: this one's shards, its claims under its name.
+        shards=settings.shards,
+        claims=ClaimsRepo(db, settings.process_name),
+    )
+
+
+def _engagement(
+    db: Database,
+    clock: Clock,
+    challenges: ChallengeService,
+    standings: StandingsReader,
+    messenger: Messenger,
+) -> tuple[ReminderService, RecapService, AdjustmentService]:
+    """What keeps a group playing: reminders, weekly recaps, corrections by admins."""
+    return (
+        ReminderService(db=db, clock=clock, standings=standings, messenger=messenger),
+        RecapService(
+            db=db, clock=clock, challenges=challenges, standings=standings, messenger=messenger
+        ),
+        AdjustmentService(
+            db=db, clock=clock, challenges=challenges, standings=standings, messenger=messenger
+        ),
     )
 
 
@@ -275,6 +315,30 @@ def _withings_push(
     )
 
 
+def _apple_health(
+    settings: Settings,
+    db: Database,
+    cipher: TokenCipher,
+    clock: Clock,
+    providers: Mapping[str, Provider],
+    messenger: Messenger,
+    challenges: ChallengeService,
+    events: EventBus,
+) -> AppleHealthUploads | None:
+    """Apple Health's links and uploads, when the provider is enabled."""
+    if apple_health.NAME not in providers:
+        return None
+    return AppleHealthUploads(
+        db=db,
+        cipher=cipher,
+        clock=clock,
+        public_base_url=settings.public_base_url,
+        messenger=messenger,
+        challenges=challenges,
+        events=events,
+    )
+
+
 def _oura_webhooks(
     settings: Settings, http: aiohttp.ClientSession, clock: Clock
 ) -> OuraWebhooks | None:
@@ -303,6 +367,10 @@ def _wire(services: Services) -> None:
     )
     # Every minute, the accounts whose polling turn it is go into the sync queue.
     services.scheduler.add_interval(POLL_JOB_ID, services.poller.run, seconds=SLICE_SECONDS)
+    # Every minute, the reminders whose local time has come ("3,200 steps to go").
+    services.scheduler.add_interval(
+        reminder_jobs.JOB_ID, services.reminders.run, seconds=reminder_jobs.JOB_SECONDS
+    )
     # A member's newly stored values may make a nudge due ("Ana just passed you").
     services.events.on("member_synced", services.nudges.after_sync)
     # The provider subscriptions are kept in step with the links and the settings.

@@ -7,6 +7,7 @@ Nested groups use `__`, e.g. `GOOGLE_HEALTH__CLIENT_ID`.
 from __future__ import annotations
 
 import re
+import socket
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -18,7 +19,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.shards import Shards
 
 HttpUrl = Annotated[str, AnyHttpUrl]
 
@@ -51,6 +54,13 @@ class OAuthProviderSettings(BaseModel):
     token_url: str
     revoke_url: str | None = None
     api_base_url: str
+    # How Stride authenticates at the token and revoke endpoints (RFC 6749 §2.3.1): the id
+    # and secret in the form body, or HTTP Basic. Google and Withings document the body.
+    client_auth: Literal["client_secret_post", "client_secret_basic"] = "client_secret_post"
+    # Per-attempt timeout of token requests that are never repeated (a code exchange, an
+    # Oura refresh): the server may rotate the tokens even when the answer is late, so a
+    # give-up would force a re-link. Repeatable requests keep the shorter timeout.
+    token_timeout_seconds: float = Field(default=120.0, ge=5, le=600)
 
     @field_validator("authorize_url", "token_url", "revoke_url", "api_base_url")
     @classmethod
@@ -189,6 +199,20 @@ class SandboxSettings(BaseModel):
     enabled: bool = False
 
 
+class AppleHealthSettings(BaseModel):
+    """Apple Health uploads from members' iPhones (`bot.providers.apple_health`): off until
+    enabled, because each member's phone must reach `PUBLIC_BASE_URL`."""
+
+    enabled: bool = False
+    # The largest upload accepted (413 beyond): two days of per-minute samples of five
+    # metrics, as Health Auto Export's default period sends, fit with room to spare.
+    max_upload_bytes: int = Field(default=4 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    # Uploads each address may make: a burst of `upload_burst`, refilled at this rate (429
+    # with Retry-After beyond).
+    uploads_per_hour: int = Field(default=60, ge=1, le=3600)
+    upload_burst: int = Field(default=10, ge=1, le=1000)
+
+
 class StreamrSinkSettings(BaseModel):
     node_url: str | None = None
     api_key: SecretStr | None = None
@@ -264,9 +288,29 @@ class Settings(BaseSettings):
 
     discord_token: SecretStr | None = None
     database_path: Path = Path("./data/stride.db")
+    # PostgreSQL instead of the SQLite file when set (`postgresql://user:password@host/db`);
+    # a secret, since it may carry the password. Key files stay beside `database_path`.
+    database_url: SecretStr | None = None
     public_base_url: str = "http://127.0.0.1:8080"
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=0, le=65535)
+    # The public server's limits (`bot.web.server`): a request head must arrive within the
+    # header timeout, its body within the body timeout; idle keep-alive connections close
+    # after the keep-alive timeout; at most `web_max_connections` are open at once.
+    web_header_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+    web_body_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    web_keepalive_timeout_seconds: float = Field(default=75.0, gt=0, le=3600)
+    web_max_connections: int = Field(default=512, ge=1, le=65535)
+    web_backlog: int = Field(default=128, ge=1, le=65535)
+    # `/metrics` (`bot.web.listeners`): on a listener of its own at METRICS_HOST:METRICS_PORT
+    # (loopback by default, never the public port); METRICS_PORT empty serves it on the
+    # public port instead. With METRICS_TOKEN, scrapes must send `Authorization: Bearer …`.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(default=9108, ge=0, le=65535)
+    metrics_token: SecretStr | None = None
+    _blank_metrics = field_validator("metrics_port", "metrics_token", mode="before")(
+        _blank_is_unset
+    )
     token_encryption_keys: SecretStr | None = None
     dev_guild_id: int | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -283,18 +327,83 @@ class Settings(BaseSettings):
     nudge_min_hours: int = Field(default=3, ge=1, le=7 * 24)
     nudge_earliest_hour: int = Field(default=8, ge=0, le=23)
     nudge_latest_hour: int = Field(default=21, ge=1, le=24)
+    # Several processes (`bot.shards`): Discord shards in all, and the ones this process
+    # connects ("0" or "0,1"); unset: one process, every guild. `fetch_processes`: how many
+    # processes fetch from the providers at once, each keeping to its share of every
+    # per-application rate limit (default: shard_count / len(shard_ids)).
+    shard_count: int | None = Field(default=None, ge=1, le=4096)
+    shard_ids: Annotated[list[int] | None, NoDecode] = None
+    fetch_processes: int | None = Field(default=None, ge=1, le=4096)
+    # This process's name in the claims (`bot.storage.claims`); unset: the host name. Two
+    # processes on one host with the same shards need different names.
+    instance_name: str | None = Field(default=None, min_length=1, max_length=100)
 
     google_health: GoogleHealthSettings = GoogleHealthSettings()
     withings: WithingsSettings = WithingsSettings()
     oura: OuraSettings = OuraSettings()
     google_fit: GoogleFitSettings = GoogleFitSettings()
     sandbox: SandboxSettings = SandboxSettings()
+    apple_health: AppleHealthSettings = AppleHealthSettings()
     publish: PublishSettings = PublishSettings()
 
     @field_validator("public_base_url")
     @classmethod
     def _valid_base_url(cls, value: str) -> str:
         return _check_url(value)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level_in_any_case(cls, value: object) -> object:
+        """`LOG_LEVEL=debug` works as `DEBUG` does."""
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgresql_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None  # unset or empty: SQLite
+        if not value.get_secret_value().startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL (leave it unset for SQLite)")
+        return value
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, int):
+            return [value]
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()] or None
+        return value
+
+    @model_validator(mode="after")
+    def _shards_in_range(self) -> Settings:
+        if self.shard_ids and self.shard_count is None:
+            raise ValueError("SHARD_IDS needs SHARD_COUNT")
+        if self.shard_count is not None and any(
+            not 0 <= shard < self.shard_count for shard in self.shard_ids or ()
+        ):
+            raise ValueError("every SHARD_IDS entry must be from 0 to SHARD_COUNT - 1")
+        return self
+
+    @property
+    def shards(self) -> Shards:
+        """The shards this process connects (`bot.shards`)."""
+        return Shards.of(self.shard_count, self.shard_ids)
+
+    @property
+    def process_name(self) -> str:
+        """Who holds this process's claims: the instance (or host) name and its shards."""
+        return f"{self.instance_name or socket.gethostname()}/{self.shards.describe()}"
+
+    @property
+    def quota_share(self) -> float:
+        """This process's share of each per-application provider rate limit."""
+        if self.fetch_processes is not None:
+            return 1 / self.fetch_processes
+        shards = self.shards
+        if shards.count is None or not shards.ids:
+            return 1.0
+        return min(1.0, len(shards.ids) / shards.count)
 
     @model_validator(mode="after")
     def _nudge_hours_in_order(self) -> Settings:

@@ -19,9 +19,13 @@ from discord.ext import commands
 
 from bot.discord_bot import StrideBot, link_view, to_discord_embed
 from bot.domain import AccountStatus
+from bot.errors import UserError
 from bot.linking import AccountView, LinkService, UnlinkResult
 from bot.privacy import DeletionReport, PrivacyService
+from bot.providers.apple_health import NAME as APPLE_HEALTH
+from bot.providers.apple_health.setup import install_secret_redaction
 from bot.redaction import install_log_redaction
+from cogs._profiles import guild_of, hide_reply, nickname_reply
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +50,19 @@ def accounts_embed(accounts: list[AccountView]) -> discord.Embed:
         embed.description = "You have no linked accounts yet. Use /link to link one."
         return embed
     for account in accounts:
-        embed.add_field(
-            name=account.display_name,
-            value=(
-                f"Status: {STATUS_LABELS[account.status]}\n"
-                f"Account: {account.masked_user_id}\n"
-                f"Last sync: {_when(account.last_sync_at)}"
-            ),
-            inline=False,
-        )
+        lines = [
+            f"Status: {STATUS_LABELS[account.status]}",
+            f"Account: {account.masked_user_id}",
+            f"Last sync: {_when(account.last_sync_at)}",
+        ]
+        if account.membership_lapsed_at is not None:
+            lines.append(
+                f"⚠️ Membership lapsed (since {_when(account.membership_lapsed_at)}): "
+                f"{account.display_name} shares no data until it is renewed; the link is kept."
+            )
+        if account.missing_access is not None:
+            lines.append(f"⚠️ {account.missing_access}")
+        embed.add_field(name=account.display_name, value="\n".join(lines), inline=False)
     embed.set_footer(text="/unlink removes a link · /privacy export shows everything stored")
     return embed
 
@@ -148,7 +156,7 @@ in_guilds_and_dms = app_commands.allowed_contexts(guilds=True, dms=True, private
 class AccountsCog(commands.Cog):
     privacy = app_commands.Group(
         name="privacy",
-        description="Your data in Stride: export it, delete it, or keep it out of publishing",
+        description="Your data in Stride: export, delete, publishing, nickname, hiding",
         allowed_contexts=app_commands.AppCommandContext(
             guild=True, dm_channel=True, private_channel=False
         ),
@@ -204,6 +212,9 @@ class AccountsCog(commands.Cog):
         info = self._linking.info(provider)  # UserError for free text that is no provider
         # Storing the link and sending a DM are two round trips: defer to answer within 3 s.
         await interaction.response.defer(ephemeral=True, thinking=True)
+        if info.name == APPLE_HEALTH:
+            await self._link_apple_health(interaction)
+            return
         offer = await self._linking.start_link(interaction.user.id, info.name)
         embed = to_discord_embed(offer.embed())
         view = link_view([offer.button()]) or discord.utils.MISSING
@@ -218,6 +229,28 @@ class AccountsCog(commands.Cog):
             "Only you can see this message.",
             embed=embed,
             view=view,
+            ephemeral=True,
+        )
+
+    async def _link_apple_health(self, interaction: discord.Interaction[StrideBot]) -> None:
+        """An upload address and secret for the member's iPhone, shown once, by DM."""
+        uploads = self.bot.services.apple_health
+        if uploads is None:  # pragma: no cover - listed only when enabled
+            raise UserError("Apple Health is not enabled on this Stride.")
+        link = await uploads.link(interaction.user.id)
+        if await uploads.send_setup_dm(interaction.user.id, link):
+            await interaction.followup.send(
+                "I sent you a DM with your Apple Health upload address, its secret and how to "
+                "set up your iPhone. The secret is shown only there; /link apple_health again "
+                "replaces it.",
+                ephemeral=True,
+            )
+            return
+        await interaction.followup.send(
+            "I could not DM you (your DMs are closed for this server), so here are your upload "
+            "address and secret. Only you can see this message, and the secret is not shown "
+            "again.",
+            embed=to_discord_embed(link.embed()),
             ephemeral=True,
         )
 
@@ -237,6 +270,14 @@ class AccountsCog(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         name = self._linking.display_name(provider)
         result = await self._linking.unlink(interaction.user.id, provider)
+        if provider == APPLE_HEALTH:
+            await interaction.followup.send(
+                f"Unlinked {name}: your upload address and secret stop working now, and "
+                "uploads to them are refused. Remove the automation or shortcut on your "
+                "iPhone. Values already collected stay; /privacy delete removes everything.",
+                ephemeral=True,
+            )
+            return
         text = f"Unlinked {name}: Stride deleted its tokens"
         if result is UnlinkResult.REVOKED:
             text += f" and revoked its access at {name}."
@@ -320,9 +361,31 @@ class AccountsCog(commands.Cog):
         )
         await interaction.response.send_message(text, ephemeral=True)
 
+    @privacy.command(
+        name="nickname", description="A nickname for this server's public posts and pages"
+    )
+    @app_commands.describe(name="Up to 32 characters; leave it out to use your display name")
+    async def privacy_nickname(
+        self, interaction: discord.Interaction[StrideBot], name: str | None = None
+    ) -> None:
+        guild_id = guild_of(interaction, "nickname")
+        profile = await self._privacy.set_nickname(guild_id, interaction.user.id, name)
+        await interaction.response.send_message(nickname_reply(profile), ephemeral=True)
+
+    @privacy.command(name="hide", description="Play without being shown in this server's posts")
+    @app_commands.describe(state="on: leave me out of posts, charts and pages; off: show me")
+    async def privacy_hide(
+        self, interaction: discord.Interaction[StrideBot], state: Literal["on", "off"]
+    ) -> None:
+        guild_id = guild_of(interaction, "hide")
+        hidden = state == "on"
+        profile = await self._privacy.set_hidden(guild_id, interaction.user.id, hidden=hidden)
+        await interaction.response.send_message(hide_reply(profile), ephemeral=True)
+
 
 async def setup(bot: StrideBot) -> None:
     # The links this cog sends carry an OAuth state; discord.py logs request bodies at DEBUG.
     install_log_redaction()
+    install_secret_redaction()  # the /link apple_health DM carries an upload secret
     await bot.add_cog(AccountsCog(bot))
 

@@ -22,6 +22,7 @@ from bot.daily import Board, PlayerSummary, StandingsReader
 from bot.daily.fetch import FetchFailure
 from bot.discord_bot import StrideBot, to_discord_embed
 from bot.errors import UserError
+from bot.providers.apple_health import NAME as APPLE_HEALTH
 from bot.render.leaderboard import EmbedContent, render_daily_post
 from bot.render.standings import day_cell, format_score
 from bot.render.text import (
@@ -87,6 +88,8 @@ def live_post(board: Board) -> EmbedContent | None:
         board.names,
         challenge_name=board.challenge.name,
         day=board.day,
+        units=board.units,
+        hidden=board.hidden,
         previous_ranks=board.previous_ranks,
         row_note=lambda player_id: synced_label(board, player_id),
         footer_note=f"sync times in {board.challenge.time_zone}",
@@ -104,14 +107,16 @@ def summary_field(summary: PlayerSummary) -> tuple[str, str]:
         return name, f"Starts {format_date(board.challenge.start)}: no standings yet."
     lines = [
         f"Rank **{me.rank}** of {len(standings.players)} · "
-        f"**{format_score(me.score, standings.rules)}**"
+        f"**{format_score(me.score, standings.rules, board.units)}**"
         if me.has_data
         else f"No data yet · {len(standings.players)} players"
     ]
     last = board.day
     marker = " ⏳" if last in standings.provisional_days else ""
-    lines.append(f"{format_date(last)}{marker}: {day_cell(standings, me, last)}")
+    lines.append(f"{format_date(last)}{marker}: {day_cell(standings, me, last, board.units)}")
     lines.append(f"Streak: {me.current_streak} · best {me.best_streak}")
+    if me.player_id in board.hidden:
+        lines.append("Hidden from this server's posts and pages (/privacy hide)")
     if not board.final:
         label = synced_label(board, me.player_id)
         lines.append(f"{label[0].upper()}{label[1:]} ({board.challenge.time_zone})")
@@ -142,6 +147,11 @@ def me_embed(summaries: list[PlayerSummary]) -> discord.Embed:
 def account_line(account: AccountRefresh, display_name: str) -> str:
     """How one account's fetch went, in words the member can act on."""
     outcome = account.outcome
+    if account.provider == APPLE_HEALTH:  # nothing to fetch: the phone uploads by itself
+        return (
+            f"**{display_name}**: your iPhone sends its data itself; run its automation or "
+            "shortcut to send it now."
+        )
     if outcome is None:
         return f"⏳ **{display_name}**: still fetching; /leaderboard shows it once it is in."
     if outcome.status is SyncStatus.SYNCED:

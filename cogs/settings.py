@@ -2,8 +2,10 @@
 
 Without options it shows the current settings. The time zone, post time and leaderboard
 channel are the defaults of `/challenge create`; the admin role lets its members run the admin
-commands without Manage Server. Only members with Manage Server can change the admin role
-(a role holder must not be able to hand the role's powers to another role).
+commands without Manage Server. `units` (metric or imperial) is how every distance is shown and
+how a bare number typed as a distance goal or cap is read (stored values stay in km). Only
+members with Manage Server can change the admin role (a role holder must not be able to hand
+the role's powers to another role).
 """
 
 from __future__ import annotations
@@ -14,11 +16,20 @@ from discord.ext import commands
 
 from bot.challenges.model import GuildSettings, format_post_time
 from bot.discord_bot import StrideBot
+from bot.domain import Units
 from bot.errors import UserError
 from cogs._autocomplete import time_zones
 from cogs._checks import Interaction, admin_only, ensure_can_post, guild_id_of
 from cogs._colours import COLOUR_CHALLENGES
 from cogs._transformers import TimeArg
+
+UNIT_LABELS = {
+    Units.METRIC: "Metric: kilometres (km)",
+    Units.IMPERIAL: "Imperial: miles (mi)",
+}
+UNIT_CHOICES = [
+    app_commands.Choice(name=label, value=units.value) for units, label in UNIT_LABELS.items()
+]
 
 
 def settings_embed(settings: GuildSettings) -> discord.Embed:
@@ -37,6 +48,7 @@ def settings_embed(settings: GuildSettings) -> discord.Embed:
         else "Not set (Manage Server only)"
     )
     embed.add_field(name="Admin role", value=role, inline=False)
+    embed.add_field(name="Units", value=UNIT_LABELS[settings.units], inline=False)
     embed.set_footer(text="These are the defaults of /challenge create.")
     return embed
 
@@ -52,7 +64,9 @@ class SettingsCog(commands.Cog):
         leaderboard_channel="Default channel for leaderboards",
         admin_role="A role whose members may run the challenge admin commands",
         clear_admin_role="Remove the admin role (Manage Server only)",
+        units="How distances are shown and typed: km (metric) or miles (imperial)",
     )
+    @app_commands.choices(units=UNIT_CHOICES)
     @app_commands.autocomplete(time_zone=time_zones)
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
@@ -65,6 +79,7 @@ class SettingsCog(commands.Cog):
         leaderboard_channel: discord.TextChannel | None = None,
         admin_role: discord.Role | None = None,
         clear_admin_role: bool = False,
+        units: app_commands.Choice[str] | None = None,
     ) -> None:
         guild_id = guild_id_of(interaction)
         service = self.bot.services.challenges
@@ -84,6 +99,7 @@ class SettingsCog(commands.Cog):
             and leaderboard_channel is None
             and admin_role is None
             and not clear_admin_role
+            and units is None
         )
         if unchanged:
             current = await service.guild_settings(guild_id)
@@ -96,6 +112,7 @@ class SettingsCog(commands.Cog):
             leaderboard_channel_id=None if leaderboard_channel is None else leaderboard_channel.id,
             admin_role_id=None if admin_role is None else admin_role.id,
             clear_admin_role=clear_admin_role,
+            units=None if units is None else Units(units.value),
         )
         await interaction.response.send_message(
             "Saved.", embed=settings_embed(updated), ephemeral=True

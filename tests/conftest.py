@@ -14,6 +14,7 @@ from cryptography.fernet import Fernet
 from bot.crypto import TokenCipher
 from bot.settings import Settings
 from bot.storage import Database
+from tests.engines import Databases
 
 # Every setting's environment name (nested groups by their prefix, e.g. `OURA__…`), derived
 # from the model so that a new setting can never leak in from the developer's shell.
@@ -44,13 +45,26 @@ def make_settings(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "stride.db")
-    await database.migrate()
+def db_engine() -> str:
+    """The engine of `db` and `databases`: SQLite; the storage, daily-run and linking suites
+    override it to run on SQLite and on PostgreSQL (`tests.engines`)."""
+    return "sqlite"
+
+
+@pytest.fixture
+async def databases(db_engine: str, tmp_path: Path) -> AsyncIterator[Databases]:
+    """Fresh databases on the test's engine (`tests.engines.Databases`)."""
+    made = Databases(db_engine, tmp_path)
     try:
-        yield database
+        yield made
     finally:
-        await database.close()
+        await made.aclose()
+
+
+@pytest.fixture
+async def db(databases: Databases) -> Database:
+    """A migrated database (SQLite: `tmp_path / "stride.db"`)."""
+    return await databases.open()
 
 
 @pytest.fixture

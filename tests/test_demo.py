@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
+import logging
 from pathlib import Path
 
 import pytest
@@ -80,3 +83,38 @@ def test_stride_without_a_token_runs_the_demo(
     assert len(notice) == 1 and "demo" in notice[0]
     assert "Final results" in captured.out
     assert list((tmp_path / "demo-out").glob("*.png"))  # the default --out, in the cwd
+
+
+def test_one_day_streak_is_one_day_not_one_days(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, _err = run_demo(capsys, "--days", "1", "--players", "3", "--out", str(tmp_path))
+    assert code == 0
+    [streak] = [line for line in out.splitlines() if line.startswith("Longest streak:")]
+    assert streak.endswith(", 1 day")
+
+
+def test_no_log_line_lands_among_the_tables(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    code, out, err = run_demo(capsys, "--days", "2", "--out", str(tmp_path / "charts"))
+    assert code == 0
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert "PUBLISH__SECRET" not in out + err
+    assert all(line.startswith("demo: ") for line in err.splitlines())
+    assert "+00:00" not in err  # progress reads as a date and time, not an ISO timestamp
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_one_terminal_only_the_tables_show(tmp_path: Path) -> None:
+    from bot.demo import DemoOptions, run_demo
+
+    out = err = Terminal()
+    code = asyncio.run(run_demo(DemoOptions(days=2, out=tmp_path), out, err))
+    assert code == 0
+    assert "daily run" not in out.getvalue()
+    assert "Final results" in out.getvalue()

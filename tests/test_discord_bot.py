@@ -16,15 +16,19 @@ from unittest.mock import AsyncMock, MagicMock
 import discord
 import pytest
 from discord import app_commands
+from discord.ext import commands
 
 import bot
 from bot.discord_bot import (
     DiscordTransport,
+    ShardedStrideBot,
     StrideBot,
     StrideTree,
     cog_extensions,
     command_tree_hash,
     intents,
+    rest_transport,
+    stride_bot,
 )
 from bot.errors import UserError
 from bot.metrics import Metrics
@@ -181,7 +185,7 @@ def test_bot_never_imports_the_cogs_yet_finds_every_extension() -> None:
     assert {path: names for path, names in offenders.items() if names} == {}
     assert cog_extensions() == [
         "cogs.accounts", "cogs.challenges", "cogs.leaderboard", "cogs.nudges", "cogs.publish",
-        "cogs.settings",
+        "cogs.reminders", "cogs.settings",
     ]  # fmt: skip
 
 
@@ -264,3 +268,65 @@ async def test_find_post_without_read_message_history_refuses_to_guess(
                 attachment_name=CHART.filename,
                 after=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1),
             )
+
+
+# --- a client without a gateway (`stride worker`, `stride web`) and the sharded client ------
+
+
+@asynccontextmanager
+async def rest_only(standin: DiscordStandIn) -> AsyncIterator[DiscordTransport]:
+    with patch_discord(standin):
+        client, transport = await rest_transport(standin.token)
+        try:
+            yield transport
+        finally:
+            await client.close()
+
+
+async def test_a_client_without_a_gateway_posts_and_finds_its_post_over_rest(
+    make_discord_standin: Callable[..., Awaitable[DiscordStandIn]],
+) -> None:
+    standin = await make_discord_standin()
+    channel = await _club(standin)
+    started = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
+    async with rest_only(standin) as transport:
+        posted = await transport.post(channel.id, embed=BOARD, files=[CHART], nonce="c3d4")
+        found = await transport.find_post(channel.id, attachment_name=CHART.filename, after=started)
+    assert found == posted
+    [message] = standin.history(channel)
+    assert message.id == posted
+    assert standin.gateway.sessions == []  # never connected to the gateway
+    assert standin.failures() == []
+
+
+async def test_a_client_without_a_gateway_checks_the_channel_permissions(
+    make_discord_standin: Callable[..., Awaitable[DiscordStandIn]],
+) -> None:
+    standin = await make_discord_standin()
+    channel = await _club(standin)
+    await standin.set_permission_overwrite(channel, standin.bot_user.id, deny=READ_MESSAGE_HISTORY)
+    async with rest_only(standin) as transport:
+        with pytest.raises(ChannelUnavailable, match="Read Message History"):
+            await transport.find_post(
+                channel.id,
+                attachment_name=CHART.filename,
+                after=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1),
+            )
+        await standin.set_permission_overwrite(channel, standin.bot_user.id, deny=ATTACH_FILES)
+        with pytest.raises(ChannelUnavailable, match="Attach Files"):
+            await transport.post(channel.id, embed=BOARD, files=[CHART])
+    assert standin.history(channel) == []
+
+
+def test_the_client_is_sharded_only_when_shards_are_set(make_settings) -> None:  # type: ignore[no-untyped-def]
+    def client_for(**settings: Any) -> StrideBot:
+        services = MagicMock(spec_set=["settings"])
+        services.settings = make_settings(**settings)
+        return stride_bot(services)
+
+    plain = client_for()
+    assert type(plain) is StrideBot
+    sharded = client_for(shard_count=4, shard_ids=[1, 3])
+    assert isinstance(sharded, ShardedStrideBot)
+    assert isinstance(sharded, commands.AutoShardedBot)
+    assert (sharded.shard_count, sharded.shard_ids) == (4, [1, 3])

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from bot.challenges.model import Challenge, format_post_time
 from bot.challenges.presets import STREAK_DAYS, Preset
 from bot.challenges.rulebook import ranks_by_streak, rules
-from bot.domain import ScoringMode, TeamMode
+from bot.domain import ScoringMode, TeamMode, Units
 from bot.render.text import format_amount, format_date
 from bot.scoring import BASELINE_DAYS, ChallengeRules, TieBreak
 
@@ -48,21 +48,24 @@ def _points_list(points: Sequence[float]) -> str:
     return ", ".join(f"{p:g}" for p in points)
 
 
-def rule_sentences(challenge: Challenge, *, has_teams: bool = False) -> list[str]:
-    """The challenge's rules in plain words, one sentence per line."""
-    lines = _scoring_sentences(challenge)
-    lines += _day_sentences(challenge)
+def rule_sentences(
+    challenge: Challenge, *, has_teams: bool = False, units: Units = Units.METRIC
+) -> list[str]:
+    """The challenge's rules in plain words, one sentence per line, amounts in the server's
+    `units`."""
+    lines = _scoring_sentences(challenge, units)
+    lines += _day_sentences(challenge, units)
     lines += _place_sentences(challenge)
     if has_teams:
         lines += _team_sentences(challenge)
     return lines
 
 
-def _scoring_sentences(challenge: Challenge) -> list[str]:
+def _scoring_sentences(challenge: Challenge, units: Units) -> list[str]:
     """How the winner is decided, with what the mode does with a day without data."""
     metric = challenge.metric
     unit = metric.label.lower()
-    goal = format_amount(challenge.daily_goal, metric) if challenge.daily_goal else None
+    goal = format_amount(challenge.daily_goal, metric, units) if challenge.daily_goal else None
     effective = rules(challenge)
     match challenge.mode:
         case ScoringMode.TOTAL:
@@ -85,7 +88,7 @@ def _scoring_sentences(challenge: Challenge) -> list[str]:
             return _daily_rank_sentences(challenge, effective)
         case ScoringMode.TIERS:
             tiers = ", ".join(
-                f"{format_amount(threshold, metric)} = {points:g}"
+                f"{format_amount(threshold, metric, units)} = {points:g}"
                 for threshold, points in effective.tiers
             )
             default = "" if challenge.tiers else ", the default tiers"
@@ -115,20 +118,22 @@ def _daily_rank_sentences(challenge: Challenge, effective: ChallengeRules) -> li
     ]
 
 
-def _day_sentences(challenge: Challenge) -> list[str]:
+def _day_sentences(challenge: Challenge, units: Units) -> list[str]:
     """Which value of a day counts, and when a day is final."""
     metric = challenge.metric
     lines = ["A day counts your highest reading across your linked devices, never their sum."]
     if challenge.daily_goal and challenge.mode is not ScoringMode.GOAL_DAYS:
-        lines.append(f"Daily goal: {format_amount(challenge.daily_goal, metric)}.")
+        lines.append(f"Daily goal: {format_amount(challenge.daily_goal, metric, units)}.")
     if challenge.daily_cap is not None:
-        lines.append(f"A day counts up to {format_amount(challenge.daily_cap, metric)} at most.")
+        cap = format_amount(challenge.daily_cap, metric, units)
+        lines.append(f"A day counts up to {cap} at most.")
         if challenge.daily_goal:
             lines.append("The goal is checked against that capped value.")
     lines.append(
         "Manually entered activity counts."
         if challenge.allow_manual
-        else "Manually entered activity does not count."
+        else "Manually entered activity does not count. Phone uploads (Apple Health) count as "
+        "device data: Stride cannot tell the manual entries in them apart."
     )
     lines.append(
         "Players who join late count from the start."

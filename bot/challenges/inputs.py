@@ -20,9 +20,10 @@ from pydantic import (
     model_validator,
 )
 
+from bot.challenges.amounts import Amount
 from bot.challenges.presets import Preset
 from bot.challenges.rulebook import rule_problems_of, rules_kwargs
-from bot.domain import Metric, ScoringMode, TeamMode
+from bot.domain import Metric, ScoringMode, TeamMode, Units
 from bot.errors import UserError
 from bot.render.text import format_amount
 from bot.scoring import TieBreak
@@ -307,10 +308,11 @@ class ChallengeSpec(BaseModel):
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> Self:
         context = info.context or {}
+        units = Units(context.get("units", Units.METRIC))
         problem = (
             self._date_problem(context.get("now"), bool(context.get("new")))
-            or self._amount_problem("daily_goal", self.daily_goal)
-            or self._amount_problem("daily_cap", self.daily_cap)
+            or self._amount_problem("daily_goal", self.daily_goal, units)
+            or self._amount_problem("daily_cap", self.daily_cap, units)
             or self._mode_problem()
         )
         if problem is None:
@@ -332,14 +334,15 @@ class ChallengeSpec(BaseModel):
             return start_problem(self.start, today_in(self.time_zone, now), self.time_zone)
         return None
 
-    def _amount_problem(self, field: str, value: float | None) -> str | None:
+    def _amount_problem(self, field: str, value: float | None, units: Units) -> str | None:
         if value is None:
             return None
         low, high = METRIC_LIMITS[self.metric]
         if not (math.isfinite(value) and low <= value <= high):
             return (
                 f"The {_LABELS[field]} for {self.metric.label.lower()} must be between "
-                f"{format_amount(low, self.metric)} and {format_amount(high, self.metric)}."
+                f"{format_amount(low, self.metric, units)} and "
+                f"{format_amount(high, self.metric, units)}."
             )
         return None
 
@@ -408,8 +411,8 @@ class ChallengeDraft(BaseModel):
     end: dt.date | None = None
     post_time: dt.time | None = None
     time_zone: str | None = None
-    daily_goal: float | None = None
-    daily_cap: float | None = None
+    daily_goal: Amount | None = None  # as typed: `parse_amount` reads it with the metric
+    daily_cap: Amount | None = None
     allow_manual: bool = False
     grace_hours: int = 24
     team_mode: TeamMode = TeamMode.SUM
@@ -434,8 +437,8 @@ class ChallengeEdit(BaseModel):
     end: dt.date | None = None
     post_time: dt.time | None = None
     time_zone: str | None = None
-    daily_goal: float | None = None
-    daily_cap: float | None = None
+    daily_goal: Amount | None = None  # as typed; 0 removes it
+    daily_cap: Amount | None = None
     allow_manual: bool | None = None
     grace_hours: int | None = None
     team_mode: TeamMode | None = None
@@ -456,6 +459,7 @@ class GuildSettingsInput(BaseModel):
     post_time: dt.time
     leaderboard_channel_id: int | None
     admin_role_id: int | None
+    units: Units = Units.METRIC
 
     @field_validator("time_zone")
     @classmethod
@@ -463,8 +467,13 @@ class GuildSettingsInput(BaseModel):
         return canonical_time_zone(value)
 
 
-def validated_spec(data: Mapping[str, Any], *, now: dt.datetime, new: bool) -> ChallengeSpec:
+def validated_spec(
+    data: Mapping[str, Any], *, now: dt.datetime, new: bool, units: Units = Units.METRIC
+) -> ChallengeSpec:
+    """`data` as a valid spec; a UserError (amounts in the server's `units`) otherwise."""
     try:
-        return ChallengeSpec.model_validate(dict(data), context={"now": now, "new": new})
+        return ChallengeSpec.model_validate(
+            dict(data), context={"now": now, "new": new, "units": units}
+        )
     except ValidationError as exc:
         raise user_error_from(exc) from None

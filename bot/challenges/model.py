@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from bot.domain import Metric, ScoringMode, TeamMode
+from bot.domain import Metric, ScoringMode, TeamMode, Units
 from bot.scoring.rules import TieBreak
 
 
@@ -98,6 +98,7 @@ class GuildSettings:
     leaderboard_channel_id: int | None = None
     post_time: dt.time = DEFAULT_POST_TIME
     admin_role_id: int | None = None
+    units: Units = Units.METRIC  # how distances are shown and typed; stored values stay km
 
 
 def format_post_time(value: dt.time) -> str:

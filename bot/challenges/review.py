@@ -13,6 +13,7 @@ from bot.errors import UserError
 from bot.fair_play import Flag, ReviewStatus, history_window, suspicious_values
 from bot.storage.challenges import ChallengesRepo, DailyHistoryRepo, ParticipantsRepo, ReviewsRepo
 from bot.storage.db import Database
+from bot.storage.guilds import GuildSettingsRepo
 
 
 class FairPlayReviews:
@@ -33,6 +34,7 @@ class FairPlayReviews:
         self._participants = participants
         self._history = history
         self._reviews = reviews
+        self._guilds = GuildSettingsRepo(db)
 
     async def review_new_values(
         self,
@@ -63,9 +65,15 @@ class FairPlayReviews:
         first = history_window(min(day for _, day in newest))[0]
         last = history_window(max(day for _, day in newest))[1]
         history = await self._history.participants_daily_max(
-            challenge_id, challenge.metric, first, last, include_manual=challenge.allow_manual
+            challenge_id,
+            challenge.metric,
+            first,
+            last,
+            include_manual=challenge.allow_manual,
+            players={player for player, _ in newest},  # only the history that is compared
         )
-        flagged = suspicious_values(challenge.metric, newest, history)
+        units = await self._guilds.units(challenge.guild_id)
+        flagged = suspicious_values(challenge.metric, newest, history, units=units)
         return await self._reviews.add_pending(
             challenge_id,
             [

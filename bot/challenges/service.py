@@ -30,7 +30,7 @@ from bot.challenges.review import FairPlayReviews
 from bot.challenges.rulebook import rules
 from bot.challenges.specs import challenge_from_spec, edited_spec, spec_from_draft
 from bot.clock import Clock
-from bot.domain import Metric
+from bot.domain import Metric, Units
 from bot.errors import UserError
 from bot.events import EventBus
 from bot.fair_play import Flag
@@ -109,6 +109,7 @@ class ChallengeService:
         leaderboard_channel_id: int | None = None,
         admin_role_id: int | None = None,
         clear_admin_role: bool = False,
+        units: Units | None = None,
     ) -> GuildSettings:
         """Change the given defaults (None keeps a value) and return the result."""
         current = await self._guilds.get(guild_id)
@@ -120,6 +121,7 @@ class ChallengeService:
                 admin_role_id=None
                 if clear_admin_role
                 else (admin_role_id or current.admin_role_id),
+                units=current.units if units is None else units,
             )
         except ValidationError as exc:
             raise user_error_from(exc) from None
@@ -224,7 +226,7 @@ class ChallengeService:
         now = self._clock.now()
         async with self._db.transaction():
             current = await self.find(guild_id, name)
-            spec = edited_spec(current, changes, now)
+            spec = edited_spec(current, changes, now, await self._guilds.units(guild_id))
             renamed = spec.name.casefold() != current.name.casefold()
             if renamed and await self._challenges.get_by_name(guild_id, spec.name) is not None:
                 raise _duplicate_name(spec.name)

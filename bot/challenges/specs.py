@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.challenges.amounts import Amount, parse_amount
 from bot.challenges.inputs import (
     ChallengeDraft,
     ChallengeEdit,
@@ -23,7 +24,7 @@ from bot.challenges.inputs import (
 )
 from bot.challenges.model import Challenge, ChallengeStatus, GuildSettings
 from bot.challenges.presets import DEFAULT_GOALS, Preset, preset_dates
-from bot.domain import Metric
+from bot.domain import Metric, Units
 from bot.errors import UserError
 
 
@@ -37,7 +38,7 @@ def spec_from_draft(draft: ChallengeDraft, guild: GuildSettings, now: dt.datetim
     metric = draft.metric or Metric.STEPS
     start, end = draft.start, draft.end
     mode = draft.mode
-    goal = draft.daily_goal
+    goal = _amount(draft.daily_goal, metric, guild.units)
     if draft.preset is not None:
         preset = draft.preset
         if end is not None and preset is not Preset.STREAK:
@@ -65,17 +66,24 @@ def spec_from_draft(draft: ChallengeDraft, guild: GuildSettings, now: dt.datetim
         "post_time": post_time,
         "time_zone": time_zone,
         "daily_goal": goal,
+        "daily_cap": _amount(draft.daily_cap, metric, guild.units),
     }
-    return validated_spec(data, now=now, new=True)
+    return validated_spec(data, now=now, new=True, units=guild.units)
 
 
-def edited_spec(current: Challenge, changes: ChallengeEdit, now: dt.datetime) -> ChallengeSpec:
-    """`current` with `changes` applied, validated as a whole; a UserError when the challenge
-    has ended, a started challenge's start, metric or scoring would change, or a new end date
-    is in the past."""
+def edited_spec(
+    current: Challenge, changes: ChallengeEdit, now: dt.datetime, units: Units = Units.METRIC
+) -> ChallengeSpec:
+    """`current` with `changes` applied, validated as a whole (goals and caps read in the
+    server's `units`); a UserError when the challenge has ended, a started challenge's start,
+    metric or scoring would change, or a new end date is in the past."""
     if current.status is ChallengeStatus.ENDED:
         raise UserError(f"“{current.name}” has ended: it can no longer be edited.")
     given = changes.model_dump(exclude_none=True)
+    metric = Metric(given.get("metric", current.metric))
+    for field in ("daily_goal", "daily_cap"):
+        if field in given:
+            given[field] = parse_amount(given[field], metric, units)
     for field in ("daily_goal", "daily_cap", "max_players"):
         if given.get(field) == 0:
             given[field] = None  # 0 removes the limit
@@ -102,7 +110,7 @@ def edited_spec(current: Challenge, changes: ChallengeEdit, now: dt.datetime) ->
                 f"“{current.name}” has already started, so its {' and '.join(locked)} can no "
                 "longer change."
             )
-    spec = validated_spec(data, now=now, new="start" in given)
+    spec = validated_spec(data, now=now, new="start" in given, units=units)
     new_today = today_in(spec.time_zone, now)
     if "end" in given and spec.end < new_today:
         raise UserError(
@@ -110,6 +118,10 @@ def edited_spec(current: Challenge, changes: ChallengeEdit, now: dt.datetime) ->
             "now, use /challenge end."
         )
     return spec
+
+
+def _amount(value: Amount | None, metric: Metric, units: Units) -> float | None:
+    return None if value is None else parse_amount(value, metric, units)
 
 
 def challenge_from_spec(

@@ -13,6 +13,8 @@ end, from a fetch at that instant. The modules, one job each:
   fetched once for all of them, stored in one transaction and handed to the fair-play review
   (`Collector`).
 - `fetch`: fetching itself: one job per linked account, on a bounded pool of workers.
+- `once`: several processes on one database: this process's shards only, the leased claim
+  on each challenge's scoring and posting, and each account fetched once per run.
 - `score`: standings written down: score rows, streaks, run records, finalised days and
   their `day_finalised` events, in one transaction (`Scorer`).
 - `post`: the daily, catch-up and results posts with their chart, sent through the
@@ -22,6 +24,10 @@ end, from a fetch at that instant. The modules, one job each:
 - `calendar`: when a day is posted, when it is final and when the results come (pure time
   arithmetic).
 - `report`: what one run did (`RunReport`).
+- `recap`, `recap_content`: the weekly recap after a chosen day's post, and the "weekly only"
+  mode (`RecapService`); what a recap says.
+- `adjust`, `corrections`: corrections by admins (`AdjustmentService`) and how the standings
+  count them.
 - `source`: what all of them need from the challenges (`ChallengeSource`).
 """
 

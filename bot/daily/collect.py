@@ -4,7 +4,9 @@
 that is not frozen yet (or is to be backfilled). `baseline_need_of` adds the fortnight before
 the start for the players whose baseline is not fetched yet (late joiners too), and
 `own_baselines` works each one out from that fetch alone, under the challenge's own
-manual-entry policy, so nothing another challenge fetches ever changes it.
+manual-entry policy, so nothing another challenge fetches ever changes it; what a member's
+phone uploaded for that fortnight (a provider that is never fetched from, Apple Health) counts
+too, read from storage, and alone once it covers `MIN_SENT_BASELINE_DAYS` days.
 `Collector.collect` fetches what all due challenges need at once (`bot.daily.fetch`: one job
 per linked account, on a bounded pool), stores the values and the baselines in one
 transaction and hands each challenge its players' new values for the fair-play review;
@@ -15,6 +17,7 @@ it stored are what gets scored and frozen (never for a player whose baseline or 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections import defaultdict
@@ -32,10 +35,11 @@ from bot.daily.fetch import (
     manual_variant,
     plan_fetches,
 )
+from bot.daily.once import SharedFetch
 from bot.daily.plan import Work
 from bot.daily.report import RunReport
 from bot.daily.source import ChallengeSource
-from bot.domain import Metric
+from bot.domain import DailyValue, Metric
 from bot.metrics import Metrics
 from bot.providers.base import Provider
 from bot.scoring import BASELINE_DAYS, ChallengeRules, baseline_from_history
@@ -44,7 +48,11 @@ from bot.storage.values import BaselineRow, FetchedValue, ValuesRepo
 log = logging.getLogger(__name__)
 
 ReviewedValue = tuple[int, Metric | str, dt.date, float]  # player, metric, day, value
+REVIEW_PLAYERS = 20_000  # players' new values per fair-play review call
 BaselineTarget = tuple[Challenge, frozenset[int]]  # a challenge, players whose baseline is due
+# A fetch reads a provider's whole record of the fortnight; what a phone sent is only what
+# it happened to send. Half the fortnight is enough to tell a member's usual day.
+MIN_SENT_BASELINE_DAYS = 7
 
 
 def need_of(item: Work) -> ChallengeNeed | None:
@@ -86,27 +94,31 @@ def own_baselines(
     players: Collection[int],
     outcomes: Sequence[FetchOutcome],
     providers: Mapping[str, Provider],
+    sent: Mapping[int, Sequence[DailyValue]] | None = None,
 ) -> list[BaselineRow]:
     """The baseline of each of `players` whose every account with the metric was fetched:
     the median of their own fortnight from this fetch alone, in the answer asked for under
-    the challenge's manual-entry policy (a fetch for another challenge may ask both ways).
-    A player with an account that failed, or none, is left out: tried again next run."""
+    the challenge's manual-entry policy (a fetch for another challenge may ask both ways),
+    together with what their devices sent for it by themselves (`sent`: Apple Health's
+    uploads, stored as they came). A player with an account that failed is left out, and so
+    is one with nothing fetched and fewer than `MIN_SENT_BASELINE_DAYS` sent days: tried
+    again next run (the group's usual day stands in meanwhile)."""
+    sent = sent or {}
     by_player: defaultdict[int, list[FetchOutcome]] = defaultdict(list)
     for outcome in outcomes:
         player = outcome.job.account.discord_id
         if player in players and challenge.metric in outcome.job.metrics:
             by_player[player].append(outcome)
     rows = []
-    for player, mine in sorted(by_player.items()):
+    for player in sorted(set(by_player) | (set(sent) & set(players))):
+        mine, values = by_player.get(player, []), list(sent.get(player, ()))
         if any(outcome.failure is not None for outcome in mine):
             continue
-        values = [
-            value
-            for outcome in mine
-            for value in outcome.values
-            if value.includes_manual
-            == manual_variant(challenge.allow_manual, providers[outcome.job.account.provider])
-        ]
+        if not mine and len({value.day for value in values}) < MIN_SENT_BASELINE_DAYS:
+            continue
+        for outcome in mine:
+            asked = manual_variant(challenge.allow_manual, providers[outcome.job.account.provider])
+            values += [value for value in outcome.values if value.includes_manual == asked]
         rows.append(BaselineRow(challenge.id, player, baseline_from_history(rules, values)))
     return rows
 
@@ -117,7 +129,7 @@ def values_by_player(outcomes: Sequence[FetchOutcome]) -> dict[int, list[Reviewe
     for outcome in outcomes:
         player = outcome.job.account.discord_id
         by_player.setdefault(player, []).extend(
-            (player, v.metric, v.day, v.value) for v in outcome.values
+            [(player, v.metric, v.day, v.value) for v in outcome.values]
         )
     return by_player
 
@@ -134,7 +146,9 @@ class Collector:
         call_with_token: TokenCall,
         concurrency: int,
         metrics: Metrics | None,
+        shared: SharedFetch,
     ) -> None:
+        self._shared = shared
         self._challenges = challenges
         self._values = values
         self._providers = providers
@@ -149,7 +163,10 @@ class Collector:
         needs += [baseline_need_of(challenge, players) for challenge, players in targets]
         # Final days a backfill scores again were never fetched live: always fetched.
         backfilled = {p.discord_id for i in work if i.backfill_from for p in i.participants}
-        outcomes = await self._fetch_and_store(needs, targets, now, report, backfilled)
+        # The review looks at the challenges' own days only: the rest (the baseline fortnight)
+        # is let go once stored, which keeps a large run's memory down.
+        days = (min(i.challenge.start for i in work), max(i.challenge.end for i in work))
+        outcomes = await self._fetch_and_store(needs, targets, now, report, backfilled, days)
         if outcomes:
             with report.timed("review"):
                 await self._review(work, outcomes)
@@ -168,29 +185,73 @@ class Collector:
         now: dt.datetime,
         report: RunReport,
         backfilled: Collection[int] = (),
+        keep: tuple[dt.date, dt.date] | None = None,
     ) -> list[FetchOutcome]:
+        """Fetch and store what the needs ask for; the outcomes, with the values of the days
+        in `keep` only when it is given."""
         wanted = [need for need in needs if need is not None]
         if not wanted:
             return []
         accounts = await self._values.challenge_accounts(need.challenge_id for need in wanted)
+        sent = {target.id: await self._sent_history(target, due) for target, due in targets}
         pinned = {player for _, players in targets for player in players} | set(backfilled)
         jobs = await self._not_pushed(plan_fetches(wanted, accounts, self._providers), pinned)
-        with report.timed("fetch"):
-            outcomes = await fetch_all(
-                jobs, self._providers, self._call_with_token, concurrency=self._concurrency
-            )
-        baselines = [
-            row
-            for challenge, players in targets
-            if players
-            for row in own_baselines(
-                challenge, self._challenges.rules(challenge), players, outcomes, self._providers
-            )
+        fetched: list[FetchOutcome] = []
+
+        async def fetch(some: Sequence[FetchJob]) -> list[FetchOutcome]:
+            with report.timed("fetch"):
+                outcomes = await fetch_all(
+                    some, self._providers, self._call_with_token, concurrency=self._concurrency
+                )
+            fetched.extend(outcomes)
+            return outcomes
+
+        async def store(
+            new: Sequence[FetchOutcome], seen: Sequence[FetchOutcome], waiting: frozenset[int]
+        ) -> None:
+            baselines = [
+                row
+                for challenge, players in targets
+                if players - waiting
+                for row in own_baselines(
+                    challenge,
+                    self._challenges.rules(challenge),
+                    players - waiting,
+                    seen,
+                    self._providers,
+                    sent[challenge.id],
+                )
+            ]
+            with report.timed("store"):
+                await self._store(new, baselines, now)
+
+        # Each account once across the processes running together (`bot.daily.once`).
+        outcomes = await self._shared.run(jobs, fetch, store)
+        self._count(fetched, report)
+        if keep is None:
+            return outcomes
+        first, last = keep
+        return [
+            dataclasses.replace(o, values=tuple(v for v in o.values if first <= v.day <= last))
+            for o in outcomes
         ]
-        with report.timed("store"):
-            await self._store(outcomes, baselines, now)
-        self._count(outcomes, report)
-        return outcomes
+
+    async def _sent_history(
+        self, challenge: Challenge, players: frozenset[int]
+    ) -> dict[int, list[DailyValue]]:
+        """What these players' devices sent by themselves (providers never fetched from,
+        Apple Health) for the fortnight before the challenge's start, from storage."""
+        sent: defaultdict[int, list[DailyValue]] = defaultdict(list)
+        need = baseline_need_of(challenge, players)
+        for name, provider in sorted(self._providers.items()):
+            if need is None or provider.info.fetches or need.metric not in provider.info.metrics:
+                continue
+            found = await self._values.provider_values(
+                players, name, need.metric, need.first, need.last
+            )
+            for player, values in found.items():
+                sent[player].extend(values)
+        return dict(sent)
 
     async def _not_pushed(
         self, jobs: Sequence[FetchJob], pinned: Collection[int]
@@ -210,26 +271,46 @@ class Collector:
     async def _store(
         self, outcomes: Sequence[FetchOutcome], baselines: Sequence[BaselineRow], now: dt.datetime
     ) -> None:
-        values = [
+        values = (  # a generator: stored in batches, never all in a list at once
             FetchedValue(outcome.job.account.discord_id, outcome.job.account.provider, value)
             for outcome in outcomes
             for value in outcome.values
-        ]
+        )
         synced = [o.job.account.id for o in outcomes if o.failure is None]
         await self._values.store_fetched(values, synced, now, baselines)
 
     async def _review(self, work: Sequence[Work], outcomes: Sequence[FetchOutcome]) -> None:
-        """Hand each challenge its players' new values for the fair-play checks."""
-        by_player = values_by_player(outcomes)
+        """Hand each challenge its players' new values of its own days for the fair-play
+        checks (they look at no other day: the baseline fortnight's values are left out here,
+        which keeps a large run's memory down)."""
+        by_player: defaultdict[int, list[FetchOutcome]] = defaultdict(list)
+        for outcome in outcomes:
+            by_player[outcome.job.account.discord_id].append(outcome)
         for item in work:
-            values = [v for p in item.participants for v in by_player.get(p.discord_id, ())]
-            if not values:
-                continue
-            try:
-                await self._challenges.review_new_values(item.challenge.id, values)
-            except Exception:
-                # Flags are advice for the admins; scoring and posting go on without them.
-                log.exception("fair-play review of challenge %d failed", item.challenge.id)
+            first, last = item.challenge.start, item.challenge.end
+            players = item.participants
+            # A part of the players at a time: the review reads their history (weeks of values
+            # each), and a challenge of 100,000 players must not hold all of it at once.
+            for at in range(0, len(players), REVIEW_PLAYERS):
+                values = [
+                    (p.discord_id, v.metric, v.day, v.value)
+                    for p in players[at : at + REVIEW_PLAYERS]
+                    for outcome in by_player.get(p.discord_id, ())
+                    for v in outcome.values
+                    if first <= v.day <= last
+                ]
+                if values and not await self._reviewed(item.challenge.id, values):
+                    break
+
+    async def _reviewed(self, challenge_id: int, values: Sequence[ReviewedValue]) -> bool:
+        """Review some new values of a challenge; False when the review failed."""
+        try:
+            await self._challenges.review_new_values(challenge_id, values)
+        except Exception:
+            # Flags are advice for the admins; scoring and posting go on without them.
+            log.exception("fair-play review of challenge %d failed", challenge_id)
+            return False
+        return True
 
     def _count(self, outcomes: Sequence[FetchOutcome], report: RunReport) -> None:
         """Fetches and their failures, in the report and the metrics."""

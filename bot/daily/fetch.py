@@ -95,8 +95,9 @@ def plan_fetches(
 ) -> list[FetchJob]:
     """One job per (player, provider account), merging every challenge's needs.
 
-    Accounts that need a re-link, or whose provider is not enabled or lacks the metric, are
-    left out: those players simply have no new data this run."""
+    Accounts that need a re-link, or whose provider is not enabled, cannot fetch the metric
+    or is never fetched from (its device sends by itself), are left out: those players
+    simply have no new fetched data this run."""
     jobs: dict[int, FetchJob] = {}
     for need in needs:
         for player in sorted(need.players):
@@ -106,7 +107,7 @@ def plan_fetches(
                 if (
                     provider is None
                     or account.status is not AccountStatus.ACTIVE
-                    or need.metric not in provider.info.metrics
+                    or not provider.info.fetches_metric(need.metric)
                 ):
                     continue
                 job = jobs.get(account.id)

@@ -16,6 +16,12 @@ post's key (the chart's file name, `post_key`), the post is recorded with that m
 not sent; otherwise the same post is sent again with the same nonce, which Discord also
 de-duplicates. The days that became due since go in the next post, never in both. A send
 that failed with an unknown outcome keeps its intent; one the channel refused does not.
+
+Corrections by admins: a post claims those its board counts that no post mentioned yet, with
+its intent, and lists them in its footer (`bot.daily.mentions`): each is said exactly once.
+
+Across processes: the run holds the challenge's leased claim (`bot.daily.once.PostClaims`)
+while it scores and posts; each send renews it first and is dropped when it was lost.
 """
 
 from __future__ import annotations
@@ -24,27 +30,26 @@ import asyncio
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from bot.challenges.model import Challenge
 from bot.clock import Clock
 from bot.daily.calendar import days_between
+from bot.daily.mentions import CorrectionMentions
+from bot.daily.once import PostClaims
 from bot.daily.plan import Work, post_kind
 from bot.daily.report import RunReport
 from bot.daily.standings import Board, StandingsReader
-from bot.domain import ScoringMode
 from bot.notify import NONCE_MAX_LENGTH, Attachment, ChannelUnavailable, Messenger, NotConnected
+from bot.render.chart import ChartInput
 from bot.render.leaderboard import EmbedContent, render_catch_up_post, render_daily_post
-from bot.scoring import ChallengeRules, cumulative_series
 from bot.storage.db import Database
 from bot.storage.runs import PostedRank, PostIntent, RunKind, RunRecord, RunsRepo, RunStatus
 
 log = logging.getLogger(__name__)
 
-ChartRenderer = Callable[
-    [Mapping[int, Sequence[tuple[dt.date, float]]], Mapping[int, str], str, str], bytes
-]
+ChartRenderer = Callable[[ChartInput], bytes]
 
 ERROR_CHANNEL_UNAVAILABLE = "channel_unavailable"
 ERROR_POST_FAILED = "post_failed"
@@ -94,50 +99,41 @@ def post_nonce(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:NONCE_MAX_LENGTH]
 
 
-def chart_label(rules: ChallengeRules) -> str:
-    """What the chart's scores are: 'Steps', 'Distance, daily average (km)', 'Points'."""
-    metric = rules.metric
-    # "Steps", not "Steps (steps)": the unit only when it adds something.
-    unit = "" if metric.unit.casefold() == metric.label.casefold() else f" ({metric.unit})"
-    match rules.mode:
-        case ScoringMode.TOTAL:
-            return f"{metric.label}{unit}"
-        case ScoringMode.AVERAGE:
-            return f"{metric.label}, daily average{unit}"
-        case ScoringMode.GOAL_DAYS:
-            return "Days the goal was met"
-        case ScoringMode.IMPROVEMENT:
-            return "% above usual"
-        case _:
-            return "Points"
-
-
-def post_content(board: Board, covered: Sequence[RunRecord]) -> tuple[EmbedContent, str]:
-    """The post for these records, and the chart's title."""
+def post_content(
+    board: Board, covered: Sequence[RunRecord], corrections_note: str | None = None
+) -> EmbedContent:
+    """The post for these records (its chart is `board.chart()`), `corrections_note` in its
+    footer (the corrections by admins it is the first to mention)."""
     name = board.challenge.name
     if board.final:
-        results = board.post()
+        results = board.post(corrections_note)
         if results is None:  # pragma: no cover - a results board always has days
             raise RuntimeError("results without any scored day")
-        return results, f"{name}: final standings"
+        return results
     days = sorted(r.day for r in covered)
     if len(days) == 1:
-        content = render_daily_post(
+        return render_daily_post(
             board.standings,
             board.names,
             challenge_name=name,
             day=days[0],
+            units=board.units,
+            hidden=board.hidden,
             previous_ranks=board.previous_ranks,
+            corrected=board.corrected,
+            corrections_note=corrections_note,
         )
-    else:
-        content = render_catch_up_post(
-            board.standings,
-            board.names,
-            challenge_name=name,
-            days=days,
-            previous_ranks=board.previous_ranks,
-        )
-    return content, f"{name}: standings so far"
+    return render_catch_up_post(
+        board.standings,
+        board.names,
+        challenge_name=name,
+        days=days,
+        units=board.units,
+        hidden=board.hidden,
+        previous_ranks=board.previous_ranks,
+        corrected=board.corrected,
+        corrections_note=corrections_note,
+    )
 
 
 class Poster:
@@ -152,13 +148,16 @@ class Poster:
         messenger: Messenger,
         runs: RunsRepo,
         render_chart: ChartRenderer,
+        claims: PostClaims | None = None,
     ) -> None:
+        self._claims = claims
         self._db = db
         self._clock = clock
         self._standings = standings
         self._messenger = messenger
         self._runs = runs
         self._render_chart = render_chart
+        self._mentions = CorrectionMentions(db)
 
     async def post(self, item: Work, report: RunReport, scored: Board | None) -> RunKind | None:
         """Send the posts the work's challenge owes: one a stop left in flight, if any, then
@@ -180,7 +179,11 @@ class Poster:
         board = await self._board_to_show(item, owed, scored)
         key = post_key(challenge.id, owed.covered)
         nonce = post_nonce(key)
-        await self._runs.record_intent(challenge.id, owed.covered, key, nonce, self._clock.now())
+        async with self._db.transaction():
+            await self._runs.record_intent(
+                challenge.id, owed.covered, key, nonce, self._clock.now()
+            )
+            await self._mentions.claim(board, key)  # said by this post, and only this one
         message_id = await self._send(board, owed, key, nonce, report)
         if message_id is None:
             return settled
@@ -272,12 +275,13 @@ class Poster:
         """Post with its chart (named `key`) and `nonce`; the message id, or None when it
         waits or failed (recorded)."""
         challenge = owed.challenge
-        content, title = post_content(board, owed.covered)
-        series = cumulative_series(board.standings)
+        if self._claims is not None and not await self._claims.still_ours(challenge.id):
+            # Our lease ran out and another process took the challenge over: it posts.
+            log.warning("challenge %d: taken over by another process; not posting", challenge.id)
+            return None
+        content = post_content(board, owed.covered, await self._mentions.note(board, key))
         with report.timed("chart"):
-            chart = await asyncio.to_thread(
-                self._render_chart, series, board.names, title, chart_label(board.standings.rules)
-            )
+            chart = await asyncio.to_thread(self._render_chart, board.chart())
         try:
             return await self._messenger.post(
                 challenge.channel_id,
@@ -295,6 +299,7 @@ class Poster:
             async with self._db.transaction():
                 await self._failed(owed, ERROR_CHANNEL_UNAVAILABLE, report)
                 await self._runs.clear_intent(challenge.id)  # refused: nothing went out
+                await self._mentions.release(challenge.id, key)
             return None
         except Exception:
             # It may have gone out all the same: the intent stays, for the next run to settle.

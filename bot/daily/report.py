@@ -26,6 +26,7 @@ class RunReport:
     posted_boards: dict[int, Board] = field(default_factory=dict)  # challenge -> what it showed
     post_kinds: dict[int, RunKind] = field(default_factory=dict)  # daily, catch_up or results
     failed_posts: dict[int, str] = field(default_factory=dict)  # challenge -> error code
+    recaps: dict[int, int] = field(default_factory=dict)  # challenge -> weekly recap message
     accounts_fetched: int = 0
     fetch_failures: Counter[FetchFailure] = field(default_factory=Counter)
     errors: dict[int, str] = field(default_factory=dict)  # challenge -> what went wrong

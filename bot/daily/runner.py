@@ -13,7 +13,9 @@ A run plans (`bot.daily.plan`), fetches every due challenge's values at once
 (`bot.daily.collect`), then scores (`bot.daily.score`) and posts (`bot.daily.post`) each
 challenge in turn; one challenge's failure never stops the others. The runner also keeps the
 jobs in step with the challenges (created, edited, ended), posts the results of a
-challenge an admin ends early and fetches the baseline of a player who just joined.
+challenge an admin ends early and fetches the baseline of a player who just joined. With a
+`RecapService`, a challenge in "weekly only" mode has its days recorded without a post, and
+after the posts every weekly recap due is posted (`bot.daily.recap`).
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ from bot.clock import Clock
 from bot.daily.calendar import calendar_of
 from bot.daily.collect import Collector
 from bot.daily.fetch import TokenCall
+from bot.daily.once import PostClaims, ShardSource, SharedFetch
 from bot.daily.plan import Planner, Work
 from bot.daily.post import ChartRenderer, Poster
+from bot.daily.recap import RecapService
 from bot.daily.report import RunReport
 from bot.daily.score import Scorer
 from bot.daily.source import ChallengeSource
@@ -43,6 +47,8 @@ from bot.notify import Messenger
 from bot.providers.base import Provider
 from bot.render.chart import render_cumulative_chart
 from bot.scheduling import JobScheduler
+from bot.shards import Shards
+from bot.storage.claims import ClaimsRepo, default_owner
 from bot.storage.db import Database
 from bot.storage.runs import RunKind, RunsRepo
 from bot.storage.values import ValuesRepo
@@ -75,10 +81,19 @@ class DailyRunner:
         scheduler: JobScheduler | None = None,
         metrics: Metrics | None = None,
         render_chart: ChartRenderer = render_cumulative_chart,
+        recaps: RecapService | None = None,
+        shards: Shards | None = None,
+        claims: ClaimsRepo | None = None,
     ) -> None:
+        # Several processes on one database (`bot.daily.once`): this one's shards only, and
+        # each challenge's posts and each account's fetch claimed (`claims`: whose process).
+        challenges = ShardSource(challenges, shards or Shards())
+        claims = claims or ClaimsRepo(db, default_owner())
+        self._post_claims = PostClaims(claims, clock)
         self._clock = clock
         self._challenges = challenges
         self._scheduler = scheduler
+        self._recaps = recaps  # weekly recaps, and the "weekly only" mode
         self._metrics = metrics
         values, runs = ValuesRepo(db), RunsRepo(db)
         self._planner = Planner(challenges=challenges, values=values, runs=runs)
@@ -89,16 +104,12 @@ class DailyRunner:
             call_with_token=call_with_token,
             concurrency=concurrency,
             metrics=metrics,
+            shared=SharedFetch(db=db, claims=claims, clock=clock),
         )
         self._scorer = Scorer(
-            db=db,
-            clock=clock,
-            challenges=challenges,
-            standings=standings,
-            events=events,
-            values=values,
-            runs=runs,
-        )
+            db=db, clock=clock, challenges=challenges, standings=standings, events=events,
+            values=values, runs=runs,
+        )  # fmt: skip
         self._poster = Poster(
             db=db,
             clock=clock,
@@ -106,6 +117,7 @@ class DailyRunner:
             messenger=messenger,
             runs=runs,
             render_chart=render_chart,
+            claims=self._post_claims,
         )
         # One run at a time: jobs of challenges with the same post time fire together, and
         # the second finds nothing left to do.
@@ -225,12 +237,19 @@ class DailyRunner:
             now = self._clock.now()
             work = await self._planner.due(now)
             report = await self._process(work, now)
+            if self._recaps is not None:  # after the daily posts: a recap follows its day's
+                active = await self._challenges.active_challenges()
+                report.recaps.update(await self._recaps.post_due(active))
             if self._metrics is not None and work:
                 self._metrics.daily_run_seconds.observe(time.perf_counter() - started)
             return report
 
     async def close_early(self, challenge_id: int) -> RunReport:
         """Score what was played of a challenge an admin ended early, and post its results."""
+        # Its results come from this run only: wait while another process posts it.
+        if not await self._post_claims.wait_until_free(challenge_id):
+            log.error("challenge %d: held by another process; results not posted", challenge_id)
+            return RunReport()
         async with self._lock:
             now = self._clock.now()
             challenge = await self._challenges.get(challenge_id)
@@ -255,6 +274,7 @@ class DailyRunner:
             return report
 
     async def _process(self, work: Sequence[Work], now: dt.datetime) -> RunReport:
+        work = await self._post_claims.take(work)  # another process may be doing some of it
         report = RunReport(challenges=[item.challenge.id for item in work])
         scoring = [item for item in work if item.scores]
         if scoring:
@@ -266,6 +286,8 @@ class DailyRunner:
             except Exception as exc:
                 log.exception("daily run of challenge %d failed", item.challenge.id)
                 report.errors[item.challenge.id] = type(exc).__name__
+            # Not in a `finally`: a process that dies here keeps the claim until its lease ends.
+            await self._post_claims.done(item.challenge.id)
         log.info(
             "daily run: %d challenge(s), %d account(s) fetched, %d failed, %d post(s)",
             len(work),
@@ -279,6 +301,8 @@ class DailyRunner:
         with report.timed("score"):
             board = await self._scorer.score(item, now, report) if item.scores else None
         with report.timed("post"):
+            if self._recaps is not None:
+                await self._recaps.skip_daily_posts(item.challenge)  # "weekly only"
             posted = await self._poster.post(item, report, board)
             if posted is RunKind.RESULTS:
                 await self._challenges.finish(item.challenge.id)  # closed: no more runs

@@ -32,6 +32,7 @@ class LinkFailure(StrEnum):
     CODE_REJECTED = "code_rejected"
     PROVIDER_FAILED = "provider_failed"
     LINKED_ELSEWHERE = "linked_elsewhere"
+    SCOPES_MISSING = "scopes_missing"  # the grant lets Stride read nothing it needs
 
 
 class LinkError(Exception):

@@ -4,7 +4,9 @@
 `/oauth/{provider}/start` redirects to the provider's consent page with the state and a PKCE
 S256 challenge → `/oauth/{provider}/callback` uses the state up, exchanges the code at once,
 fetches the provider's user id and stores the tokens encrypted. Every way a start or callback
-request can fail is a `LinkError` (see `bot.linking.failures`).
+request can fail is a `LinkError` (see `bot.linking.failures`). The granted scopes are checked
+right after the exchange (`bot.linking.grants`): a partial grant links, and the success page
+(`missing_access`), the "Linked" DM and `/accounts` say what is missing and how to fix it.
 
 The OAuth `state`, codes, tokens and PKCE verifiers never appear in a log line, an exception
 message or a page: log lines name the provider and the Discord user id only.
@@ -31,7 +33,7 @@ from bot.crypto import TokenCipher
 from bot.domain import AccountStatus
 from bot.errors import UserError
 from bot.events import EventBus
-from bot.linking.colours import COLOUR_INFO, COLOUR_OK
+from bot.linking.colours import COLOUR_INFO, COLOUR_OK, COLOUR_WARN
 from bot.linking.failures import (
     MAX_PARAM_LENGTH,
     LinkError,
@@ -40,10 +42,23 @@ from bot.linking.failures import (
     required_param,
     state_error,
 )
+from bot.linking.grants import check_grant, missing_access_text
 from bot.linking.tokens import RevokeOutcome, TokenManager
 from bot.notify import LinkButton
-from bot.providers.base import GrantRevoked, Provider, ProviderError, ProviderInfo, TokenSet
-from bot.providers.oauth import code_challenge_s256, new_code_verifier
+from bot.providers.base import (
+    GrantRevoked,
+    Provider,
+    ProviderError,
+    ProviderInfo,
+    ScopeNeed,
+    TokenSet,
+)
+from bot.providers.oauth import (
+    UnsupportedTokenType,
+    code_challenge_s256,
+    missing_scopes,
+    new_code_verifier,
+)
 from bot.render.leaderboard import EmbedContent
 from bot.storage.accounts import AccountsRepo, LinkedAccount, UsersRepo
 from bot.storage.db import Database
@@ -55,6 +70,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LINK_TTL = dt.timedelta(minutes=10)
+# How long a re-link waits for another process's refresh of the old grant: a refresh takes
+# seconds; a lease held longer belongs to a crashed process, and the member is waiting.
+STORE_PATIENCE = dt.timedelta(seconds=30)
+
+
+def redirect_uri(public_base_url: str, provider: str) -> str:
+    """The OAuth redirect URI of a provider: what `/link` sends and `stride check` prints."""
+    return f"{public_base_url.rstrip('/')}/oauth/{provider}/callback"
 
 
 def mask_user_id(provider_user_id: str) -> str:
@@ -110,6 +133,10 @@ class AccountView:
     masked_user_id: str
     last_sync_at: dt.datetime | None
     linked_at: dt.datetime
+    # What the grant does not let Stride read and how to fix it (None: everything granted).
+    missing_access: str | None = None
+    # Since when the provider refuses the data because the membership lapsed (Oura).
+    membership_lapsed_at: dt.datetime | None = None
 
 
 class UnlinkResult(StrEnum):
@@ -167,7 +194,7 @@ class LinkService:
         return found.info.display_name if found is not None else provider
 
     def redirect_uri(self, provider: str) -> str:
-        return f"{self._base_url}/oauth/{provider}/callback"
+        return redirect_uri(self._base_url, provider)
 
     # -- /link -------------------------------------------------------------------------
 
@@ -256,6 +283,11 @@ class LinkService:
             raise LinkError(LinkFailure.MISSING_PARAMETER, "The sign-in code is missing.")
         tokens = await self._exchange(found, pending.discord_id, code, pending.code_verifier)
         try:
+            missing = check_grant(info, tokens)
+        except LinkError:
+            log.info("%s: user %d granted too little to link", info.name, pending.discord_id)
+            raise
+        try:
             provider_user_id = await found.fetch_user_id(tokens)
         except ProviderError as exc:
             log.warning("%s: could not read the account id: %s", info.name, exc)
@@ -267,7 +299,7 @@ class LinkService:
         account = await self._store(found, pending.discord_id, provider_user_id, tokens)
         # Handlers never fail the link (a push subscription that fails is retried later).
         await self._events.emit("account_linked", account=account)
-        await self._dm_linked(account, info)
+        await self._dm_linked(account, info, missing)
         return account
 
     def _provider(self, provider: str) -> Provider:
@@ -292,6 +324,14 @@ class LinkService:
                 f"{info.display_name} did not accept this sign-in; it may have taken too long. "
                 "Nothing was linked; please use /link again.",
             ) from None
+        except UnsupportedTokenType as exc:
+            log.warning("%s: code exchange for user %d: %s", info.name, discord_id, exc)
+            raise LinkError(
+                LinkFailure.PROVIDER_FAILED,
+                f"{info.display_name} issued a kind of access token Stride cannot use "
+                f"(token type {exc.token_type!r}, where Stride needs Bearer), so nothing was "
+                "linked. Please tell whoever runs this Stride.",
+            ) from None
         except ProviderError as exc:
             log.warning("%s: code exchange for user %d failed: %s", info.name, discord_id, exc)
             raise LinkError(
@@ -308,7 +348,9 @@ class LinkService:
         # A refresh of the previous grant still at the provider would store its pair over
         # the one stored here: wait for it, as the token manager serialises its refreshes.
         refreshing: contextlib.AbstractAsyncContextManager[object] = (
-            self._tokens.lock_for(previous.id) if previous is not None else contextlib.nullcontext()
+            self._tokens.exclusive(previous.id, patience=STORE_PATIENCE)
+            if previous is not None
+            else contextlib.nullcontext()
         )
         async with refreshing:
             replaced: TokenSet | None = None
@@ -345,12 +387,16 @@ class LinkService:
                 log.warning("%s: could not revoke a replaced grant: %s", info.name, exc)
         return account
 
-    async def _dm_linked(self, account: LinkedAccount, info: ProviderInfo) -> None:
+    async def _dm_linked(
+        self, account: LinkedAccount, info: ProviderInfo, missing: tuple[ScopeNeed, ...]
+    ) -> None:
         notes = [
             f"Stride can now read your {info.display_name} activity and will fetch it every "
             "day for the challenges you join.",
             "See your links with /accounts; /unlink removes one.",
         ]
+        if missing:
+            notes.insert(1, "⚠️ " + missing_access_text(info, missing))
         if not info.can_exclude_manual:
             notes.append(
                 f"{info.display_name} does not tell manual entries apart, so its daily "
@@ -359,13 +405,22 @@ class LinkService:
         await self._messenger.send_dm(
             account.discord_id,
             embed=EmbedContent(
-                title="Linked ✓",
+                title="Linked, with some data missing" if missing else "Linked ✓",
                 description="\n\n".join(notes),
                 fields=(),
                 footer="",
-                colour=COLOUR_OK,
+                colour=COLOUR_WARN if missing else COLOUR_OK,
             ),
         )
+
+    def missing_access(self, account: LinkedAccount) -> str | None:
+        """What the account's grant does not let Stride read and how to fix it; None when
+        it lets Stride read everything (or the provider is no longer enabled)."""
+        found = self._providers.get(account.provider)
+        if found is None:
+            return None
+        missing = missing_scopes(found.info, account.scopes)
+        return missing_access_text(found.info, missing) if missing else None
 
     # -- /accounts, /unlink ------------------------------------------------------------
 
@@ -378,6 +433,8 @@ class LinkService:
                 masked_user_id=mask_user_id(account.provider_user_id),
                 last_sync_at=account.last_sync_at,
                 linked_at=account.created_at,
+                missing_access=self.missing_access(account),
+                membership_lapsed_at=account.membership_lapsed_at,
             )
             for account in await self._accounts.for_user(discord_id)
         ]

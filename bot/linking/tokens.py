@@ -2,10 +2,13 @@
 
 `call_with_token(account, fn)` is how anything (the daily run) talks to a provider on a user's
 behalf. It refreshes shortly before expiry and once on `AccessTokenRejected`, one refresh at a
-time per account, the new pair committed before it is used; a revoked grant marks the account
-`needs_relink`, DMs the user once, and re-raises. `revoke` ends a grant at the provider, best
-effort, and says how that went (`RevokeOutcome`). `AccountUnusable` is the `GrantRevoked` raised
-for an account there is nothing to call with.
+time per account (an `asyncio.Lock` within the process, a lease in the database across
+processes: `bot.linking.lease`), the new pair committed before it is used; a revoked grant
+marks the account `needs_relink`, DMs the user once, and re-raises. A lapsed membership
+(`MembershipLapsed`) is recorded and told once, the link kept; the next call that works clears
+it. `revoke` ends a grant at the provider, best effort, and says how that went
+(`RevokeOutcome`). `AccountUnusable` is the `GrantRevoked` raised for an account there is
+nothing to call with.
 
 Tokens never appear in a log line or an exception message: log lines name the provider and the
 account id only.
@@ -14,10 +17,11 @@ account id only.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import weakref
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
 
@@ -25,7 +29,17 @@ from bot.clock import Clock
 from bot.crypto import TokenCipher
 from bot.domain import AccountStatus
 from bot.linking.colours import COLOUR_WARN
-from bot.providers.base import AccessTokenRejected, GrantRevoked, Provider, ProviderError, TokenSet
+from bot.linking.lease import REFRESH_LEASE, AccountGone, RefreshLeases, Sleep
+from bot.linking.reads import TokenReads
+from bot.providers.base import (
+    AccessTokenRejected,
+    GrantRevoked,
+    MembershipLapsed,
+    Provider,
+    ProviderError,
+    TokenSet,
+)
+from bot.providers.oauth import missing_scopes
 from bot.render.leaderboard import EmbedContent
 from bot.storage.accounts import AccountsRepo, LinkedAccount
 from bot.storage.db import Database, in_transaction
@@ -40,6 +54,8 @@ T = TypeVar("T")
 # Refresh this long before the access token expires, so a fetch never starts with a token
 # that dies half-way through a paged download.
 REFRESH_MARGIN = dt.timedelta(minutes=5)
+# How long an unlink waits for another process's refresh (seconds, unless the holder crashed).
+REVOKE_PATIENCE = dt.timedelta(seconds=30)
 
 
 class AccountUnusable(GrantRevoked):
@@ -78,22 +94,43 @@ class TokenManager:
         clock: Clock,
         messenger: Messenger,
         refresh_margin: dt.timedelta = REFRESH_MARGIN,
+        lease_owner: str | None = None,
+        refresh_lease: dt.timedelta = REFRESH_LEASE,
+        lease_sleep: Sleep = asyncio.sleep,
     ) -> None:
         self._accounts = AccountsRepo(db, cipher)
+        self._reads = TokenReads(self._accounts)
         self._providers = providers
         self._clock = clock
         self._messenger = messenger
         self._margin = refresh_margin
         # One lock per account id, alive while anyone holds or waits for it.
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._leases = RefreshLeases(
+            self._accounts, clock, owner=lease_owner, duration=refresh_lease, sleep=lease_sleep
+        )
 
     def lock_for(self, account_id: int) -> asyncio.Lock:
-        """The lock that serialises refreshes (and revocation) of one account."""
+        """The lock that serialises refreshes (and revocation) of one account in this process."""
         lock = self._locks.get(account_id)
         if lock is None:
             lock = asyncio.Lock()
             self._locks[account_id] = lock
         return lock
+
+    @contextlib.asynccontextmanager
+    async def exclusive(
+        self, account_id: int, *, patience: dt.timedelta | None = None
+    ) -> AsyncIterator[None]:
+        """No refresh of the account runs meanwhile, in this process (its lock) or in another
+        one sharing the database (its lease, waited for at most `patience` when given).
+        Without `patience`, `AccountUnusable` when the account was unlinked meanwhile."""
+        async with self.lock_for(account_id):
+            try:
+                async with self._leases.hold(account_id, patience=patience):
+                    yield
+            except AccountGone:
+                raise AccountUnusable(f"account {account_id} is no longer linked") from None
 
     async def call_with_token(self, account: LinkedAccount, fn: Callable[[str], Awaitable[T]]) -> T:
         """Await `fn(access_token)` with a valid token for `account`, and return its result.
@@ -106,29 +143,51 @@ class TokenManager:
         - `GrantRevoked` (from the refresh or from `fn`) marks the account `needs_relink`, DMs
           the user once per breakage, and propagates; so does `AccountUnusable` (a subclass) for
           an account that is unlinked or already waiting for a re-link, without any request.
+        - `MembershipLapsed` (the provider refuses the member's data) is recorded, DMed once
+          per lapse (across restarts) and propagates; the account stays active, and the next
+          call that works for it clears the record.
         - Other `ProviderError`s (`ProviderUnavailable`, `RateLimited`, …) propagate untouched.
+        - Concurrent callers in other processes on the same database wait for the account's
+          refresh lease, then use the tokens its holder stored.
         """
         if in_transaction():
             raise RuntimeError("call_with_token must not run inside a database transaction")
         provider = self._provider_for(account)
         tokens = await self._current_tokens(account)
         try:
-            if tokens.expires_at - self._margin <= self._clock.now():
-                tokens = await self._refresh(account, provider, stale=tokens.access_token)
-            try:
-                return await fn(tokens.access_token)
-            except AccessTokenRejected:
-                log.info(
-                    "%s: access token of account %d rejected; refreshing once",
-                    account.provider,
-                    account.id,
-                )
-                tokens = await self._refresh(account, provider, stale=tokens.access_token)
-                return await fn(tokens.access_token)
+            result = await self._call_refreshing(account, provider, tokens, fn)
         except GrantRevoked as exc:
             if not isinstance(exc, AccountUnusable):
                 await self._needs_relink(account, provider, failed=tokens.access_token)
             raise
+        except MembershipLapsed:
+            await self._membership_lapsed(account, provider, tokens)
+            raise
+        if account.membership_lapsed_at is not None:
+            log.info("%s: data of account %d flows again", account.provider, account.id)
+            await self._accounts.clear_membership_lapsed(account.id)
+        return result
+
+    async def _call_refreshing(
+        self,
+        account: LinkedAccount,
+        provider: Provider,
+        tokens: TokenSet,
+        fn: Callable[[str], Awaitable[T]],
+    ) -> T:
+        """`fn` with a fresh token: refreshed first near expiry, and once after a 401."""
+        if tokens.expires_at - self._margin <= self._clock.now():
+            tokens = await self._refresh(account, provider, stale=tokens.access_token)
+        try:
+            return await fn(tokens.access_token)
+        except AccessTokenRejected:
+            log.info(
+                "%s: access token of account %d rejected; refreshing once",
+                account.provider,
+                account.id,
+            )
+            tokens = await self._refresh(account, provider, stale=tokens.access_token)
+            return await fn(tokens.access_token)
 
     def _provider_for(self, account: LinkedAccount) -> Provider:
         provider = self._providers.get(account.provider)
@@ -137,7 +196,8 @@ class TokenManager:
         return provider
 
     async def _current_tokens(self, account: LinkedAccount) -> TokenSet:
-        found = await self._accounts.status_and_tokens(account.id)
+        # Read together with the other calls' reads (`bot.linking.reads`), as fresh as alone.
+        found = await self._reads.status_and_tokens(account.id)
         if found is None:
             raise AccountUnusable(f"{account.provider}: account {account.id} is no longer linked")
         status, tokens = found
@@ -157,11 +217,13 @@ class TokenManager:
     async def _refresh_locked(
         self, account: LinkedAccount, provider: Provider, *, stale: str
     ) -> TokenSet:
-        async with self.lock_for(account.id):
+        async with self.exclusive(account.id):
             current = await self._current_tokens(account)
             now = self._clock.now()
             if current.access_token != stale and current.expires_at - self._margin > now:
-                return current  # refreshed by a concurrent caller while we waited
+                # Refreshed while we waited, here or by another process: never spend the old
+                # refresh token (a single-use one is gone).
+                return current
             if current.refresh_token is None:
                 raise GrantRevoked(f"{account.provider}: no refresh token to renew access with")
             fresh = await provider.refresh(current.refresh_token)
@@ -209,6 +271,39 @@ class TokenManager:
         if not delivered:
             log.info("re-link notice for account %d not delivered (DMs closed)", account.id)
 
+    async def _membership_lapsed(
+        self, account: LinkedAccount, provider: Provider, tokens: TokenSet
+    ) -> None:
+        """Record a lapsed membership and tell the member once (across restarts)."""
+        if missing_scopes(provider.info, tokens.scopes):
+            # A 403 for data the member did not grant: told at link time and in /accounts.
+            return
+        now = self._clock.now()
+        await self._accounts.mark_membership_lapsed(account.id, now)
+        log.info("%s: account %d: the membership has lapsed", account.provider, account.id)
+        if not self._messenger.connected:
+            return  # no Discord client (a CLI tool, a test): told by the next run that has one
+        if not await self._accounts.mark_lapsed_notified(account.id, now):
+            return  # already told about this lapse
+        display = provider.info.display_name
+        delivered = await self._messenger.send_dm(
+            account.discord_id,
+            embed=EmbedContent(
+                title=f"{display}: your membership has lapsed",
+                description=(
+                    f"{display} no longer shares your data with Stride because your "
+                    f"{display} membership has lapsed. Your link is kept: once you renew the "
+                    "membership, Stride picks your data up again by itself, with nothing to "
+                    "link again. Your challenge results so far are kept."
+                ),
+                fields=(),
+                footer="",
+                colour=COLOUR_WARN,
+            ),
+        )
+        if not delivered:
+            log.info("lapsed-membership notice for account %d not delivered", account.id)
+
     async def revoke(self, account: LinkedAccount) -> RevokeOutcome:
         """Revoke the grant at the provider, best effort; the caller deletes the tokens."""
         provider = self._providers.get(account.provider)
@@ -216,18 +311,25 @@ class TokenManager:
             return RevokeOutcome.PROVIDER_DISABLED
         if not provider.info.supports_revoke:
             return RevokeOutcome.NOT_OFFERED
-        async with self.lock_for(account.id):  # not while a refresh is rotating the tokens
-            tokens = await self._accounts.tokens(account.id)
-            if tokens is None:
-                return RevokeOutcome.REVOKED
-            try:
-                await provider.revoke(tokens)
-            except ProviderError as exc:
-                log.warning(
-                    "%s: could not revoke the grant of account %d: %s",
-                    account.provider,
-                    account.id,
-                    exc,
-                )
-                return RevokeOutcome.FAILED
+        try:
+            # Not while a refresh rotates the tokens; a crashed holder is not waited out.
+            async with self.exclusive(account.id, patience=REVOKE_PATIENCE):
+                return await self._revoke_stored(account, provider)
+        except AccountUnusable:
+            return RevokeOutcome.REVOKED  # unlinked meanwhile: nothing left to revoke
+
+    async def _revoke_stored(self, account: LinkedAccount, provider: Provider) -> RevokeOutcome:
+        tokens = await self._accounts.tokens(account.id)
+        if tokens is None:
+            return RevokeOutcome.REVOKED
+        try:
+            await provider.revoke(tokens)
+        except ProviderError as exc:
+            log.warning(
+                "%s: could not revoke the grant of account %d: %s",
+                account.provider,
+                account.id,
+                exc,
+            )
+            return RevokeOutcome.FAILED
         return RevokeOutcome.REVOKED

@@ -132,7 +132,12 @@ class NudgeService:
             recipient=member,
             challenge=challenge,
             kind=NudgeKind.GOAL,
-            text=goal_text(challenge.name, remaining, rules.metric),
+            text=goal_text(
+                challenge.name,
+                remaining,
+                rules.metric,
+                (await self._challenges.guild_settings(challenge.guild_id)).units,
+            ),
         )
 
     async def _deliver(self, due: list[Nudge]) -> None:
@@ -162,7 +167,10 @@ def pass_nudges(
     mover: int,
     members: Iterable[int],
 ) -> list[Nudge]:
-    """A "just passed you" nudge to each of `members` that `mover` just passed."""
+    """A "just passed you" nudge to each of `members` that `mover` just passed, naming
+    `mover` as the server shows them; none when `mover` chose to hide (`bot.profiles`)."""
+    if mover in board.hidden:
+        return []
     scores = {player.player_id: player.score for player in board.standings.players}
     rules = board.standings.rules
     passer = display_name(board.names, mover)
@@ -171,7 +179,9 @@ def pass_nudges(
             recipient=member,
             challenge=board.challenge,
             kind=NudgeKind.PASSED,
-            text=passed_text(board.challenge.name, passer, scores[mover] - scores[member], rules),
+            text=passed_text(
+                board.challenge.name, passer, scores[mover] - scores[member], rules, board.units
+            ),
         )
         for member in passed_by(before, after, mover, members)
     ]

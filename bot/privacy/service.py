@@ -2,7 +2,9 @@
 
 Export everything Stride stores about a user (no token, state or verifier), delete all of it
 after revoking every grant (`DeletionReport` says where the user must remove Stride
-themselves), and the publish opt-out for the anonymised aggregates.
+themselves), the publish opt-out for the anonymised aggregates, and how the user is shown in a
+server's public posts and pages: a nickname, or hidden (`bot.profiles`; the export and the
+deletion include these too).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from bot.crypto import TokenCipher
 from bot.events import EventBus
 from bot.linking import RevokeOutcome, TokenManager
 from bot.notify import Attachment
+from bot.profiles import MemberProfile
+from bot.profiles.service import Profiles
 from bot.providers.base import Provider
 from bot.storage.accounts import AccountsRepo, UsersRepo
 from bot.storage.db import Database
@@ -53,6 +57,7 @@ class PrivacyService:
         self._clock = clock
         self._events = events
         self._tokens = tokens
+        self._profiles = Profiles(db, clock)
 
     async def export(self, discord_id: int) -> Attachment:
         """Everything Stride stores about the user as a JSON file; no token, state or verifier."""
@@ -99,6 +104,26 @@ class PrivacyService:
             await self._events.emit("user_deleted", discord_id=discord_id)
         log.info("deleted the data of user %d (%d rows)", discord_id, removed)
         return DeletionReport(tuple(revoked), tuple(not_offered), tuple(failed))
+
+    async def profile(self, guild_id: int, discord_id: int) -> MemberProfile:
+        """How the user is shown in the guild's public posts and pages."""
+        return await self._profiles.profile(guild_id, discord_id)
+
+    async def set_nickname(
+        self, guild_id: int, discord_id: int, nickname: str | None
+    ) -> MemberProfile:
+        """Show the user as `nickname` in the guild (a UserError when it is not allowed);
+        None: their display name again."""
+        return await self._profiles.set_nickname(guild_id, discord_id, nickname)
+
+    async def set_hidden(self, guild_id: int, discord_id: int, *, hidden: bool) -> MemberProfile:
+        """Leave the user out of the guild's public posts and pages (still scored, ranked and
+        counted for their team), or show them again."""
+        return await self._profiles.set_hidden(guild_id, discord_id, hidden=hidden)
+
+    async def hidden_in(self, guild_id: int) -> frozenset[int]:
+        """The guild's members who chose to hide."""
+        return await self._profiles.hidden_in(guild_id)
 
     async def set_publish(self, discord_id: int, *, publish: bool) -> None:
         """Whether the user's values may go into the anonymised aggregates (publish cog)."""

@@ -33,10 +33,20 @@ class TokenSet:
 
 
 @dataclass(frozen=True, slots=True)
+class ScopeNeed:
+    """An OAuth scope Stride asks for, the metrics that need it (none: linking itself needs
+    it) and its wording on the provider's consent screen, so a member knows what to tick."""
+
+    scope: str
+    consent_label: str
+    metrics: frozenset[Metric] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class ProviderInfo:
     name: str  # stable key stored in the database, e.g. "google_health"
     display_name: str  # shown in /link, e.g. "Fitbit / Pixel Watch (Google Health)"
-    metrics: frozenset[Metric]
+    metrics: frozenset[Metric]  # what the provider's data can give, fetched or sent
     supports_pkce: bool
     supports_revoke: bool
     retiring: bool = False
@@ -48,6 +58,17 @@ class ProviderInfo:
     # The metrics whose new data this installation hears of by push (webhooks configured);
     # the rest must be polled. See `bot.providers.push`.
     push_metrics: frozenset[Metric] = frozenset()
+    # What each requested scope is for; a grant that lacks one is told at link time and in
+    # /accounts (`bot.providers.oauth.missing_scopes`). Empty: the provider has no scopes.
+    scope_needs: tuple[ScopeNeed, ...] = ()
+    # False for a provider Stride never fetches from: the member's device sends its values
+    # itself (Apple Health's uploads), so the daily run, the poller and /sync plan no fetch
+    # for it, while `metrics` still says what its data gives (`fetches_metric`).
+    fetches: bool = True
+
+    def fetches_metric(self, metric: Metric) -> bool:
+        """Whether a fetch can bring values of `metric` from this provider."""
+        return self.fetches and metric in self.metrics
 
 
 class ProviderError(Exception):
@@ -80,6 +101,16 @@ class RateLimited(ProviderUnavailable):
 
 class ProviderResponseError(ProviderError):
     """The provider answered something we cannot understand, or refused the request (4xx)."""
+
+
+class AccessForbidden(ProviderResponseError):
+    """HTTP 403 from a data endpoint: the grant lacks the scope for that data, or the
+    provider refuses this member's data; the token itself is fine (no refresh, no re-link)."""
+
+
+class MembershipLapsed(AccessForbidden):
+    """The provider refuses the member's data because their paid membership lapsed (Oura's
+    403). The link stays; data flows again once the membership is renewed."""
 
 
 class ProviderGone(ProviderError):

@@ -24,6 +24,10 @@ offered as active calories. Floors and sleep are not offered either.
 
 User id: the `openid` scope makes the token endpoint return an id_token whose `sub` is the
 Google account id, so no userinfo request (and no extra URL) is needed.
+
+Scopes: steps and active minutes need `fitness.activity.read`, distance
+`fitness.location.read` (`SCOPE_NEEDS`). A combined request refused with 403 (a scope the
+member unticked) is asked again type by type, so the granted metrics still count.
 """
 
 from __future__ import annotations
@@ -41,10 +45,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.clock import Clock
 from bot.domain import DailyValue, Metric
-from bot.providers.base import ProviderInfo, ProviderResponseError, TokenSet
+from bot.providers.base import (
+    AccessForbidden,
+    ProviderInfo,
+    ProviderResponseError,
+    ScopeNeed,
+    TokenSet,
+)
 from bot.providers.daterange import ONE_DAY
 from bot.providers.google_oauth import GoogleOAuthClient, GoogleOAuthMethods
 from bot.providers.http import ProviderHttp, RetryPolicy, Sleep, parse_model
+from bot.providers.oauth import token_call_policy
 from bot.providers.ratelimit import ProviderRateLimiter
 from bot.settings import GoogleFitSettings
 
@@ -55,6 +66,16 @@ SCOPES = (
     "https://www.googleapis.com/auth/fitness.activity.read",
     "https://www.googleapis.com/auth/fitness.location.read",  # distance
     "openid",  # an id_token with the account id
+)
+SCOPE_NEEDS = (
+    ScopeNeed(
+        SCOPES[0],
+        "Use Google Fit to see and store your physical activity data",
+        frozenset({Metric.STEPS, Metric.ACTIVE_MINUTES}),
+    ),
+    ScopeNeed(
+        SCOPES[1], "See your Google Fit speed and distance data", frozenset({Metric.DISTANCE})
+    ),
 )
 MAX_RANGE_MS = 7_776_000_000
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -187,7 +208,17 @@ class GoogleFitProvider(GoogleOAuthMethods):
         self._http = ProviderHttp(
             session, provider=LABEL, clock=clock, sleep=sleep, policy=retry, limiter=limiter
         )
-        self._oauth = GoogleOAuthClient(settings, self._http, clock, scopes=SCOPES)
+        once_http = ProviderHttp(
+            session,
+            provider=LABEL,
+            clock=clock,
+            sleep=sleep,
+            policy=token_call_policy(retry, settings),
+            limiter=self._http.limiter,
+        )
+        self._oauth = GoogleOAuthClient(
+            settings, self._http, clock, scopes=SCOPES, once_http=once_http
+        )
         self.info = ProviderInfo(
             name="google_fit",
             display_name="Google Fit (being retired)",
@@ -196,6 +227,7 @@ class GoogleFitProvider(GoogleOAuthMethods):
             supports_revoke=self._oauth.supports_revoke,
             retiring=True,
             scopes=SCOPES,
+            scope_needs=SCOPE_NEEDS,
         )
 
     async def fetch_user_id(self, tokens: TokenSet) -> str:
@@ -222,10 +254,11 @@ class GoogleFitProvider(GoogleOAuthMethods):
         for run in day_runs(start, end, user_tz):
             try:
                 found = await self._aggregate(access_token, wanted, run, include_manual)
-            except ProviderResponseError:
-                if include_manual or len(wanted) == 1:
+            except ProviderResponseError as exc:
+                scope_refused = isinstance(exc, AccessForbidden)
+                if len(wanted) == 1 or (include_manual and not scope_refused):
                     raise
-                found = await self._aggregate_one_by_one(access_token, wanted, run)
+                found = await self._aggregate_one_by_one(access_token, wanted, run, include_manual)
             for metric, days in found.items():
                 per_metric[metric].update(days)
         return [
@@ -235,13 +268,18 @@ class GoogleFitProvider(GoogleOAuthMethods):
         ]
 
     async def _aggregate_one_by_one(
-        self, access_token: str, metrics: list[Metric], run: DayRun
+        self, access_token: str, metrics: list[Metric], run: DayRun, include_manual: bool
     ) -> dict[Metric, dict[dt.date, float]]:
         found: dict[Metric, dict[dt.date, float]] = {}
         for metric in metrics:
             try:
-                found.update(await self._aggregate(access_token, [metric], run, False))
+                found.update(await self._aggregate(access_token, [metric], run, include_manual))
+            except AccessForbidden:
+                # A scope the member did not grant, or (derived streams) no such data source.
+                log.info("%s: %s refused for this user (HTTP 403); skipped", LABEL, metric)
             except ProviderResponseError:
+                if include_manual:
+                    raise
                 log.warning("%s: no %s data source for this user; skipped", LABEL, metric.value)
         return found
 

@@ -17,12 +17,17 @@ and points to `dataPoints:reconcile`, which can. A night is attributed to the ci
 which it ends (you slept "last night" on the morning you woke up), and a day's value is the
 sum of `summary.minutesAsleep` over every sleep ending that day, naps included. When the
 summary is missing (still processing), the asleep stages are summed instead.
+
+Scopes: activity metrics need `activity_and_fitness.readonly`, sleep `sleep.readonly`
+(`SCOPE_NEEDS`, worded as on Google's consent screen). A member may untick either; a data type
+answered with 403 is skipped and the other metrics are still fetched.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import hashlib
 import logging
 from collections import defaultdict
@@ -36,10 +41,17 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from bot.clock import Clock
 from bot.domain import DailyValue, Metric
-from bot.providers.base import ProviderInfo, ProviderResponseError, TokenSet
+from bot.providers.base import (
+    AccessForbidden,
+    ProviderInfo,
+    ProviderResponseError,
+    ScopeNeed,
+    TokenSet,
+)
 from bot.providers.daterange import ONE_DAY, date_chunks
 from bot.providers.google_oauth import GoogleOAuthClient, GoogleOAuthMethods
 from bot.providers.http import ProviderHttp, RetryPolicy, Sleep, parse_model
+from bot.providers.oauth import token_call_policy
 from bot.providers.push import PUSH_METRICS
 from bot.providers.ratelimit import ProviderRateLimiter
 from bot.settings import GoogleHealthSettings
@@ -51,6 +63,14 @@ SCOPE_PREFIX = "https://www.googleapis.com/auth/googlehealth."
 SCOPES = (
     SCOPE_PREFIX + "activity_and_fitness.readonly",
     SCOPE_PREFIX + "sleep.readonly",
+)
+SCOPE_NEEDS = (
+    ScopeNeed(
+        SCOPES[0],
+        "See your Google Health activity and fitness data",
+        frozenset(Metric) - {Metric.SLEEP_MINUTES},
+    ),
+    ScopeNeed(SCOPES[1], "See your Google Health sleep data", frozenset({Metric.SLEEP_MINUTES})),
 )
 APP_LIMIT_PER_MINUTE = 120_000  # per Google Cloud project
 USER_LIMIT_PER_MINUTE = 300
@@ -79,7 +99,14 @@ class _Date(_Model):
         return self
 
     def to_date(self) -> dt.date:
-        return dt.date(self.year, self.month, self.day)
+        return _civil_date(self.year, self.month, self.day)
+
+
+@functools.lru_cache(maxsize=4096)
+def _civil_date(year: int, month: int, day: int) -> dt.date:
+    """One `date` object per day however many answers name it: a daily run keeps a value of
+    every member for every day it fetched until they are stored and reviewed."""
+    return dt.date(year, month, day)
 
 
 class _CivilDateTime(_Model):
@@ -274,7 +301,17 @@ class GoogleHealthProvider(GoogleOAuthMethods):
                 app_limit=APP_LIMIT_PER_MINUTE, user_limit=USER_LIMIT_PER_MINUTE, sleep=sleep
             ),
         )
-        self._oauth = GoogleOAuthClient(settings, self._http, clock, scopes=SCOPES)
+        once_http = ProviderHttp(
+            session,
+            provider=LABEL,
+            clock=clock,
+            sleep=sleep,
+            policy=token_call_policy(retry, settings),
+            limiter=self._http.limiter,
+        )
+        self._oauth = GoogleOAuthClient(
+            settings, self._http, clock, scopes=SCOPES, once_http=once_http
+        )
         self.info = ProviderInfo(
             name="google_health",
             display_name="Fitbit / Pixel Watch (Google Health)",
@@ -283,6 +320,7 @@ class GoogleHealthProvider(GoogleOAuthMethods):
             supports_revoke=self._oauth.supports_revoke,
             scopes=SCOPES,
             push_metrics=PUSH_METRICS["google_health"] if settings.push_enabled else frozenset(),
+            scope_needs=SCOPE_NEEDS,
         )
 
     async def fetch_user_id(self, tokens: TokenSet) -> str:
@@ -309,18 +347,36 @@ class GoogleHealthProvider(GoogleOAuthMethods):
         family_name = f"users/me/dataSourceFamilies/{family}"
         key = user_key(access_token)
         values: list[DailyValue] = []
-        for metric in sorted(set(metrics) & self.info.metrics):
-            if metric is Metric.SLEEP_MINUTES:
-                per_day = await self._sleep_minutes(access_token, start, end, family_name, key)
-            else:
-                per_day = await self._rollup(
-                    access_token, ROLLUPS[metric], start, end, family_name, key
-                )
+        wanted = sorted(set(metrics) & self.info.metrics)
+        forbidden: list[AccessForbidden] = []
+        for metric in wanted:
+            try:
+                per_day = await self._metric(access_token, metric, start, end, family_name, key)
+            except AccessForbidden as exc:
+                # The member did not grant this data type's scope: the others still count.
+                log.info("%s: %s not readable for this user (HTTP 403); skipped", LABEL, metric)
+                forbidden.append(exc)
+                continue
             values.extend(
                 DailyValue(metric=metric, day=day, value=value, includes_manual=include_manual)
                 for day, value in sorted(per_day.items())
             )
+        if forbidden and len(forbidden) == len(wanted):
+            raise forbidden[0]  # nothing readable at all: the run records why
         return values
+
+    async def _metric(
+        self,
+        access_token: str,
+        metric: Metric,
+        start: dt.date,
+        end: dt.date,
+        family: str,
+        key: str,
+    ) -> dict[dt.date, float]:
+        if metric is Metric.SLEEP_MINUTES:
+            return await self._sleep_minutes(access_token, start, end, family, key)
+        return await self._rollup(access_token, ROLLUPS[metric], start, end, family, key)
 
     async def _rollup(
         self,

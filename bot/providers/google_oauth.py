@@ -4,6 +4,11 @@ Google issues a refresh token only with `access_type=offline`, and reliably only
 `prompt=consent` (a second consent without it returns none). The refresh token does not
 rotate: a refresh answer carries a new access token only. A revoked or expired grant answers
 `invalid_grant` with HTTP 400, which becomes `GrantRevoked`.
+
+Granular consent: a member can untick single scopes, and the token answer's `scope` lists what
+was granted; it is stored with the tokens and checked by `bot.linking`. Client authentication
+follows the `client_auth` setting (Google documents the form body); a code exchange, which is
+never repeated, waits `token_timeout_seconds` for its answer.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from bot.providers.oauth import (
     ClientCredentials,
     OAuthTokenAnswer,
     id_token_subject,
+    require_bearer,
+    token_request,
     token_set,
     with_query,
 )
@@ -26,7 +33,11 @@ log = logging.getLogger(__name__)
 
 
 class GoogleOAuthClient:
-    """Authorize URL, code exchange, refresh and revoke against Google's OAuth server."""
+    """Authorize URL, code exchange, refresh and revoke against Google's OAuth server.
+
+    `once_http` sends the requests that are never repeated (the code exchange), with the
+    longer token timeout; `http` everything else.
+    """
 
     def __init__(
         self,
@@ -35,10 +46,12 @@ class GoogleOAuthClient:
         clock: Clock,
         *,
         scopes: tuple[str, ...],
+        once_http: ProviderHttp | None = None,
     ) -> None:
         self._settings = settings
         self._client = ClientCredentials.of(settings, http.provider)
         self._http = http
+        self._once_http = once_http or http
         self._clock = clock
         self.scopes = scopes
 
@@ -62,17 +75,17 @@ class GoogleOAuthClient:
     async def exchange_code(
         self, *, code: str, redirect_uri: str, code_verifier: str | None
     ) -> TokenSet:
-        form = {
-            **self._client.form(),
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": redirect_uri,
-        }
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
         if code_verifier is not None:
             form["code_verifier"] = code_verifier
         # A code is single-use: repeating the exchange after a lost answer cannot succeed.
-        data = await self._http.oauth_json(
-            self._settings.token_url, endpoint="token (code)", form=form, idempotent=False
+        data = await token_request(
+            self._once_http,
+            self._settings.token_url,
+            client=self._client,
+            endpoint="token (code)",
+            form=form,
+            idempotent=False,
         )
         answer = parse_model(
             OAuthTokenAnswer, data, provider=self._http.provider, endpoint="token (code)"
@@ -83,24 +96,28 @@ class GoogleOAuthClient:
                 f"{self._http.provider}: Google returned no refresh token; "
                 "the consent must use access_type=offline and prompt=consent"
             )
-        return self._token_set(answer, refresh_token=answer.refresh_token)
+        return self._token_set(answer, refresh_token=answer.refresh_token, requested=self.scopes)
 
     async def refresh(self, refresh_token: str) -> TokenSet:
-        form = {
-            **self._client.form(),
-            "grant_type": "refresh_token",
-            "refresh_token": refresh_token,
-        }
+        form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
         # Google's refresh token does not rotate, so repeating a refresh is harmless.
-        data = await self._http.oauth_json(
-            self._settings.token_url, endpoint="token (refresh)", form=form, idempotent=True
+        data = await token_request(
+            self._http,
+            self._settings.token_url,
+            client=self._client,
+            endpoint="token (refresh)",
+            form=form,
+            idempotent=True,
         )
         answer = parse_model(
             OAuthTokenAnswer, data, provider=self._http.provider, endpoint="token (refresh)"
         )
         return self._token_set(answer, refresh_token=answer.refresh_token or refresh_token)
 
-    def _token_set(self, answer: OAuthTokenAnswer, *, refresh_token: str) -> TokenSet:
+    def _token_set(
+        self, answer: OAuthTokenAnswer, *, refresh_token: str, requested: tuple[str, ...] = ()
+    ) -> TokenSet:
+        require_bearer(answer.token_type, provider=self._http.provider)
         subject = (
             id_token_subject(answer.id_token, provider=self._http.provider)
             if answer.id_token
@@ -113,6 +130,7 @@ class GoogleOAuthClient:
             scope=answer.scope,
             clock=self._clock,
             provider_user_id=subject,
+            requested=requested,
         )
 
     @property
@@ -124,8 +142,10 @@ class GoogleOAuthClient:
         if self._settings.revoke_url is None:
             return
         token = tokens.refresh_token or tokens.access_token
+        # Authenticated as at the token endpoint (RFC 7009 §2.1).
+        form, headers = self._client.authenticate({"token": token})
         resp = await self._http.send(
-            "POST", self._settings.revoke_url, endpoint="revoke", form={"token": token}
+            "POST", self._settings.revoke_url, endpoint="revoke", form=form, headers=headers
         )
         if resp.status == 400 and error_code(resp) in {"invalid_token", "invalid_grant"}:
             # Already revoked or expired: the outcome the caller wanted.

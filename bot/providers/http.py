@@ -20,9 +20,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email.utils
-import json
 import logging
-import math
 import random
 import re
 import time
@@ -35,6 +33,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.clock import Clock
 from bot.providers.base import (
+    AccessForbidden,
     AccessTokenRejected,
     GrantRevoked,
     ProviderGone,
@@ -42,6 +41,7 @@ from bot.providers.base import (
     ProviderUnavailable,
     RateLimited,
 )
+from bot.providers.json_codec import dump_json, parse_json
 from bot.providers.ratelimit import ProviderRateLimiter
 
 log = logging.getLogger(__name__)
@@ -92,9 +92,7 @@ class HttpResponse:
     def json(self) -> Any:
         if self._parsed is None:
             try:
-                self._parsed = (
-                    json.loads(self.body, parse_float=_finite, parse_constant=_not_json),
-                )
+                self._parsed = (parse_json(self.body),)
             except (ValueError, UnicodeDecodeError, RecursionError):
                 raise ProviderResponseError(
                     f"{self.provider}: {self.endpoint} answered HTTP {self.status} with a body "
@@ -115,17 +113,6 @@ class HttpResponse:
                 f"{self.provider}: {self.endpoint} answered JSON that is not an object"
             )
         return data
-
-
-def _finite(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):  # 1e400
-        raise ValueError("a number out of range")
-    return number
-
-
-def _not_json(constant: str) -> Any:
-    raise ValueError(f"{constant} is not JSON")  # NaN, Infinity: Python's extensions
 
 
 def parse_retry_after(value: str | None, now: dt.datetime) -> float | None:
@@ -177,6 +164,8 @@ def raise_for_api_status(resp: HttpResponse) -> None:
         return
     if status == 401:
         raise AccessTokenRejected(f"{who} refused the access token (HTTP 401)")
+    if status == 403:
+        raise AccessForbidden(f"{who} refused access with HTTP 403{_detail(resp)}")
     if status == 410:
         raise ProviderGone(f"{who} answered HTTP 410 Gone: the API was switched off")
     if status == 429:
@@ -229,12 +218,17 @@ class _Request:
     headers: Mapping[str, str]
     params: Mapping[str, str] | None
     form: Mapping[str, str] | None
-    json_body: Any
+    json_body: bytes | None  # encoded once (`dump_json`), sent as application/json
 
 
-def _request_headers(headers: Mapping[str, str] | None, access_token: str | None) -> dict[str, str]:
-    """JSON accepted, the caller's headers, and the bearer token when there is one."""
+def _request_headers(
+    headers: Mapping[str, str] | None, access_token: str | None, *, json_body: bool = False
+) -> dict[str, str]:
+    """JSON accepted (and sent, with a JSON body), the caller's headers, and the bearer token
+    when there is one."""
     request_headers = {"Accept": "application/json", **(headers or {})}
+    if json_body:
+        request_headers.setdefault("Content-Type", "application/json")
     if access_token is not None:
         request_headers["Authorization"] = f"Bearer {access_token}"
     return request_headers
@@ -284,8 +278,15 @@ class ProviderHttp:
         Raises `RateLimited` when 429s outlast the attempts and `ProviderUnavailable` when 5xx,
         timeouts or connection errors do.
         """
+        body = None if json_body is None else dump_json(json_body)
         request = _Request(
-            method, url, endpoint, _request_headers(headers, access_token), params, form, json_body
+            method,
+            url,
+            endpoint,
+            _request_headers(headers, access_token, json_body=body is not None),
+            params,
+            form,
+            body,
         )
         for attempt in range(1, self.policy.max_attempts + 1):
             await self.limiter.acquire(user_key)
@@ -408,8 +409,7 @@ class ProviderHttp:
             request.url,
             headers=request.headers,
             params=request.params,
-            data=request.form,
-            json=request.json_body,
+            data=request.form if request.json_body is None else request.json_body,
             # Never follow redirects: a redirect to another host would carry our bearer token.
             allow_redirects=False,
             timeout=aiohttp.ClientTimeout(total=self.policy.timeout),

@@ -15,10 +15,20 @@ more day on each side and keeps only the documents whose `day` lies in the range
 documents no maximum range, so a range is fetched in one request and paged.
 
 Tokens: refresh tokens are single-use and rotate, so a refresh is never repeated after a lost
-answer (it would spend a token that is already gone). Revocation (verify: documented by Oura
-as `POST https://api.ouraring.com/oauth/revoke?access_token=...`, confirmed only through
-client code using it) takes the access token in the query; that URL is never logged. An access
-token that is already invalid is refreshed once to revoke the grant behind it.
+answer (it would spend a token that is already gone), and a token request waits
+`token_timeout_seconds` for its answer rather than the usual 30 seconds: Oura rotates even when
+the answer is late, and a give-up would leave only a spent refresh token. A code answer
+without a refresh token is refused (the link would break at the first expiry), and so is a
+token type other than Bearer.
+
+Scopes: `daily` (activity and sleep) and `personal` (the user id, needed to link), worded as
+on Oura's consent page in `SCOPE_NEEDS`. A data endpoint answering 403 means the member's
+membership has lapsed (`MembershipLapsed`): the link stays, and data flows again on renewal.
+
+Revocation (verify: documented by Oura as `POST https://api.ouraring.com/oauth/revoke?
+access_token=...`, confirmed only through client code using it) takes the access token in the
+query; that URL is never logged. An access token that is already invalid is refreshed once to
+revoke the grant behind it.
 
 Manual entries: activities the user adds by hand count toward Oura's daily totals and the API
 cannot leave them out, so values are flagged `includes_manual=False` and
@@ -41,9 +51,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.clock import Clock
 from bot.domain import DailyValue, Metric
 from bot.providers.base import (
+    AccessForbidden,
     GrantRevoked,
+    MembershipLapsed,
     ProviderInfo,
     ProviderResponseError,
+    ScopeNeed,
     TokenSet,
 )
 from bot.providers.daterange import ONE_DAY
@@ -54,7 +67,15 @@ from bot.providers.http import (
     parse_model,
     raise_for_oauth_status,
 )
-from bot.providers.oauth import ClientCredentials, OAuthTokenAnswer, token_set, with_query
+from bot.providers.oauth import (
+    ClientCredentials,
+    OAuthTokenAnswer,
+    require_bearer,
+    token_call_policy,
+    token_request,
+    token_set,
+    with_query,
+)
 from bot.providers.push import PUSH_METRICS
 from bot.providers.ratelimit import ProviderRateLimiter
 from bot.settings import OuraSettings
@@ -63,11 +84,19 @@ log = logging.getLogger(__name__)
 
 LABEL = "Oura"
 SCOPES = ("daily", "personal")  # daily: activity and sleep; personal: the user id
-MAX_PAGES = 50
-SKIPPED_SLEEP_TYPES = frozenset({"rest", "deleted"})
 ACTIVITY_METRICS = frozenset(
     {Metric.STEPS, Metric.DISTANCE, Metric.ACTIVE_MINUTES, Metric.ACTIVE_CALORIES}
 )
+SCOPE_NEEDS = (
+    ScopeNeed(
+        "daily",
+        "Daily summaries (activity, sleep and readiness)",
+        ACTIVITY_METRICS | {Metric.SLEEP_MINUTES},
+    ),
+    ScopeNeed("personal", "Personal information"),  # the account id: linking needs it
+)
+MAX_PAGES = 50
+SKIPPED_SLEEP_TYPES = frozenset({"rest", "deleted"})
 
 
 class _Model(BaseModel):
@@ -140,6 +169,15 @@ class OuraProvider:
         self._http = ProviderHttp(
             session, provider=LABEL, clock=clock, sleep=sleep, policy=retry, limiter=limiter
         )
+        # Codes and refresh tokens are both single-use: token requests are never repeated.
+        self._token_http = ProviderHttp(
+            session,
+            provider=LABEL,
+            clock=clock,
+            sleep=sleep,
+            policy=token_call_policy(retry, settings),
+            limiter=self._http.limiter,
+        )
         self.info = ProviderInfo(
             name="oura",
             display_name="Oura",
@@ -149,6 +187,7 @@ class OuraProvider:
             scopes=SCOPES,
             can_exclude_manual=False,
             push_metrics=PUSH_METRICS["oura"] if settings.push_enabled else frozenset(),
+            scope_needs=SCOPE_NEEDS,
         )
 
     def authorization_url(
@@ -166,21 +205,30 @@ class OuraProvider:
             },
         )
 
-    async def _token(self, form: dict[str, str], *, endpoint: str) -> TokenSet:
-        data = await self._http.oauth_json(
+    async def _token(
+        self, form: dict[str, str], *, endpoint: str, requested: tuple[str, ...] = ()
+    ) -> TokenSet:
+        data = await token_request(
+            self._token_http,
             self._settings.token_url,
+            client=self._client,
             endpoint=endpoint,
-            form={**self._client.form(), **form},
-            # Codes and refresh tokens are both single-use here.
-            idempotent=False,
+            form=form,
+            idempotent=False,  # codes and refresh tokens are both single-use here
         )
         answer = parse_model(OAuthTokenAnswer, data, provider=LABEL, endpoint=endpoint)
+        require_bearer(answer.token_type, provider=LABEL)
+        if answer.refresh_token is None:
+            # A code answer without one breaks the link at the first expiry; after a refresh
+            # the old one is spent, so the next refresh would fail. Better to say so now.
+            raise ProviderResponseError(f"{LABEL}: {endpoint} answered without a refresh token")
         return token_set(
             access_token=answer.access_token,
             refresh_token=answer.refresh_token,
             expires_in=answer.expires_in,
             scope=answer.scope,
             clock=self._clock,
+            requested=requested,
         )
 
     async def exchange_code(
@@ -189,17 +237,14 @@ class OuraProvider:
         return await self._token(
             {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
             endpoint="token (code)",
+            requested=SCOPES,
         )
 
     async def refresh(self, refresh_token: str) -> TokenSet:
-        tokens = await self._token(
+        return await self._token(
             {"grant_type": "refresh_token", "refresh_token": refresh_token},
             endpoint="token (refresh)",
         )
-        if tokens.refresh_token is None:
-            # The old refresh token is spent; without a new one the next refresh must fail.
-            raise ProviderResponseError(f"{LABEL}: the refresh answer had no new refresh token")
-        return tokens
 
     async def revoke(self, tokens: TokenSet) -> None:
         revoke_url = self._settings.revoke_url
@@ -220,8 +265,14 @@ class OuraProvider:
 
     async def _revoke_access_token(self, revoke_url: str, access_token: str) -> bool:
         """True when revoked; False when Oura refused the access token itself."""
+        form, headers = self._client.authenticate({})  # RFC 7009 §2.1
         resp = await self._http.send(
-            "POST", revoke_url, endpoint="revoke", params={"access_token": access_token}
+            "POST",
+            revoke_url,
+            endpoint="revoke",
+            params={"access_token": access_token},
+            form=form or None,
+            headers=headers,
         )
         if resp.status in (400, 401):
             return False
@@ -272,9 +323,14 @@ class OuraProvider:
             page_params = dict(params)
             if next_token:
                 page_params["next_token"] = next_token
-            data = await self._http.api_json(
-                "GET", url, endpoint=collection, access_token=access_token, params=page_params
-            )
+            try:
+                data = await self._http.api_json(
+                    "GET", url, endpoint=collection, access_token=access_token, params=page_params
+                )
+            except AccessForbidden:
+                raise MembershipLapsed(
+                    f"{LABEL}: {collection} answered 403: the member's membership has lapsed"
+                ) from None
             yield data
             token = data.get("next_token") if isinstance(data, dict) else None
             if not isinstance(token, str) or not token:

@@ -23,6 +23,10 @@ in their Withings account), so `revoke` is a no-op and `supports_revoke` is Fals
 
 Scope: `user.activity` covers getactivity and the sleep summary. Withings says `user.info` is
 reserved for SDK partners with a contract, so it is not requested.
+
+Client authentication follows the `client_auth` setting (Withings documents the form body); a
+code exchange, which is never repeated, waits `token_timeout_seconds` for its answer. A token
+type other than Bearer is refused.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from bot.providers.base import (
     ProviderResponseError,
     ProviderUnavailable,
     RateLimited,
+    ScopeNeed,
     TokenSet,
 )
 from bot.providers.daterange import ONE_DAY
@@ -59,7 +64,13 @@ from bot.providers.http import (
     parse_model,
     raise_for_api_status,
 )
-from bot.providers.oauth import ClientCredentials, token_set, with_query
+from bot.providers.oauth import (
+    ClientCredentials,
+    require_bearer,
+    token_call_policy,
+    token_set,
+    with_query,
+)
 from bot.providers.push import PUSH_METRICS
 from bot.providers.ratelimit import ProviderRateLimiter
 from bot.settings import WithingsSettings
@@ -68,6 +79,22 @@ log = logging.getLogger(__name__)
 
 LABEL = "Withings"
 SCOPES = ("user.activity",)
+SCOPE_NEEDS = (
+    ScopeNeed(
+        "user.activity",
+        "Your activity and sleep data",
+        frozenset(
+            {
+                Metric.STEPS,
+                Metric.DISTANCE,
+                Metric.FLOORS,
+                Metric.ACTIVE_MINUTES,
+                Metric.ACTIVE_CALORIES,
+                Metric.SLEEP_MINUTES,
+            }
+        ),
+    ),
+)
 APP_LIMIT_PER_MINUTE = 120
 MAX_PAGES = 50
 
@@ -102,6 +129,7 @@ class _TokenBody(_Model):
     refresh_token: str
     expires_in: int | None = None
     scope: str | None = None
+    token_type: str | None = None
 
 
 class _Activity(_Model):
@@ -227,6 +255,14 @@ class WithingsProvider:
             policy=retry,
             limiter=limiter or ProviderRateLimiter(app_limit=APP_LIMIT_PER_MINUTE, sleep=sleep),
         )
+        self._once_http = ProviderHttp(
+            session,
+            provider=LABEL,
+            clock=clock,
+            sleep=sleep,
+            policy=token_call_policy(retry, settings),
+            limiter=self._http.limiter,
+        )
         self.info = ProviderInfo(
             name="withings",
             display_name="Withings",
@@ -236,6 +272,7 @@ class WithingsProvider:
             scopes=SCOPES,
             can_exclude_manual=False,
             push_metrics=PUSH_METRICS["withings"] if settings.push_enabled else frozenset(),
+            scope_needs=SCOPE_NEEDS,
         )
 
     def authorization_url(
@@ -253,26 +290,38 @@ class WithingsProvider:
             },
         )
 
-    async def _token(self, form: dict[str, str], *, endpoint: str, idempotent: bool) -> TokenSet:
-        resp = await self._http.send(
+    async def _token(
+        self,
+        form: dict[str, str],
+        *,
+        endpoint: str,
+        idempotent: bool,
+        requested: tuple[str, ...] = (),
+    ) -> TokenSet:
+        body, headers = self._client.authenticate({"action": "requesttoken", **form})
+        http = self._http if idempotent else self._once_http
+        resp = await http.send(
             "POST",
             self._settings.token_url,
             endpoint=endpoint,
-            form={"action": "requesttoken", **self._client.form(), **form},
+            form=body,
+            headers=headers,
             idempotent=idempotent,
             transient=transient_status,
         )
-        body = parse_model(
+        answer = parse_model(
             _TokenBody, envelope_body(resp, token_endpoint=True), provider=LABEL, endpoint=endpoint
         )
+        require_bearer(answer.token_type, provider=LABEL)
         return token_set(
-            access_token=body.access_token,
-            refresh_token=body.refresh_token,
-            expires_in=body.expires_in,
-            scope=body.scope,
+            access_token=answer.access_token,
+            refresh_token=answer.refresh_token,
+            expires_in=answer.expires_in,
+            scope=answer.scope,
             scope_separator=",",
             clock=self._clock,
-            provider_user_id=str(body.userid),
+            provider_user_id=str(answer.userid),
+            requested=requested,
         )
 
     async def exchange_code(
@@ -282,6 +331,7 @@ class WithingsProvider:
             {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
             endpoint="requesttoken (code)",
             idempotent=False,  # the code is single-use (and lives 30 seconds)
+            requested=SCOPES,
         )
 
     async def refresh(self, refresh_token: str) -> TokenSet:

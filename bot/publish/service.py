@@ -102,9 +102,11 @@ class PublishService:
         disabled_reasons: Mapping[str, str] | None = None,
         rng: random.Random | None = None,
         problem: str | None = None,
+        process_name: str | None = None,
     ) -> None:
         self._db = db
-        self._repo = PublishRepo(db)
+        # `process_name`: whose claim each sink's delivery is (several processes, one database).
+        self._repo = PublishRepo(db, process_name=process_name)
         self._settings = settings
         self._keys = keys
         self._sinks = dict(sinks)
@@ -403,4 +405,5 @@ def create_publish_service(
         messenger=messenger,
         disabled_reasons=reasons,
         problem=problem,
+        process_name=settings.process_name,
     )

@@ -18,6 +18,9 @@ Guarantees, and the one gap:
   are told once (`FailureReporter`); they hear again only after the sink has recovered and
   failed anew.
 - No network I/O happens inside a database transaction.
+- Several processes on one database: a sink's outbox is delivered by one process at a time,
+  the holder of its leased claim (`outbox:<sink>`, `bot.storage.claims`), renewed before each
+  message; the others skip that sink until the holder is done, or its lease ran out (it died).
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ log = logging.getLogger(__name__)
 BACKOFF_BASE = dt.timedelta(seconds=30)
 BACKOFF_MAX = dt.timedelta(hours=1)
 REPORT_AFTER_FAILURES = 3
+# A sink's claim lasts this long past its last renewal (one before every message).
+OUTBOX_LEASE = dt.timedelta(minutes=2)
 
 # Tells admins that a sink keeps failing; returns whether anyone could be told.
 FailureReporter = Callable[[SinkState], Awaitable[bool]]
@@ -98,6 +103,15 @@ class OutboxWorker:
         )
 
     async def _deliver_sink(self, sink: Sink, report: DeliveryReport) -> None:
+        claim = f"outbox:{sink.name}"
+        if not await self._repo.claims.acquire(claim, self._clock.now(), OUTBOX_LEASE):
+            log.debug("publish sink %s: another process is delivering it", sink.name)
+            return
+        await self._deliver_claimed(sink, claim, report)
+        # Not in a `finally`: a process that dies mid-delivery keeps it until the lease ends.
+        await self._repo.claims.complete(claim, self._clock.now())
+
+    async def _deliver_claimed(self, sink: Sink, claim: str, report: DeliveryReport) -> None:
         entries = await self._repo.due(sink.name, self._clock.now(), self._batch_size)
         if not entries:
             return
@@ -107,6 +121,9 @@ class OutboxWorker:
         try:
             async with sink.connect() as send:
                 for entry in entries:
+                    if not await self._repo.claims.renew(claim, self._clock.now(), OUTBOX_LEASE):
+                        log.warning("publish sink %s: taken over by another process", sink.name)
+                        break
                     current = entry
                     async with asyncio.timeout(self._message_timeout):
                         await send(self._outgoing(entry))

@@ -2,16 +2,19 @@
 
 The daily, catch-up and results posts (`leaderboard`), the terminal table (`table`) and `/me`
 build their lines from these, so a score reads the same everywhere. Rows are Discord markdown
-with every name escaped.
+with every name escaped. An amount an admin corrected is followed by `CORRECTED_MARK` (†):
+`corrected` holds the (player, day) pairs whose value is an admin's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 
-from bot.domain import ScoringMode
+from bot.domain import ScoringMode, Units
 from bot.render.text import (
+    CORRECTED_MARK,
     EN_DASH,
     MODE_LABELS,
     TIE_BREAK_LABELS,
@@ -34,18 +37,20 @@ from bot.scoring import (
 
 MIN_STREAK_SHOWN = 2
 
+Corrected = AbstractSet[tuple[PlayerId, dt.date]]  # (player, day) values set by an admin
+
 
 # --------------------------------------------------------------------------- scores
 
 
-def format_score(score: float, rules: ChallengeRules) -> str:
-    """A score in the challenge's own terms: '45,210 steps', '8,040 steps/day', '5 days',
-    '12 pts', '+12.5%'."""
+def format_score(score: float, rules: ChallengeRules, units: Units) -> str:
+    """A score in the challenge's own terms and the server's units: '45,210 steps',
+    '8,040 steps/day', '31.1 mi', '5 days', '12 pts', '+12.5%'."""
     match rules.mode:
         case ScoringMode.TOTAL:
-            return format_amount(score, rules.metric)
+            return format_amount(score, rules.metric, units)
         case ScoringMode.AVERAGE:
-            return f"{format_amount(score, rules.metric)}/day"
+            return f"{format_amount(score, rules.metric, units)}/day"
         case ScoringMode.GOAL_DAYS:
             return f"{format_number(score)} {'day' if score == 1 else 'days'}"
         case ScoringMode.IMPROVEMENT:
@@ -70,14 +75,14 @@ def format_streak(days: int) -> str:
     return f"🔥{days}" if days >= MIN_STREAK_SHOWN else ""
 
 
-def rules_line(rules: ChallengeRules) -> str:
+def rules_line(rules: ChallengeRules, units: Units) -> str:
     """The rules in one line of a post's header: 'Steps · total · goal 10,000 steps/day', with
     the tie-break when there is one ('… · ties: more goal days')."""
     parts = [rules.metric.label, MODE_LABELS[rules.mode]]
     if rules.daily_goal is not None:
-        parts.append(f"goal {format_amount(rules.daily_goal, rules.metric)}/day")
+        parts.append(f"goal {format_amount(rules.daily_goal, rules.metric, units)}/day")
     if rules.daily_cap is not None:
-        parts.append(f"cap {format_amount(rules.daily_cap, rules.metric)}/day")
+        parts.append(f"cap {format_amount(rules.daily_cap, rules.metric, units)}/day")
     if rules.tie_break is not TieBreak.NONE:
         parts.append(f"ties: {TIE_BREAK_LABELS[rules.tie_break]}")
     return " · ".join(parts)
@@ -92,11 +97,15 @@ def day_number(rules: ChallengeRules, day: dt.date) -> str:
 # --------------------------------------------------------------------------- ordering
 
 
-def ordered_players(standings: Standings, names: Mapping[PlayerId, str]) -> list[PlayerStanding]:
-    """Players by rank; a shared rank is listed by display name, then id, so the order is
-    stable from post to post."""
+def ordered_players(
+    standings: Standings,
+    names: Mapping[PlayerId, str],
+    hidden: AbstractSet[PlayerId] = frozenset(),
+) -> list[PlayerStanding]:
+    """Players by rank, members in `hidden` left out (the others keep their true places); a
+    shared rank is listed by display name, then id, so the order is stable from post to post."""
     return sorted(
-        standings.players,
+        (p for p in standings.players if p.player_id not in hidden),
         key=lambda p: (p.rank, display_name(names, p.player_id).casefold(), p.player_id),
     )
 
@@ -111,12 +120,33 @@ def changes_since(
 # --------------------------------------------------------------------------- rows
 
 
-def day_cell(standings: Standings, player: PlayerStanding, day: dt.date) -> str:
-    """What a player did on `day`: '12,345 steps ✓ +3 pts', or '—' when nothing synced."""
+def marked_amount(
+    value: float,
+    standings: Standings,
+    player: PlayerId,
+    day: dt.date,
+    units: Units,
+    corrected: Corrected,
+) -> str:
+    """'12,345 steps', or '12,345 steps†' when an admin set that day's value."""
+    amount = format_amount(value, standings.rules.metric, units)
+    return f"{amount}{CORRECTED_MARK}" if (player, day) in corrected else amount
+
+
+def day_cell(
+    standings: Standings,
+    player: PlayerStanding,
+    day: dt.date,
+    units: Units,
+    corrected: Corrected = frozenset(),
+) -> str:
+    """What a player did on `day`: '12,345 steps ✓ +3 pts' ('12,345 steps† ✓' when an admin
+    corrected it), or '—' when nothing synced."""
     rules = standings.rules
     if day not in player.daily_values:
         return "—"
-    parts = [format_amount(player.daily_values[day], rules.metric)]
+    value = player.daily_values[day]
+    parts = [marked_amount(value, standings, player.player_id, day, units, corrected)]
     if player.goal_met.get(day, False):
         parts.append("✓")
     if rules.mode in {ScoringMode.DAILY_RANK, ScoringMode.TIERS}:
@@ -130,7 +160,9 @@ def standing_row(
     names: Mapping[PlayerId, str],
     *,
     day: dt.date | None,
+    units: Units,
     change_cell: str = "",
+    corrected: Corrected = frozenset(),
 ) -> str:
     """'`1.` Alice · 12,345 steps ✓ · **45,210 steps** ▲2 🔥3' (the day part only with `day`,
     the change only when `change_cell` is not empty)."""
@@ -140,9 +172,9 @@ def standing_row(
         return f"{head} · no data yet"
     parts = [head]
     if day is not None:
-        parts.append(day_cell(standings, player, day))
+        parts.append(day_cell(standings, player, day, units, corrected))
     tail = [
-        f"**{format_score(player.score, standings.rules)}**",
+        f"**{format_score(player.score, standings.rules, units)}**",
         change_cell,
         format_streak(player.current_streak),
     ]
@@ -156,29 +188,35 @@ def player_rows(
     *,
     day: dt.date | None,
     previous_ranks: Mapping[PlayerId, int] | None,
+    units: Units,
+    hidden: AbstractSet[PlayerId] = frozenset(),
     row_note: Callable[[PlayerId], str] | None = None,
+    corrected: Corrected = frozenset(),
 ) -> list[str]:
-    """Every player's row in standings order; `row_note` adds ' · {note}' to each (the live
-    standings' "synced 14:05")."""
+    """Every shown player's row in standings order (`hidden` members left out, the others
+    keep their true places); `row_note` adds ' · {note}' to each (the live standings'
+    "synced 14:05"); `day`'s amounts an admin corrected are marked."""
     changes = changes_since(standings, previous_ranks)
     rows = []
-    for p in ordered_players(standings, names):
+    for p in ordered_players(standings, names, hidden):
         row = standing_row(
             standings,
             p,
             names,
             day=day,
+            units=units,
             change_cell="" if changes is None else format_change(changes[p.player_id]),
+            corrected=corrected,
         )
         rows.append(row if row_note is None else f"{row} · {row_note(p.player_id)}")
     return rows
 
 
-def team_rows(standings: Standings) -> list[str]:
-    """'`1.` Red · **90,000 steps** · 3/4 syncing'."""
+def team_rows(standings: Standings, units: Units) -> list[str]:
+    """'`1.` Red · **90,000 steps** · 3/4 syncing' (hidden members count for their team)."""
     return [
         f"`{team.rank}.` {escape_markdown(printable_name(team.team))} · "
-        f"**{format_score(team.score, standings.rules)}** · "
+        f"**{format_score(team.score, standings.rules, units)}** · "
         f"{team.syncing_members}/{len(team.member_ids)} syncing"
         for team in standings.teams
     ]

@@ -7,6 +7,7 @@ import datetime as dt
 import unicodedata
 from collections.abc import Mapping, Sequence
 
+from bot.domain import Units
 from bot.render.standings import changes_since, format_score, ordered_players
 from bot.render.text import ELLIPSIS, display_name, format_amount, format_date, printable_name
 from bot.scoring import PlayerId, PlayerStanding, Standings, TeamStanding
@@ -38,6 +39,7 @@ def render_text_table(
     standings: Standings,
     names: Mapping[PlayerId, str],
     *,
+    units: Units,
     day: dt.date | None = None,
     previous_ranks: Mapping[PlayerId, int] | None = None,
     name_width: int = 20,
@@ -58,12 +60,12 @@ def render_text_table(
     for player in ordered_players(standings, names):
         cells = [f"{player.rank}.", display_name(names, player.player_id)]
         if day is not None:
-            cells.append(_text_day_cell(standings, player, day))
-        cells.append(format_score(player.score, rules) if player.has_data else "no data yet")
+            cells.append(_text_day_cell(standings, player, day, units))
+        cells.append(format_score(player.score, rules, units) if player.has_data else "no data yet")
         cells.append("" if changes is None else _ascii_change(changes[player.player_id]))
         cells.append(str(player.current_streak) if player.current_streak else "")
         lines.append(_table_line(cells, columns))
-    lines += _text_team_lines(standings, name_width)
+    lines += _text_team_lines(standings, name_width, units)
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
@@ -74,10 +76,10 @@ def _table_line(cells: Sequence[str], columns: Sequence[Column]) -> str:
     )
 
 
-def _text_day_cell(standings: Standings, player: PlayerStanding, day: dt.date) -> str:
+def _text_day_cell(standings: Standings, player: PlayerStanding, day: dt.date, units: Units) -> str:
     if day not in player.daily_values:
         return "-"
-    value = format_amount(player.daily_values[day], standings.rules.metric)
+    value = format_amount(player.daily_values[day], standings.rules.metric, units)
     return f"{value} ✓" if player.goal_met.get(day, False) else value
 
 
@@ -87,22 +89,24 @@ def _ascii_change(change: int | None) -> str:
     return f"{change:+d}" if change else "="
 
 
-def _text_team_lines(standings: Standings, name_width: int) -> list[str]:
+def _text_team_lines(standings: Standings, name_width: int, units: Units) -> list[str]:
     if not standings.teams:
         return []
     columns: list[Column] = [("#", 4, True), ("Team", name_width, False)]
     columns += [("Score", 18, True), ("Syncing", 7, True)]
     lines = ["", _table_line([c[0] for c in columns], columns)]
     lines.append("  ".join("-" * width for _, width, _ in columns))
-    lines += [_team_line(team, standings, columns) for team in standings.teams]
+    lines += [_team_line(team, standings, columns, units) for team in standings.teams]
     return lines
 
 
-def _team_line(team: TeamStanding, standings: Standings, columns: Sequence[Column]) -> str:
+def _team_line(
+    team: TeamStanding, standings: Standings, columns: Sequence[Column], units: Units
+) -> str:
     cells = [
         f"{team.rank}.",
         printable_name(team.team),
-        format_score(team.score, standings.rules),
+        format_score(team.score, standings.rules, units),
         f"{team.syncing_members}/{len(team.member_ids)}",
     ]
     return _table_line(cells, columns)

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from bot.domain import Metric, ScoringMode
+from bot.domain import KM_PER_MILE, Metric, ScoringMode, Units
 from bot.scoring.rules import TieBreak
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ MESSAGE_LIMIT = 2000  # the content of one message
 NAME_MAX_CHARS = 32  # Discord display names are at most 32; longer input is cut, not trusted
 ELLIPSIS = "…"
 EN_DASH = "\u2013"  # spelled as an escape: it looks exactly like a hyphen in source
+CORRECTED_MARK = "†"  # after an amount an admin corrected (`/challenge adjust`)
 
 # A scoring mode as the posts name it: 'Steps · total · goal 10,000 steps/day'.
 MODE_LABELS: dict[ScoringMode, str] = {
@@ -160,11 +161,27 @@ def embed_name(names: Mapping[PlayerId, str], player_id: PlayerId) -> str:
 # --------------------------------------------------------------------------- numbers and dates
 
 
-def format_amount(value: float, metric: Metric) -> str:
-    """A daily value with its unit: '12,345 steps', '7.4 km', '45 min'."""
+def unit_label(metric: Metric, units: Units) -> str:
+    """The unit an amount of `metric` is shown in: 'steps', 'km' or 'mi', 'min'."""
+    if metric is Metric.DISTANCE and units is Units.IMPERIAL:
+        return "mi"
+    return metric.unit
+
+
+def shown_value(value: float, metric: Metric, units: Units) -> float:
+    """A stored value (distances in km) in the unit `unit_label` names."""
+    if metric is Metric.DISTANCE and units is Units.IMPERIAL:
+        return value / KM_PER_MILE
+    return value
+
+
+def format_amount(value: float, metric: Metric, units: Units) -> str:
+    """A stored value with its unit, as the server reads distances: '12,345 steps', '7.4 km'
+    or '4.6 mi', '45 min'. The one format of an amount everywhere (posts, charts, DMs)."""
+    shown = shown_value(value, metric, units)
     if metric is Metric.DISTANCE:
-        return f"{value:,.1f} {metric.unit}"
-    return f"{value:,.0f} {metric.unit}"
+        return f"{shown:,.1f} {unit_label(metric, units)}"
+    return f"{shown:,.0f} {unit_label(metric, units)}"
 
 
 def format_number(value: float) -> str:

@@ -1,16 +1,20 @@
-"""Users and their linked provider accounts. Tokens are encrypted here, on the way in."""
+"""Users and their linked provider accounts. Tokens are encrypted here, on the way in.
+
+Besides the tokens, an account row carries the lease on its token refresh (one Stride process
+refreshes at a time: `take_refresh_lease`, `release_refresh_lease`) and whether its provider
+refuses the member's data because their membership lapsed (`mark_membership_lapsed`).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
-
-import aiosqlite
 
 from bot.crypto import TokenCipher
 from bot.domain import AccountStatus
 from bot.providers.base import TokenSet
-from bot.storage.db import Database
+from bot.storage.db import Database, Row
 
 
 def to_db_time(instant: dt.datetime) -> str:
@@ -21,6 +25,18 @@ def to_db_time(instant: dt.datetime) -> str:
 
 def from_db_time(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(value).astimezone(dt.UTC)
+
+
+def _lease_time(instant: dt.datetime) -> str:
+    """A lease's end as fixed-width ISO-8601 UTC text, so comparing the text compares the
+    instants (in SQL, on both engines)."""
+    if instant.tzinfo is None:
+        raise ValueError("naive datetime")
+    return instant.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _optional_time(value: str | None) -> dt.datetime | None:
+    return from_db_time(value) if value else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +51,9 @@ class LinkedAccount:
     last_sync_at: dt.datetime | None
     relink_notified_at: dt.datetime | None
     created_at: dt.datetime
+    # When the provider first refused the data because the member's membership lapsed
+    # (Oura's 403); None while data flows.
+    membership_lapsed_at: dt.datetime | None = None
 
 
 async def count_by_status(db: Database) -> dict[AccountStatus, int]:
@@ -90,7 +109,7 @@ class AccountsRepo:
         self._cipher = cipher
 
     @staticmethod
-    def _account(row: aiosqlite.Row) -> LinkedAccount:
+    def _account(row: Row) -> LinkedAccount:
         return LinkedAccount(
             id=row["id"],
             discord_id=row["discord_id"],
@@ -100,10 +119,9 @@ class AccountsRepo:
             expires_at=from_db_time(row["expires_at"]),
             scopes=tuple(s for s in row["scopes"].split(" ") if s),
             last_sync_at=from_db_time(row["last_sync_at"]) if row["last_sync_at"] else None,
-            relink_notified_at=(
-                from_db_time(row["relink_notified_at"]) if row["relink_notified_at"] else None
-            ),
+            relink_notified_at=_optional_time(row["relink_notified_at"]),
             created_at=from_db_time(row["created_at"]),
+            membership_lapsed_at=_optional_time(row["membership_lapsed_at"]),
         )
 
     async def owner_of(self, provider: str, provider_user_id: str) -> int | None:
@@ -131,6 +149,7 @@ class AccountsRepo:
             "provider_user_id = excluded.provider_user_id, access_token = excluded.access_token, "
             "refresh_token = excluded.refresh_token, expires_at = excluded.expires_at, "
             "scopes = excluded.scopes, status = 'active', relink_notified_at = NULL, "
+            "membership_lapsed_at = NULL, lapsed_notified_at = NULL, "
             "updated_at = excluded.updated_at",
             (
                 discord_id,
@@ -168,14 +187,29 @@ class AccountsRepo:
         return None if found is None else found[1]
 
     async def status_and_tokens(self, account_id: int) -> tuple[AccountStatus, TokenSet] | None:
-        """The account's status and decrypted tokens in one read (the daily run's hot path)."""
+        """The account's status and decrypted tokens in one read."""
         row = await self._db.fetch_one(
             "SELECT status, access_token, refresh_token, expires_at, scopes, provider_user_id "
             "FROM linked_accounts WHERE id = ?",
             (account_id,),
         )
-        if row is None:
-            return None
+        return None if row is None else self.status_and_tokens_of(row)
+
+    async def token_rows(self, account_ids: Collection[int]) -> dict[int, Row]:
+        """The stored status and (still encrypted) tokens of many accounts in one query, by
+        account id (the daily run's hot path: `status_and_tokens_of` decrypts one row)."""
+        if not account_ids:
+            return {}
+        ids, param = self._db.int_set(account_ids)
+        rows = await self._db.fetch_all(
+            "SELECT id, status, access_token, refresh_token, expires_at, scopes, "  # noqa: S608 (the seam's value set)
+            "provider_user_id FROM linked_accounts WHERE id IN " + ids,
+            (param,),
+        )
+        return {int(row["id"]): row for row in rows}
+
+    def status_and_tokens_of(self, row: Row) -> tuple[AccountStatus, TokenSet]:
+        """A row of `token_rows` as the account's status and decrypted tokens."""
         return AccountStatus(row["status"]), TokenSet(
             access_token=self._cipher.decrypt(row["access_token"]),
             refresh_token=(
@@ -219,24 +253,91 @@ class AccountsRepo:
         )
         return changed == 1
 
+    # -- the refresh lease (one process refreshes an account at a time) ---------------------
+
+    async def take_refresh_lease(
+        self, account_id: int, owner: str, now: dt.datetime, until: dt.datetime
+    ) -> bool:
+        """Take (or extend our own) lease on the account's refresh; False while another
+        owner's lease runs. A crashed holder's lease simply runs out."""
+        changed = await self._db.execute_rowcount(
+            "UPDATE linked_accounts SET refresh_owner = ?, refresh_lease_until = ? "
+            "WHERE id = ? AND (refresh_lease_until IS NULL OR refresh_lease_until < ? "
+            "OR refresh_owner = ?)",
+            (owner, _lease_time(until), account_id, _lease_time(now), owner),
+        )
+        return changed == 1
+
+    async def release_refresh_lease(self, account_id: int, owner: str) -> None:
+        """End our lease (nothing when it ran out and someone else holds one now)."""
+        await self._db.execute(
+            "UPDATE linked_accounts SET refresh_owner = NULL, refresh_lease_until = NULL "
+            "WHERE id = ? AND refresh_owner = ?",
+            (account_id, owner),
+        )
+
+    async def exists(self, account_id: int) -> bool:
+        value = await self._db.fetch_value(
+            "SELECT 1 FROM linked_accounts WHERE id = ?", (account_id,)
+        )
+        return value is not None
+
+    async def refresh_lease_until(self, account_id: int) -> dt.datetime | None:
+        """When the current refresh lease ends; None when nobody holds one."""
+        value = await self._db.fetch_value(
+            "SELECT refresh_lease_until FROM linked_accounts WHERE id = ?", (account_id,)
+        )
+        return None if value is None else from_db_time(str(value))
+
+    # -- a lapsed membership (the provider refuses the data; the grant is fine) ------------
+
+    async def mark_membership_lapsed(self, account_id: int, now: dt.datetime) -> None:
+        """Record that the provider refused the data for a lapsed membership (first time)."""
+        await self._db.execute(
+            "UPDATE linked_accounts SET membership_lapsed_at = ? "
+            "WHERE id = ? AND membership_lapsed_at IS NULL",
+            (to_db_time(now), account_id),
+        )
+
+    async def mark_lapsed_notified(self, account_id: int, now: dt.datetime) -> bool:
+        """Record the lapsed-membership DM; False when one was already sent for this lapse."""
+        changed = await self._db.execute_rowcount(
+            "UPDATE linked_accounts SET lapsed_notified_at = ? "
+            "WHERE id = ? AND lapsed_notified_at IS NULL",
+            (to_db_time(now), account_id),
+        )
+        return changed == 1
+
+    async def clear_membership_lapsed(self, account_id: int) -> None:
+        """Data flows again: forget the lapse (a later one is told again)."""
+        await self._db.execute(
+            "UPDATE linked_accounts SET membership_lapsed_at = NULL, lapsed_notified_at = NULL "
+            "WHERE id = ? AND membership_lapsed_at IS NOT NULL",
+            (account_id,),
+        )
+
     async def delete(self, account_id: int) -> None:
         await self._db.execute("DELETE FROM linked_accounts WHERE id = ?", (account_id,))
 
     async def reencrypt_all(self) -> int:
         """Re-encrypt every stored token with the current (first) key; returns rows changed."""
+        changed = 0
         async with self._db.transaction():
-            # Read inside the transaction: a refresh committed between a read outside and
-            # these writes would be overwritten with the old pair.
+            # Read inside the transaction, and write only a pair that is still the one read:
+            # a refresh committed meanwhile (PostgreSQL does not hold back writes outside the
+            # transaction) must not be overwritten with the old pair.
             rows = await self._db.fetch_all(
                 "SELECT id, access_token, refresh_token FROM linked_accounts"
             )
             for row in rows:
-                await self._db.execute(
-                    "UPDATE linked_accounts SET access_token = ?, refresh_token = ? WHERE id = ?",
+                changed += await self._db.execute_rowcount(
+                    "UPDATE linked_accounts SET access_token = ?, refresh_token = ? "
+                    "WHERE id = ? AND access_token = ?",
                     (
                         self._cipher.rotate(row["access_token"]),
                         self._cipher.rotate(row["refresh_token"]) if row["refresh_token"] else None,
                         row["id"],
+                        row["access_token"],
                     ),
                 )
-        return len(rows)
+        return changed

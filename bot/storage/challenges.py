@@ -5,10 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
-
-import aiosqlite
 
 from bot.challenges.model import (
     Challenge,
@@ -21,17 +19,18 @@ from bot.domain import Metric, ScoringMode, TeamMode
 from bot.fair_play import Flag, ReviewStatus
 from bot.scoring import TieBreak
 from bot.storage.accounts import from_db_time, to_db_time
-from bot.storage.db import Database, UniqueViolation
+from bot.storage.db import Database, Row, UniqueViolation
+from bot.storage.names import name_key
 
 _COLUMNS = (
     "guild_id, channel_id, name, metric, scoring_mode, start_date, end_date, time_zone, "
     "post_time, daily_goal, daily_cap, allow_manual, grace_hours, team_mode, points_table, "
     "tiers, max_players, late_join_backfill, preset, status, ended_at, created_by, created_at, "
-    "tie_break"
+    "tie_break, name_key"
 )
 
 
-def _challenge(row: aiosqlite.Row) -> Challenge:
+def _challenge(row: Row) -> Challenge:
     points = json.loads(row["points_table"]) if row["points_table"] else None
     tiers = json.loads(row["tiers"]) if row["tiers"] else None
     return Challenge(
@@ -89,6 +88,7 @@ def _values(challenge: Challenge) -> tuple[Any, ...]:
         challenge.created_by,
         to_db_time(challenge.created_at),
         challenge.tie_break.value,
+        name_key(challenge.name),
     )
 
 
@@ -111,10 +111,13 @@ class ChallengesRepo:
 
         Raises `DuplicateChallengeName` when the guild already has a challenge of that name."""
         try:
-            return await self._db.execute(
-                f"INSERT INTO challenges ({_COLUMNS}) "  # noqa: S608 (a constant column list)
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                _values(challenge),
+            return int(
+                await self._db.fetch_value(
+                    f"INSERT INTO challenges ({_COLUMNS}) "  # noqa: S608 (a constant column list)
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                    "?, ?, ?) RETURNING id",
+                    _values(challenge),
+                )
             )
         except UniqueViolation:
             raise DuplicateChallengeName(challenge.name) from None
@@ -129,7 +132,7 @@ class ChallengesRepo:
                 "daily_goal = ?, daily_cap = ?, allow_manual = ?, grace_hours = ?, team_mode = ?, "
                 "points_table = ?, tiers = ?, max_players = ?, late_join_backfill = ?, "
                 "preset = ?, status = ?, ended_at = ?, created_by = ?, created_at = ?, "
-                "tie_break = ? WHERE id = ?",
+                "tie_break = ?, name_key = ? WHERE id = ?",
                 (*_values(challenge), challenge.id),
             )
         except UniqueViolation:
@@ -140,15 +143,17 @@ class ChallengesRepo:
         return None if row is None else _challenge(row)
 
     async def get_by_name(self, guild_id: int, name: str) -> Challenge | None:
-        """Case-insensitive (the column is COLLATE NOCASE)."""
+        """Case-insensitive, in every script (by `name_key`)."""
         row = await self._db.fetch_one(
-            "SELECT * FROM challenges WHERE guild_id = ? AND name = ?", (guild_id, name.strip())
+            "SELECT * FROM challenges WHERE guild_id = ? AND name_key = ?",
+            (guild_id, name_key(name)),
         )
         return None if row is None else _challenge(row)
 
     async def for_guild(self, guild_id: int) -> list[Challenge]:
         rows = await self._db.fetch_all(
-            "SELECT * FROM challenges WHERE guild_id = ? ORDER BY start_date, name", (guild_id,)
+            "SELECT * FROM challenges WHERE guild_id = ? ORDER BY start_date, name_key",
+            (guild_id,),
         )
         return [_challenge(row) for row in rows]
 
@@ -170,15 +175,15 @@ class ChallengesRepo:
         """Names containing `text` (case-insensitive): names starting with it first, then
         active challenges, then the most recent start."""
         rows = await self._db.fetch_all(
-            "SELECT name FROM challenges WHERE guild_id = ? AND name LIKE ? ESCAPE '\\' "
+            "SELECT name FROM challenges WHERE guild_id = ? AND name_key LIKE ? ESCAPE '\\' "
             "AND (? = 0 OR status = 'active') "
-            "ORDER BY (name LIKE ? ESCAPE '\\') DESC, (status = 'active') DESC, "
-            "start_date DESC, name LIMIT ?",
+            "ORDER BY (CASE WHEN name_key LIKE ? ESCAPE '\\' THEN 0 ELSE 1 END), "
+            "(CASE WHEN status = 'active' THEN 0 ELSE 1 END), start_date DESC, name_key LIMIT ?",
             (
                 guild_id,
-                _like_pattern(text),
+                _like_pattern(name_key(text)),
                 int(active_only),
-                _like_pattern(text)[1:],
+                _like_pattern(name_key(text))[1:],
                 limit,
             ),
         )
@@ -192,7 +197,7 @@ class ChallengesRepo:
         )
 
 
-def _participant(row: aiosqlite.Row) -> Participant:
+def _participant(row: Row) -> Participant:
     return Participant(
         challenge_id=row["challenge_id"],
         discord_id=row["discord_id"],
@@ -274,16 +279,19 @@ class ParticipantsRepo:
     async def team_names_like(
         self, guild_id: int, challenge_name: str, text: str, *, limit: int
     ) -> list[str]:
-        """Teams containing `text` (case-insensitive) of the guild's challenge with that name,
-        in one query (autocomplete)."""
+        """Teams containing `text` (case-insensitive, by `name_key`) of the guild's challenge
+        with that name, in one query (autocomplete)."""
         rows = await self._db.fetch_all(
             "SELECT DISTINCT p.team FROM participants p "
             "JOIN challenges c ON c.id = p.challenge_id "
-            "WHERE c.guild_id = ? AND c.name = ? AND p.team LIKE ? ESCAPE '\\' "
-            "ORDER BY p.team COLLATE NOCASE LIMIT ?",
-            (guild_id, challenge_name.strip(), _like_pattern(text), limit),
+            "WHERE c.guild_id = ? AND c.name_key = ? AND p.team IS NOT NULL",
+            (guild_id, name_key(challenge_name)),
         )
-        return [row["team"] for row in rows]
+        wanted = name_key(text)
+        teams = sorted(
+            (name_key(row["team"]), row["team"]) for row in rows if wanted in name_key(row["team"])
+        )
+        return [team for _, team in teams[:limit]]
 
     async def set_team(self, challenge_id: int, discord_id: int, team: str | None) -> bool:
         return (
@@ -295,11 +303,22 @@ class ParticipantsRepo:
         )
 
     async def rename_team(self, challenge_id: int, old: str, new: str) -> int:
-        """Rename a team (case-insensitive match on the old name); returns members renamed."""
-        return await self._db.execute_rowcount(
-            "UPDATE participants SET team = ? WHERE challenge_id = ? AND team = ? COLLATE NOCASE",
-            (new, challenge_id, old),
-        )
+        """Rename a team (case-insensitive match on the old name, by `name_key`); returns
+        members renamed."""
+        async with self._db.transaction():
+            rows = await self._db.fetch_all(
+                "SELECT DISTINCT team FROM participants WHERE challenge_id = ? "
+                "AND team IS NOT NULL",
+                (challenge_id,),
+            )
+            matching, param = self._db.text_set(
+                row["team"] for row in rows if name_key(row["team"]) == name_key(old)
+            )
+            return await self._db.execute_rowcount(
+                "UPDATE participants SET team = ? WHERE challenge_id = ? AND team IN "  # noqa: S608 (the seam's set)
+                + matching,
+                (new, challenge_id, param),
+            )
 
     async def set_teams(self, challenge_id: int, teams: dict[int, str]) -> None:
         await self._db.execute_many(
@@ -322,15 +341,20 @@ class DailyHistoryRepo:
         last: dt.date,
         *,
         include_manual: bool,
+        players: Collection[int] | None = None,
     ) -> dict[int, dict[dt.date, float]]:
         """Each participant's highest reading per day in `first..last` (providers are merged
-        by max, as scoring does), manual entries only when `include_manual`."""
+        by max, as scoring does), manual entries only when `include_manual`; only those of
+        `players` when given (a large challenge's history is read a part at a time)."""
+        only, param = self._db.int_set(players or ())
         rows = await self._db.fetch_all(
-            "SELECT v.discord_id, v.day, MAX(v.value) AS value FROM daily_values v "
+            "SELECT v.discord_id, v.day, MAX(v.value) AS value FROM daily_values v "  # noqa: S608 (the seam's value set)
             "JOIN participants p ON p.discord_id = v.discord_id AND p.challenge_id = ? "
             "WHERE v.metric = ? AND v.day BETWEEN ? AND ? AND (? = 1 OR v.includes_manual = 0) "
-            "GROUP BY v.discord_id, v.day",
-            (challenge_id, metric.value, first.isoformat(), last.isoformat(), int(include_manual)),
+            + ("" if players is None else "AND v.discord_id IN " + only + " ")
+            + "GROUP BY v.discord_id, v.day",
+            (challenge_id, metric.value, first.isoformat(), last.isoformat(), int(include_manual))
+            + (() if players is None else (param,)),
         )
         history: defaultdict[int, dict[dt.date, float]] = defaultdict(dict)
         for row in rows:
@@ -338,7 +362,7 @@ class DailyHistoryRepo:
         return dict(history)
 
 
-def _flag(row: aiosqlite.Row) -> Flag:
+def _flag(row: Row) -> Flag:
     return Flag(
         review_id=row["id"],
         challenge_id=row["challenge_id"],
@@ -375,9 +399,10 @@ class ReviewsRepo:
                     key,
                 )
                 if existing is None:
-                    review_id = await self._db.execute(
+                    review_id = await self._db.fetch_value(
                         "INSERT INTO value_reviews (challenge_id, discord_id, metric, day, value, "
-                        "reason, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        "reason, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                        "RETURNING id",
                         (*key, value, reason, to_db_time(now), to_db_time(now)),
                     )
                     created.append(
@@ -386,7 +411,7 @@ class ReviewsRepo:
                 elif existing["status"] == ReviewStatus.PENDING.value:
                     await self._db.execute(
                         "UPDATE value_reviews SET value = ?, reason = ?, updated_at = ? "
-                        "WHERE id = ?",
+                        "WHERE id = ? AND status = 'pending'",  # not decided meanwhile
                         (value, reason, to_db_time(now), existing["id"]),
                     )
         return created

@@ -13,11 +13,9 @@ import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 
-import aiosqlite
-
 from bot.crypto import TokenCipher
 from bot.storage.accounts import from_db_time, to_db_time
-from bot.storage.db import Database
+from bot.storage.db import Database, Row
 
 # How long an expired or used row is kept so a late click is told what happened.
 KEEP_AFTER_EXPIRY = dt.timedelta(days=1)
@@ -91,7 +89,7 @@ class OAuthStatesRepo:
                 ),
             )
 
-    def _pending(self, row: aiosqlite.Row) -> PendingLink:
+    def _pending(self, row: Row) -> PendingLink:
         verifier = row["code_verifier"]
         return PendingLink(
             discord_id=int(row["discord_id"]),
@@ -100,14 +98,14 @@ class OAuthStatesRepo:
             expires_at=from_db_time(row["expires_at"]),
         )
 
-    async def _row(self, state_hash: str, provider: str) -> aiosqlite.Row | None:
+    async def _row(self, state_hash: str, provider: str) -> Row | None:
         return await self._db.fetch_one(
             "SELECT discord_id, provider, code_verifier, expires_at, used_at "
             "FROM oauth_states WHERE state_hash = ? AND provider = ?",
             (state_hash, provider),
         )
 
-    def _lookup(self, row: aiosqlite.Row | None, now: dt.datetime) -> StateLookup:
+    def _lookup(self, row: Row | None, now: dt.datetime) -> StateLookup:
         if row is None:
             return StateLookup(None, StateProblem.UNKNOWN)
         if row["used_at"] is not None:

@@ -35,7 +35,7 @@ def _is_reference(column: str) -> bool:
 
 
 def _quoted(identifier: str) -> str:
-    # Identifiers come from sqlite_master, not from users; checked anyway before use in SQL.
+    # Identifiers come from the live schema, not from users; checked anyway before use in SQL.
     if not _IDENTIFIER.match(identifier):
         raise ValueError(f"unexpected identifier in the schema: {identifier!r}")
     return f'"{identifier}"'
@@ -66,17 +66,11 @@ class PrivacyRepo:
         self._db = db
 
     async def _tables(self) -> list[_Table]:
-        names = await self._db.fetch_all(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "ORDER BY name"
-        )
-        tables = []
-        for row in names:
-            name = str(row["name"])
-            info = await self._db.fetch_all(f"PRAGMA table_info({_quoted(name)})")
-            columns = tuple(_Column(str(c["name"]), bool(c["notnull"])) for c in info)
-            tables.append(_Table(name, columns))
-        return tables
+        schema = await self._db.table_columns()
+        return [
+            _Table(name, tuple(_Column(column, not_null) for column, not_null in columns))
+            for name, columns in sorted(schema.items())
+        ]
 
     async def export(self, discord_id: int) -> dict[str, list[dict[str, Any]]]:
         """Every row about the user, by table; secret columns and BLOBs left out, and another
@@ -98,7 +92,7 @@ class PrivacyRepo:
                         key: (
                             None if key in people and row[key] != discord_id else row[key]
                         )
-                        for key in row.keys()  # noqa: SIM118 (aiosqlite.Row is not a mapping)
+                        for key in row.keys()  # noqa: SIM118 (a row is not a mapping)
                         if key not in SECRET_COLUMNS and not isinstance(row[key], bytes)
                     }
                     for row in rows

@@ -6,10 +6,9 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import aiosqlite
-
 from bot.publish.aggregate import Contribution
-from bot.storage.db import Database
+from bot.storage.claims import ClaimsRepo, default_owner
+from bot.storage.db import Database, Row
 
 
 def to_db_time(instant: dt.datetime) -> str:
@@ -81,7 +80,7 @@ class ReportTarget:
     challenge_creator_id: int
 
 
-def _entry(row: aiosqlite.Row) -> OutboxEntry:
+def _entry(row: Row) -> OutboxEntry:
     return OutboxEntry(
         id=row["id"],
         idempotency_key=row["idempotency_key"],
@@ -97,7 +96,7 @@ def _entry(row: aiosqlite.Row) -> OutboxEntry:
     )
 
 
-def _sink_state(row: aiosqlite.Row) -> SinkState:
+def _sink_state(row: Row) -> SinkState:
     return SinkState(
         sink=row["sink"],
         last_success_at=from_db_time(row["last_success_at"]),
@@ -116,8 +115,10 @@ _OUTBOX_COLUMNS = (
 
 
 class PublishRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, process_name: str | None = None) -> None:
         self._db = db
+        # Which process delivers each sink's outbox (`bot.publish.worker`, `outbox:<sink>`).
+        self.claims = ClaimsRepo(db, process_name or default_owner())
 
     # -- the guild switch --------------------------------------------------------------
 
@@ -243,9 +244,9 @@ class PublishRepo:
     async def postpone_sink(self, sink: str, until: dt.datetime) -> None:
         """Hold back every pending message of a failing sink until `until` (its backoff)."""
         await self._db.execute(
-            "UPDATE publish_outbox SET next_attempt_at = MAX(next_attempt_at, ?) "
-            "WHERE sink = ? AND delivered_at IS NULL",
-            (to_db_time(until), sink),
+            "UPDATE publish_outbox SET next_attempt_at = CASE WHEN next_attempt_at < ? "
+            "THEN ? ELSE next_attempt_at END WHERE sink = ? AND delivered_at IS NULL",
+            (to_db_time(until), to_db_time(until), sink),
         )
 
     async def payload_for_day(self, challenge_id: int, day: dt.date) -> str | None:
@@ -317,12 +318,13 @@ class PublishRepo:
     async def report_targets(self, sink: str) -> list[ReportTarget]:
         """One target per guild with messages waiting for `sink`."""
         rows = await self._db.fetch_all(
-            "SELECT o.guild_id, g.leaderboard_channel_id, c.created_by, MIN(o.id) "
+            "SELECT o.guild_id, g.leaderboard_channel_id, c.created_by "
             "FROM publish_outbox AS o "
             "JOIN challenges AS c ON c.id = o.challenge_id "
             "LEFT JOIN guild_settings AS g ON g.guild_id = o.guild_id "
-            "WHERE o.sink = ? AND o.delivered_at IS NULL "
-            "GROUP BY o.guild_id ORDER BY o.guild_id",
+            "WHERE o.id IN (SELECT MIN(id) FROM publish_outbox "
+            "WHERE sink = ? AND delivered_at IS NULL GROUP BY guild_id) "
+            "ORDER BY o.guild_id",
             (sink,),
         )
         return [

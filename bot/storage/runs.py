@@ -18,10 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-import aiosqlite
-
 from bot.storage.accounts import from_db_time, to_db_time
-from bot.storage.db import Database
+from bot.storage.db import Database, Row
 from bot.storage.values import STILL_PLAYING
 
 
@@ -77,7 +75,7 @@ class PostedRank:
     score: float
 
 
-def _record(row: aiosqlite.Row) -> RunRecord:
+def _record(row: Row) -> RunRecord:
     return RunRecord(
         challenge_id=int(row["challenge_id"]),
         day=dt.date.fromisoformat(row["day"]),
@@ -114,7 +112,8 @@ class RunsRepo:
         whether the results are recorded. One query, so a run can skip idle challenges."""
         rows = await self._db.fetch_all(
             "SELECT challenge_id, MAX(CASE WHEN kind != 'results' THEN day END) AS last_day, "
-            "SUM(status != 'posted') AS unposted, MAX(kind = 'results') AS has_results "
+            "SUM(CASE WHEN status != 'posted' THEN 1 ELSE 0 END) AS unposted, "
+            "MAX(CASE WHEN kind = 'results' THEN 1 ELSE 0 END) AS has_results "
             "FROM scheduled_runs GROUP BY challenge_id"
         )
         return {
@@ -164,6 +163,17 @@ class RunsRepo:
                 (message_id, to_db_time(now), challenge_id, r.day.isoformat(), r.kind.value)
                 for r in records
             ],
+        )
+
+    async def mark_skipped(
+        self, challenge_id: int, records: Iterable[RunRecord], now: dt.datetime
+    ) -> None:
+        """Record days as handled without a post of their own (the challenge posts only its
+        weekly recap): `posted`, with no message."""
+        await self._db.execute_many(
+            "UPDATE scheduled_runs SET status = 'posted', message_id = NULL, error_code = NULL, "
+            "finished_at = ? WHERE challenge_id = ? AND day = ? AND kind = ?",
+            [(to_db_time(now), challenge_id, r.day.isoformat(), r.kind.value) for r in records],
         )
 
     async def mark_failed(

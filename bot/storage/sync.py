@@ -11,7 +11,6 @@ behind the rows, who plays which active challenge, each member's last successful
 from __future__ import annotations
 
 import datetime as dt
-import json
 import secrets
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
@@ -66,11 +65,6 @@ class Retry:
     due_at: dt.datetime
 
 
-def _ids(values: Iterable[int]) -> str:
-    """A JSON array for `json_each(?)`: one parameter however many ids."""
-    return json.dumps(sorted(set(values)))
-
-
 class SyncRepo:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -82,15 +76,19 @@ class SyncRepo:
     ) -> list[int]:
         """Queue the active account behind each request, due at `due_at`; per request, how
         many accounts it queued or found waiting (0 for an unknown or unusable account)."""
-        pairs = sorted({(r.provider, r.provider_user_id) for r in requests})
+        pairs = {(r.provider, r.provider_user_id) for r in requests}
+        user_ids, param = self._db.text_set(user_id for _, user_id in pairs)
         async with self._db.transaction():
             rows = await self._db.fetch_all(
-                "SELECT la.id, la.provider, la.provider_user_id FROM linked_accounts la "
-                "JOIN json_each(?) AS wanted ON la.provider = wanted.value ->> 0 "
-                "AND la.provider_user_id = wanted.value ->> 1 WHERE la.status = 'active'",
-                (json.dumps(pairs),),
+                "SELECT la.id, la.provider, la.provider_user_id FROM linked_accounts la "  # noqa: S608 (the seam's value set)
+                "WHERE la.status = 'active' AND la.provider_user_id IN " + user_ids,
+                (param,),
             )
-            found = {(row["provider"], row["provider_user_id"]): int(row["id"]) for row in rows}
+            found = {
+                (row["provider"], row["provider_user_id"]): int(row["id"])
+                for row in rows
+                if (row["provider"], row["provider_user_id"]) in pairs
+            }
             first_reason: dict[int, str] = {}
             for item in requests:
                 account_id = found.get((item.provider, item.provider_user_id))
@@ -131,24 +129,26 @@ class SyncRepo:
     ) -> list[QueueEntry]:
         """Lease up to `limit` due rows, the longest due first: those waiting, and those whose
         lease expired (its process died). One statement, so two processes never lease one
-        row; `skip` leaves out rows this process is still fetching."""
+        row (the outer condition repeats the inner one: PostgreSQL re-checks it on a row
+        another process leased meanwhile); `skip` leaves out rows this process is still
+        fetching."""
         if limit <= 0:
             return []
         lease_id = secrets.token_hex(8)
+        skipped, skip_param = self._db.int_set(skip)
+        due = "due_at <= ? AND (leased_at IS NULL OR leased_at <= ?)"
         rows = await self._db.fetch_all(
-            "UPDATE sync_queue SET lease_owner = ?, lease_id = ?, leased_at = ?, dirty = 0 "
-            "WHERE account_id IN (SELECT account_id FROM sync_queue "
-            "WHERE due_at <= ? AND (leased_at IS NULL OR leased_at <= ?) "
-            "AND account_id NOT IN (SELECT value FROM json_each(?)) "
+            "UPDATE sync_queue SET lease_owner = ?, lease_id = ?, leased_at = ?, dirty = 0 "  # noqa: S608 (the seam's value set)
+            f"WHERE {due} AND account_id IN (SELECT account_id FROM sync_queue "
+            f"WHERE {due} AND account_id NOT IN " + skipped + " "
             "ORDER BY due_at, account_id LIMIT ?) "
             "RETURNING account_id, reason, requested_at, attempts",
             (
                 owner,
                 lease_id,
                 to_db_time(now),
-                to_db_time(now),
-                to_db_time(now - lease),
-                _ids(skip),
+                *(to_db_time(now), to_db_time(now - lease)) * 2,
+                skip_param,
                 limit,
             ),
         )
@@ -219,11 +219,11 @@ class SyncRepo:
 
     async def player_accounts(self, account_ids: Iterable[int]) -> dict[int, PlayerAccount]:
         """The accounts (any status) with the time zone their owner's provider reports in."""
+        wanted, param = self._db.int_set(account_ids)
         rows = await self._db.fetch_all(
-            "SELECT la.*, u.time_zone AS user_time_zone FROM linked_accounts la "
-            "JOIN users u ON u.discord_id = la.discord_id "
-            "WHERE la.id IN (SELECT value FROM json_each(?))",
-            (_ids(account_ids),),
+            "SELECT la.*, u.time_zone AS user_time_zone FROM linked_accounts la "  # noqa: S608 (the seam's value set)
+            "JOIN users u ON u.discord_id = la.discord_id WHERE la.id IN " + wanted,
+            (param,),
         )
         # The accounts repository's own row mapping, so the two never disagree.
         return {
@@ -233,11 +233,12 @@ class SyncRepo:
 
     async def active_challenges_of(self, discord_ids: Iterable[int]) -> dict[int, set[int]]:
         """Which of these players play in each active challenge: challenge id -> players."""
+        wanted, param = self._db.int_set(discord_ids)
         rows = await self._db.fetch_all(
-            "SELECT p.challenge_id, p.discord_id FROM participants p "
+            "SELECT p.challenge_id, p.discord_id FROM participants p "  # noqa: S608 (the seam's value set)
             "JOIN challenges c ON c.id = p.challenge_id WHERE c.status = 'active' "
-            "AND p.discord_id IN (SELECT value FROM json_each(?))",
-            (_ids(discord_ids),),
+            "AND p.discord_id IN " + wanted,
+            (param,),
         )
         players: defaultdict[int, set[int]] = defaultdict(set)
         for row in rows:

@@ -13,9 +13,9 @@ move it.
 from __future__ import annotations
 
 import datetime as dt
-import json
+import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from bot.domain import DailyValue, Metric
@@ -24,9 +24,17 @@ from bot.storage.db import Database
 
 # Completes `INSERT … SELECT <row>` with the row's (challenge_id, discord_id) as two more
 # parameters: only players still in the challenge get rows.
+STORE_BATCH = 10_000  # fetched values per `executemany` in `store_fetched`
 STILL_PLAYING = (
     "WHERE EXISTS (SELECT 1 FROM participants WHERE challenge_id = ? AND discord_id = ?)"
 )
+
+
+def _batches(items: Iterable[FetchedValue], size: int) -> Iterator[list[FetchedValue]]:
+    """`items` in lists of at most `size` (Python 3.12's `itertools.batched`)."""
+    rest = iter(items)
+    while batch := list(itertools.islice(rest, size)):
+        yield batch
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,41 +91,42 @@ class ValuesRepo:
 
     async def store_fetched(
         self,
-        values: Sequence[FetchedValue],
+        values: Iterable[FetchedValue],
         synced_account_ids: Iterable[int],
         now: dt.datetime,
         baselines: Sequence[BaselineRow] = (),
     ) -> None:
         """Upsert fetched values, mark the accounts they came from synced and keep the
         baselines this fetch gave (each player's first only), in one transaction (an
-        `executemany` each, however many users there are)."""
+        `executemany` each, however many users there are; the values in batches of
+        `STORE_BATCH` rows, so memory does not grow with them)."""
         fetched_at = to_db_time(now)
-        rows = [
-            (
-                item.discord_id,
-                item.provider,
-                item.value.metric.value,
-                item.value.day.isoformat(),
-                int(item.value.includes_manual),
-                item.value.value,
-                fetched_at,
-                item.discord_id,
-            )
-            for item in values
-        ]
         synced = [(fetched_at, account_id) for account_id in synced_account_ids]
         async with self._db.transaction():
             # Only for users who still exist: one who ran /privacy delete while their values
             # were being fetched is gone, and the values with them.
-            await self._db.execute_many(
-                "INSERT INTO daily_values "
-                "(discord_id, provider, metric, day, includes_manual, value, fetched_at) "
-                "SELECT ?, ?, ?, ?, ?, ?, ? "
-                "WHERE EXISTS (SELECT 1 FROM users WHERE discord_id = ?) "
-                "ON CONFLICT (discord_id, metric, day, provider, includes_manual) DO UPDATE SET "
-                "value = excluded.value, fetched_at = excluded.fetched_at",
-                rows,
-            )
+            for batch in _batches(values, STORE_BATCH):
+                await self._db.execute_many(
+                    "INSERT INTO daily_values "
+                    "(discord_id, provider, metric, day, includes_manual, value, fetched_at) "
+                    "SELECT ?, ?, ?, ?, ?, ?, ? "
+                    "WHERE EXISTS (SELECT 1 FROM users WHERE discord_id = ?) "
+                    "ON CONFLICT (discord_id, metric, day, provider, includes_manual) "
+                    "DO UPDATE SET value = excluded.value, fetched_at = excluded.fetched_at",
+                    [
+                        (
+                            item.discord_id,
+                            item.provider,
+                            item.value.metric.value,
+                            item.value.day.isoformat(),
+                            int(item.value.includes_manual),
+                            item.value.value,
+                            fetched_at,
+                            item.discord_id,
+                        )
+                        for item in batch
+                    ],
+                )
             await self._db.execute_many(
                 "UPDATE linked_accounts SET last_sync_at = ? WHERE id = ?", synced
             )
@@ -138,6 +147,30 @@ class ValuesRepo:
             "JOIN participants p ON p.discord_id = v.discord_id AND p.challenge_id = ? "
             "WHERE v.metric = ? AND v.day BETWEEN ? AND ?",
             (challenge_id, metric.value, first.isoformat(), last.isoformat()),
+        )
+        result: defaultdict[int, list[DailyValue]] = defaultdict(list)
+        for row in rows:
+            result[int(row["discord_id"])].append(
+                DailyValue(
+                    metric=metric,
+                    day=dt.date.fromisoformat(row["day"]),
+                    value=float(row["value"]),
+                    includes_manual=bool(row["includes_manual"]),
+                )
+            )
+        return dict(result)
+
+    async def provider_values(
+        self, players: Iterable[int], provider: str, metric: Metric, first: dt.date, last: dt.date
+    ) -> dict[int, list[DailyValue]]:
+        """The stored values of `metric` in `first..last` that one provider gave these
+        players (what a member's phone sent, for a baseline no fetch can give)."""
+        wanted, param = self._db.int_set(players)
+        rows = await self._db.fetch_all(
+            "SELECT discord_id, day, includes_manual, value FROM daily_values "  # noqa: S608 (the seam's value set)
+            "WHERE provider = ? AND metric = ? AND day BETWEEN ? AND ? "
+            "AND discord_id IN " + wanted,
+            (provider, metric.value, first.isoformat(), last.isoformat(), param),
         )
         result: defaultdict[int, list[DailyValue]] = defaultdict(list)
         for row in rows:
@@ -277,16 +310,17 @@ class ValuesRepo:
     ) -> dict[int, list[PlayerAccount]]:
         """The linked accounts (any status) of every player of these challenges, with the
         time zone each player's provider reports days in; one query however many players."""
-        ids = sorted(set(challenge_ids))
+        ids = set(challenge_ids)
         if not ids:
             return {}
+        wanted, param = self._db.int_set(ids)
         rows = await self._db.fetch_all(
-            "SELECT la.*, u.time_zone AS user_time_zone FROM linked_accounts la "
+            "SELECT la.*, u.time_zone AS user_time_zone FROM linked_accounts la "  # noqa: S608 (the seam's value set)
             "JOIN users u ON u.discord_id = la.discord_id "
             "WHERE la.discord_id IN (SELECT discord_id FROM participants "
-            "WHERE challenge_id IN (SELECT value FROM json_each(?))) "
+            "WHERE challenge_id IN " + wanted + ") "
             "ORDER BY la.discord_id, la.provider",
-            (json.dumps(ids),),
+            (param,),
         )
         result: defaultdict[int, list[PlayerAccount]] = defaultdict(list)
         for row in rows:
@@ -297,9 +331,8 @@ class ValuesRepo:
 
     async def queued_accounts(self, account_ids: Iterable[int]) -> set[int]:
         """Which of these accounts have a row in the sync queue, waiting or in flight."""
+        wanted, param = self._db.int_set(account_ids)
         rows = await self._db.fetch_all(
-            "SELECT account_id FROM sync_queue "
-            "WHERE account_id IN (SELECT value FROM json_each(?))",
-            (json.dumps(sorted(set(account_ids))),),
+            "SELECT account_id FROM sync_queue WHERE account_id IN " + wanted, (param,)  # noqa: S608 (the seam's value set)
         )
         return {int(row["account_id"]) for row in rows}

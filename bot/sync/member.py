@@ -1,9 +1,11 @@
 """`/sync`: a member refreshes their own data now (`MemberSync`), once per cooldown.
 
-`MemberSync.refresh` queues every active account of the member (of an enabled provider) in
-the sync queue, ahead of polls, and waits a bounded time for the fetches to end, so the
-reply can say what happened. The cooldown is recorded in the database before anything is
-queued (`member_syncs`): two /sync at once start one refresh, and a restart forgets nothing.
+`MemberSync.refresh` queues every active account of the member (of an enabled provider
+that is fetched from) in the sync queue, ahead of polls, and waits a bounded time for the
+fetches to end, so the reply can say what happened; an account whose device sends by itself
+(Apple Health) is not queued and is reported as having nothing to fetch. The cooldown is
+recorded in the database before anything is queued (`member_syncs`): two /sync at once start
+one refresh, and a restart forgets nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from bot.providers.base import Provider
 from bot.storage.db import Database
 from bot.storage.sync import SyncRepo
 from bot.sync.queue import SyncQueue
-from bot.sync.worker import SyncOutcome
+from bot.sync.worker import SyncOutcome, SyncStatus
 
 # How long /sync waits for the fetches before it answers (the interaction is deferred).
 WAIT_SECONDS = 10.0
@@ -65,13 +67,22 @@ class MemberSync:
 
     async def refresh(self, discord_id: int) -> Refresh:
         """Fetch the member's accounts now, unless they asked within the cooldown."""
-        accounts = [
+        enabled = [
             (account_id, provider)
             for account_id, provider in await self._repo.member_accounts(discord_id)
             if provider in self._providers
         ]
-        if not accounts:
+        if not enabled:
             return Refresh(RefreshStatus.NO_ACCOUNTS)
+        # A device that sends by itself (Apple Health) has nothing to fetch: not queued.
+        accounts = [item for item in enabled if self._providers[item[1]].info.fetches]
+        sent = tuple(
+            AccountRefresh(provider, SyncOutcome(account_id, SyncStatus.NOTHING_TO_FETCH))
+            for account_id, provider in enabled
+            if (account_id, provider) not in accounts
+        )
+        if not accounts:
+            return Refresh(RefreshStatus.DONE, sent)
         now = self._clock.now()
         blocked_until = await self._repo.start_member_sync(discord_id, now, self._cooldown)
         if blocked_until is not None:
@@ -91,7 +102,7 @@ class MemberSync:
         finished = all(result.outcome is not None for result in results)
         return Refresh(
             RefreshStatus.DONE if finished else RefreshStatus.STILL_RUNNING,
-            results,
+            results + sent,
             try_again_at=now + self._cooldown,
         )
 

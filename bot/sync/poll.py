@@ -135,7 +135,7 @@ class Poller:
             if (
                 challenge is None
                 or provider is None
-                or challenge.metric not in provider.info.metrics
+                or not provider.info.fetches_metric(challenge.metric)
                 or challenge.metric in provider.info.push_metrics
             ):
                 continue

@@ -21,7 +21,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bot.challenges.model import Challenge, Participant
+from bot.challenges.model import Challenge, ChallengeStatus, Participant
 from bot.clock import Clock
 from bot.daily.calendar import calendar_of, days_between
 from bot.daily.collect import ReviewedValue, need_of, values_by_player
@@ -101,6 +101,18 @@ class _Finished:
     fetched: FetchOutcome | None  # None: nothing was fetched
 
 
+def closed_days(challenge: Challenge, frozen: set[dt.date], now: dt.datetime) -> set[dt.date]:
+    """The challenge's days no live write may change at `now` (a live fetch, a phone's
+    upload): those frozen in storage (`frozen`) and those final by the clock, even before the
+    daily run freezes them; every day of a challenge that has ended."""
+    if challenge.status is ChallengeStatus.ENDED:
+        return set(days_between(challenge.start, challenge.end))
+    final_by_clock = calendar_of(challenge).last_final_day(now)
+    if final_by_clock is None:
+        return set(frozen)
+    return frozen | set(days_between(challenge.start, final_by_clock))
+
+
 def live_work(
     challenge: Challenge,
     players: Sequence[Participant],
@@ -109,15 +121,12 @@ def live_work(
 ) -> Work | None:
     """The work of a live fetch for some of a challenge's players: every day not final yet,
     through today (in the challenge's time zone); None before the challenge starts. A day
-    final by the clock counts as final even before the daily run freezes it in storage, so a
-    live fetch never writes a value after a day's grace end."""
+    final by the clock counts as final even before the daily run freezes it in storage
+    (`closed_days`), so a live fetch never writes a value after a day's grace end."""
     calendar = calendar_of(challenge)
     today = min(calendar.local_date(now), challenge.end)
     if today < challenge.start:
         return None
-    final_by_clock = calendar.last_final_day(now)
-    if final_by_clock is not None:
-        final_days = final_days | set(days_between(challenge.start, final_by_clock))
     return Work(
         challenge=challenge,
         calendar=calendar,
@@ -125,7 +134,7 @@ def live_work(
         new_days=[today],
         results=False,
         ended_early=False,
-        final_days=final_days,
+        final_days=closed_days(challenge, final_days, now),
     )
 
 

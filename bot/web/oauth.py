@@ -10,7 +10,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.linking import LinkError, LinkFailure, LinkService
-from bot.web.app import RouteInstaller, html_page
+from bot.web.app import RouteInstaller
+from bot.web.pages import html_page
 
 LINKING_KEY = web.AppKey("linking", LinkService)
 
@@ -25,6 +26,7 @@ FAILURE_PAGES: dict[LinkFailure, tuple[int, str]] = {
     LinkFailure.CODE_REJECTED: (400, "Sign-in not accepted"),
     LinkFailure.PROVIDER_FAILED: (502, "The provider did not answer as expected"),
     LinkFailure.LINKED_ELSEWHERE: (409, "Already linked by someone else"),
+    LinkFailure.SCOPES_MISSING: (403, "More access needed"),
 }
 
 # Pages here are one-off answers to a link that carries secrets: never cache them, and never
@@ -58,15 +60,19 @@ async def callback(request: web.Request) -> web.Response:
     linking = request.app[LINKING_KEY]
     provider = request.match_info["provider"]
     try:
-        await linking.complete_link(provider, request.query)
+        account = await linking.complete_link(provider, request.query)
     except LinkError as error:
         return _failure_page(error)
     name = linking.display_name(provider)
+    # A partial grant (scopes unticked on the consent screen): what is missing, how to fix it.
+    missing = linking.missing_access(account)
     return _private(
         html_page(
-            "Linked ✓",
+            "Linked, with some data missing" if missing else "Linked ✓",
             f"Your {name} account is linked to Stride. You can close this tab and go back "
             "to Discord.",
+            notes=(missing,) if missing else (),
+            next_steps=True,
         )
     )
 

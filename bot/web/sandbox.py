@@ -15,6 +15,7 @@ import logging
 from aiohttp import web
 
 from bot.providers.sandbox import AUTHORIZE_PATH, SandboxProvider
+from bot.web.pages import Page, page_response
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +32,6 @@ _HEADERS = {
 }
 
 _STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 32rem; margin: 4rem auto; padding: 0 1rem;
-       color: #1f2328; background: #f6f8fa; }
-main { background: #fff; border-radius: 12px; padding: 2rem; box-shadow: 0 1px 3px #0002; }
-h1 { font-size: 1.4rem; margin-top: 0; }
 .buttons { display: flex; gap: 1rem; margin-top: 1.5rem; }
 button { font-size: 1rem; padding: .6rem 1.4rem; border-radius: 8px; border: 1px solid #d0d7de;
          cursor: pointer; background: #f6f8fa; }
@@ -43,13 +40,8 @@ button.allow { background: #1f883d; border-color: #1f883d; color: #fff; }
 
 
 def _page(title: str, body: str, *, status: int = 200) -> web.Response:
-    document = (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{html.escape(title)} · Stride</title><style>{_STYLE}</style></head>\n"
-        f"<body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>\n"
-    )
-    return web.Response(text=document, status=status, content_type="text/html", headers=_HEADERS)
+    page = Page(title, f"<h1>{html.escape(title)}</h1>{body}", style=_STYLE)
+    return page_response(page, status=status, headers=_HEADERS)
 
 
 def _invalid() -> web.Response:

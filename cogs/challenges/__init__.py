@@ -5,6 +5,9 @@ Discord only: options are parsed and handed to `services.challenges`
 
 * `_admin_cog`: `ChallengeAdminCog`, the `/challenge` group (create, edit, end, delete, list,
   info, kick, review, team assign|rename|auto).
+* `_corrections`, `_recaps`: `/challenge adjust` (corrections by admins) and `/challenge recap`
+  (the weekly recap's day, "weekly only"), mixins of `ChallengeAdminCog`; `_group`: the
+  `/challenge` group they share.
 * `_player_cog`: `PlayerCog`, `/challenges` (browse), `/join` and `/leave`.
 * `_browse`: the list and info replies both cogs send.
 * `_options`: the choices and ranges of the create and edit options.

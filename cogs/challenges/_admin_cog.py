@@ -8,7 +8,8 @@ by default from members without Manage Server (see the package's docstring).
 `share` and `unshare` make and revoke a challenge's live page link (`bot.web.share`), and
 `nudges` switches the nudge DMs of one challenge (`bot.nudges`). They live here rather than
 under `/leaderboard`, which is a command of its own: Discord does not let a command also be a
-group.
+group. `adjust` and `recap` come from the `_corrections` and `_recaps` mixins (the group is
+shared: `_group`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ from cogs._autocomplete import active_challenge_names, challenge_names, team_nam
 from cogs._checks import Interaction, admin_only, ensure_can_post, guild_id_of
 from cogs._transformers import DateArg, TimeArg
 from cogs.challenges._browse import send_info, send_listing
+from cogs.challenges._corrections import CorrectionsCommands
 from cogs.challenges._embeds import challenge_card, escaped_name, teams_embed
+from cogs.challenges._group import CHALLENGE_GROUP
 from cogs.challenges._options import (
     PRESET_CHOICES,
     SETTING_CHOICES,
@@ -46,6 +49,7 @@ from cogs.challenges._options import (
     TeamNameArg,
     choice_value,
 )
+from cogs.challenges._recaps import RecapCommands
 from cogs.challenges._views import ConfirmDeleteChallenge, ReviewView
 
 
@@ -69,16 +73,9 @@ def share_reply(challenge: Challenge, shared: Shared) -> str:
     )
 
 
-class ChallengeAdminCog(commands.Cog):
-    challenge = app_commands.Group(
-        name="challenge",
-        description="Create and run fitness challenges (admins)",
-        guild_only=True,
-        allowed_contexts=app_commands.AppCommandContext(
-            guild=True, dm_channel=False, private_channel=False
-        ),
-        default_permissions=discord.Permissions(manage_guild=True),
-    )
+class ChallengeAdminCog(CorrectionsCommands, RecapCommands, commands.Cog):
+    # The group is shared with the mixins' subcommands (`adjust`, `recap`; see `_group`).
+    challenge = CHALLENGE_GROUP
     team = app_commands.Group(name="team", description="Put players in teams", parent=challenge)
 
     def __init__(self, bot: StrideBot) -> None:
@@ -113,8 +110,8 @@ class ChallengeAdminCog(commands.Cog):
         channel="Where the daily leaderboard goes (default: the server's leaderboard channel)",
         post_time="When the daily leaderboard is posted, HH:MM (default: the server's)",
         time_zone="The challenge's time zone, e.g. Europe/London (default: the server's)",
-        daily_goal="The daily goal in the metric's unit (goal days, streaks)",
-        daily_cap="The most one day can count, in the metric's unit",
+        daily_goal="The daily goal, e.g. 10000, 8 km or 5 mi (a bare number: the server's units)",
+        daily_cap="The most one day can count, e.g. 30000 or 20 mi (a bare number: server's units)",
         manual_entries="Whether activity typed in by hand counts (default: it does not)",
         grace_hours="Hours after a day ends that late syncs still count (default 24)",
         team_mode="How team scores are made (default: sum)",
@@ -177,10 +174,11 @@ class ChallengeAdminCog(commands.Cog):
         except ValidationError as exc:
             raise user_error_from(exc) from None
         created = await self._challenges.create(guild_id, interaction.user.id, draft)
+        units = (await self._challenges.guild_settings(guild_id)).units
         # Public on purpose: the card announces the challenge to the channel.
         await interaction.response.send_message(
             f"New challenge: **{escaped_name(created)}**. Join with /join!",
-            embed=challenge_card(created),
+            embed=challenge_card(created, units=units),
         )
 
     async def _default_channel(self, interaction: Interaction, guild_id: int) -> object:
@@ -204,8 +202,8 @@ class ChallengeAdminCog(commands.Cog):
         channel="Where the daily leaderboard goes",
         post_time="When the daily leaderboard is posted, HH:MM",
         time_zone="The challenge's time zone",
-        daily_goal="The daily goal (0 removes it)",
-        daily_cap="The most one day can count (0 removes the cap)",
+        daily_goal="The daily goal, e.g. 10000 or 5 mi (0 removes it)",
+        daily_cap="The most one day can count, e.g. 20 mi (0 removes the cap)",
         manual_entries="Whether activity typed in by hand counts",
         grace_hours="Hours after a day ends that late syncs still count",
         team_mode="How team scores are made",
@@ -269,10 +267,11 @@ class ChallengeAdminCog(commands.Cog):
             raise user_error_from(exc) from None
         updated = await self._challenges.edit(guild_id, challenge, changes)
         players = await self._challenges.participants(updated.id)
+        units = (await self._challenges.guild_settings(guild_id)).units
         await interaction.response.send_message(
             f"Updated **{escaped_name(updated)}**.",
             embed=challenge_card(
-                updated, players=len(players), has_teams=any(p.team for p in players)
+                updated, units=units, players=len(players), has_teams=any(p.team for p in players)
             ),
             ephemeral=True,
         )
@@ -355,7 +354,8 @@ class ChallengeAdminCog(commands.Cog):
                 f"No values of **{escaped_name(found)}** are waiting for review.", ephemeral=True
             )
             return
-        view = ReviewView(self._challenges, guild_id, flags, interaction.user.id)
+        units = (await self._challenges.guild_settings(guild_id)).units
+        view = ReviewView(self._challenges, guild_id, flags, interaction.user.id, units)
         await interaction.response.send_message(view.text(), view=view, ephemeral=True)
 
     # -- /challenge team … -------------------------------------------------------------
@@ -417,7 +417,10 @@ class ChallengeAdminCog(commands.Cog):
         guild_id = guild_id_of(interaction)
         found = await self._challenges.find(guild_id, challenge)
         plan = await self._challenges.auto_teams(guild_id, challenge, teams)
-        await interaction.response.send_message(embed=teams_embed(found, plan), ephemeral=True)
+        units = (await self._challenges.guild_settings(guild_id)).units
+        await interaction.response.send_message(
+            embed=teams_embed(found, plan, units), ephemeral=True
+        )
 
     # -- /challenge share, unshare, nudges ---------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 
 import discord
 
@@ -18,11 +19,14 @@ from bot.challenges.model import Challenge, Participant, Phase
 from bot.challenges.players import TeamPlan
 from bot.challenges.presets import Preset
 from bot.challenges.service import ChallengeListing
+from bot.domain import Units
 from bot.fair_play import Flag
 from bot.render.text import FIELD_VALUE_LIMIT, TOTAL_LIMIT, fit_lines, format_amount, format_date
 from cogs._colours import COLOUR_CHALLENGES
 from cogs.challenges._options import SCORING_LABELS
 
+# The card's rule for members who hide (README, "How standings are decided").
+HIDDEN_RULE = "/privacy hide keeps a member off the posts; everyone keeps their true place."
 CARD_MARGIN = 20  # room a card's list keeps free for its "… and N more" line
 PAST_SHOWN = 10  # the most recent past challenges the list shows
 
@@ -42,14 +46,16 @@ def _kind(challenge: Challenge) -> str:
 def challenge_card(
     challenge: Challenge,
     *,
+    units: Units,
     players: int = 0,
     title: str | None = None,
     has_teams: bool = False,
 ) -> discord.Embed:
-    """The summary card: what, when, where, the rules in plain words, and how to join."""
+    """The summary card: what, when, where, the rules in plain words (amounts in the server's
+    `units`), and how to join."""
     embed = discord.Embed(
         title=title or challenge.name,
-        description="\n".join(rule_sentences(challenge, has_teams=has_teams)),
+        description="\n".join(rule_sentences(challenge, has_teams=has_teams, units=units)),
         colour=COLOUR_CHALLENGES,
     )
     embed.add_field(name="What", value=_kind(challenge), inline=False)
@@ -58,7 +64,7 @@ def challenge_card(
     embed.add_field(name="Daily post", value=post_time_text(challenge), inline=True)
     limit = f" of {challenge.max_players}" if challenge.max_players else ""
     embed.add_field(name="Players", value=f"{players}{limit}", inline=True)
-    embed.set_footer(text="Join with /join, leave with /leave.")
+    embed.set_footer(text=f"Join with /join, leave with /leave. {HIDDEN_RULE}")
     return embed
 
 
@@ -83,13 +89,24 @@ def _player_line(challenge: Challenge, player: Participant) -> str:
 
 
 def info_embed(
-    challenge: Challenge, participants: Sequence[Participant], today: dt.date
+    challenge: Challenge,
+    participants: Sequence[Participant],
+    today: dt.date,
+    *,
+    units: Units,
+    hidden: AbstractSet[int] = frozenset(),
 ) -> discord.Embed:
-    """The card with where the challenge stands on `today` and who plays in it."""
+    """The card with where the challenge stands on `today` and who plays in it (members who
+    chose to hide are counted, not named)."""
     has_teams = any(p.team for p in participants)
-    embed = challenge_card(challenge, players=len(participants), has_teams=has_teams)
+    embed = challenge_card(
+        challenge, units=units, players=len(participants), has_teams=has_teams
+    )
     embed.insert_field_at(0, name="Status", value=_status_line(challenge, today), inline=False)
-    lines = [_player_line(challenge, p) for p in participants]
+    lines = [_player_line(challenge, p) for p in participants if p.discord_id not in hidden]
+    if len(lines) < len(participants):
+        count = len(participants) - len(lines)
+        lines.append(f"{count} member{'s' if count != 1 else ''} not shown (/privacy hide)")
     who = fit_lines(lines, FIELD_VALUE_LIMIT, margin=CARD_MARGIN) if lines else "Nobody yet."
     embed.add_field(name="Who is in", value=who, inline=False)
     return embed
@@ -118,7 +135,7 @@ def listing_embed(listing: ChallengeListing) -> discord.Embed:
     return embed
 
 
-def teams_embed(challenge: Challenge, plan: TeamPlan) -> discord.Embed:
+def teams_embed(challenge: Challenge, plan: TeamPlan, units: Units) -> discord.Embed:
     """Each team with its players' recent daily averages, one field per team."""
     embed = discord.Embed(title=f"Teams of {challenge.name}", colour=COLOUR_CHALLENGES)
     # Up to ten fields must fit in one embed together, not only each in a field.
@@ -126,7 +143,11 @@ def teams_embed(challenge: Challenge, plan: TeamPlan) -> discord.Embed:
     for team_name, members in plan.teams.items():
         lines = [
             f"<@{player}> · "
-            + ("no recent data" if avg is None else f"{format_amount(avg, challenge.metric)}/day")
+            + (
+                "no recent data"
+                if avg is None
+                else f"{format_amount(avg, challenge.metric, units)}/day"
+            )
             for player, avg in members
         ]
         value = fit_lines(lines, field_limit, margin=CARD_MARGIN)
@@ -135,11 +156,11 @@ def teams_embed(challenge: Challenge, plan: TeamPlan) -> discord.Embed:
     return embed
 
 
-def flag_text(flag: Flag, position: int, total: int) -> str:
+def flag_text(flag: Flag, position: int, total: int, units: Units) -> str:
     """One flagged value and what the review buttons do."""
     day = format_date(flag.day, year=True, padded=True)
     return (
         f"Flag {position} of {total}: <@{flag.discord_id}> on {day}: "
-        f"{format_amount(flag.value, flag.metric)}.\nWhy: {flag.reason}.\n"
+        f"{format_amount(flag.value, flag.metric, units)}.\nWhy: {flag.reason}.\n"
         "Exclude keeps the value stored but leaves it out of the scores; Accept lets it count."
     )

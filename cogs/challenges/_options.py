@@ -64,7 +64,9 @@ SETTING_CHOICES = {
 }
 
 NameArg = app_commands.Range[str, 1, MAX_NAME_LENGTH]
-AmountArg = app_commands.Range[float, 0, 1_000_000]
+# A goal or cap as typed ("10000", "8 km", "5 mi"): read by `bot.challenges.amounts`, which
+# knows the metric and the server's units.
+AmountArg = app_commands.Range[str, 1, 24]
 GraceArg = app_commands.Range[int, 0, MAX_GRACE_HOURS]
 TeamNameArg = app_commands.Range[str, 1, MAX_TEAM_NAME_LENGTH]
 TeamCountArg = app_commands.Range[int, 2, len(TEAM_NAMES)]

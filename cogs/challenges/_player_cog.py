@@ -67,9 +67,10 @@ class PlayerCog(commands.Cog):
         else:
             when = "Your days count from the start."
         players = len(await self._challenges.participants(found.id))
+        units = (await self._challenges.guild_settings(found.guild_id)).units
         await interaction.response.send_message(
             f"You are in **{escaped_name(found)}**! {when}",
-            embed=challenge_card(found, players=players),
+            embed=challenge_card(found, units=units, players=players),
             ephemeral=True,
         )
 

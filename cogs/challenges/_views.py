@@ -10,6 +10,7 @@ import discord
 
 from bot.challenges.model import Challenge
 from bot.challenges.service import ChallengeService
+from bot.domain import Units
 from bot.errors import UserError
 from bot.fair_play import Flag
 from cogs.challenges._embeds import escaped_name, flag_text
@@ -61,11 +62,17 @@ class ReviewView(discord.ui.View):
     """Walks an admin through a challenge's pending flags, one at a time."""
 
     def __init__(
-        self, service: ChallengeService, guild_id: int, flags: Sequence[Flag], user_id: int
+        self,
+        service: ChallengeService,
+        guild_id: int,
+        flags: Sequence[Flag],
+        user_id: int,
+        units: Units = Units.METRIC,
     ) -> None:
         super().__init__(timeout=VIEW_TIMEOUT)
         self._service = service
         self._guild_id = guild_id
+        self._units = units
         self._flags = list(flags)
         self._index = 0
         self._user_id = user_id
@@ -78,7 +85,7 @@ class ReviewView(discord.ui.View):
         flag = self.current
         if flag is None:
             return "All flags are reviewed."
-        return flag_text(flag, self._index + 1, len(self._flags))
+        return flag_text(flag, self._index + 1, len(self._flags), self._units)
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
         if interaction.user.id != self._user_id:

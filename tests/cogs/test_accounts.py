@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from unittest.mock import MagicMock, create_autospec
 
 import discord
@@ -19,9 +20,9 @@ import pytest
 from bot.clock import FakeClock
 from bot.crypto import TokenCipher
 from bot.discord_bot import StrideBot, link_view
-from bot.domain import AccountStatus
+from bot.domain import AccountStatus, Metric
 from bot.errors import UserError
-from bot.providers.base import TokenSet
+from bot.providers.base import ScopeNeed, TokenSet
 from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.storage import Database
@@ -198,6 +199,33 @@ async def test_accounts_with_nothing_linked_points_to_link(cog: AccountsCog) -> 
     assert "/link" in (kwargs["embed"].description or "")
 
 
+async def test_accounts_shows_missing_access_and_a_lapsed_membership(
+    cog: AccountsCog, services: Services, provider: FakeProvider
+) -> None:
+    sleep = ScopeNeed("fake.sleep", "See your sleep", frozenset({Metric.SLEEP_MINUTES}))
+    steps = ScopeNeed("fake.steps", "See your steps", frozenset({Metric.STEPS}))
+    provider.info = replace(
+        provider.info,
+        metrics=frozenset({Metric.STEPS, Metric.SLEEP_MINUTES}),
+        scope_needs=(steps, sleep),
+    )
+    now = services.clock.now()
+    await UsersRepo(services.db).ensure(ALICE, now)
+    tokens = TokenSet("a", "r", now + dt.timedelta(hours=1), scopes=("fake.steps",))
+    accounts = AccountsRepo(services.db, services.cipher)
+    account = await accounts.save_link(ALICE, "fakefit", "fake-user-1234", tokens, now)
+    await accounts.mark_membership_lapsed(account.id, now)
+    double = interaction(ALICE)
+
+    await cog.accounts.callback(cog, double)
+
+    _, kwargs = only_reply(double)
+    [field] = kwargs["embed"].fields
+    assert "Membership lapsed" in field.value and "link is kept" in field.value
+    assert "sleep minutes" in field.value and "tick “See your sleep”" in field.value
+    assert "steps" not in field.value.split("Stride cannot read your")[1].split(" from ")[0]
+
+
 # --------------------------------------------------------------------------- /privacy
 
 
@@ -323,7 +351,9 @@ def test_accounts_and_privacy_work_in_dms_link_and_unlink_only_in_servers(
         assert commands[name].guild_only, name
     privacy = commands["privacy"]
     assert isinstance(privacy, discord.app_commands.Group)
-    assert {c.name for c in privacy.commands} == {"export", "delete", "publish"}
+    assert {c.name for c in privacy.commands} == {
+        "export", "delete", "publish", "nickname", "hide",
+    }  # fmt: skip
 
 
 async def test_extension_loads_into_the_bot_and_serialises_for_sync(services: Services) -> None:

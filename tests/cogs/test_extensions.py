@@ -53,7 +53,7 @@ async def test_every_extension_loads_with_the_expected_commands(bot: StrideBot) 
     names = {command.name for command in bot.tree.get_commands()}
     assert names == {
         "link", "unlink", "accounts", "privacy", "challenge", "challenges", "join", "leave",
-        "settings", "leaderboard", "me", "sync", "publish", "nudges",
+        "settings", "leaderboard", "me", "sync", "publish", "nudges", "remind",
     }  # fmt: skip
 
 

@@ -14,8 +14,15 @@ import pytest
 from bot.crypto import TokenCipher
 from bot.storage import Database
 from tests.daily.world import World
+from tests.engines import ENGINES
 
 Step = Callable[[dt.datetime], Awaitable[list[str]]]
+
+
+@pytest.fixture(params=ENGINES)
+def db_engine(request: pytest.FixtureRequest) -> str:
+    """The daily-run tests run on SQLite and on PostgreSQL (`tests.engines`)."""
+    return str(request.param)
 
 
 @pytest.fixture

@@ -230,6 +230,7 @@ def _merged(reports: list[RunReport]) -> RunReport:
         merged.posted_boards.update(report.posted_boards)
         merged.post_kinds.update(report.post_kinds)
         merged.failed_posts.update(report.failed_posts)
+        merged.recaps.update(report.recaps)
         merged.accounts_fetched += report.accounts_fetched
         merged.fetch_failures.update(report.fetch_failures)
         merged.errors.update(report.errors)

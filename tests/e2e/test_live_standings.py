@@ -76,7 +76,7 @@ async def test_a_watch_synced_mid_afternoon_moves_the_live_leaderboard_at_once(
     stride: Stride,
 ) -> None:
     await enable_withings_push(stride)
-    await stride.create_challenge(NAME, preset="workweek_hustle", daily_goal=10_000)
+    await stride.create_challenge(NAME, preset="workweek_hustle", daily_goal="10000")
     alice = await linked_member(stride, "Alice", "withings", ALICE_MONDAY)
     await linked_member(stride, "Bob", "google_fit", BOB_MONDAY)
     withings = stride.providers.withings

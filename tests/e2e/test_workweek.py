@@ -58,7 +58,7 @@ async def linked_member(stride: Stride, name: str, provider: str, steps: tuple[i
 
 
 async def test_workweek_hustle_posts_each_day_once_and_names_the_winner(stride: Stride) -> None:
-    card = await stride.create_challenge(NAME, preset="workweek_hustle", daily_goal=GOAL)
+    card = await stride.create_challenge(NAME, preset="workweek_hustle", daily_goal=str(GOAL))
     assert "Mon 23 Nov 2026 to Fri 27 Nov 2026" in card.text  # Monday, before the post time
 
     players: dict[str, User] = {}

@@ -16,6 +16,7 @@ from bot.storage import Database
 from bot.storage.links import OAuthStatesRepo
 from bot.web.app import WebServer, create_app
 from bot.web.oauth import oauth_routes
+from tests.engines import stored_bytes
 from tests.linking.flow import ALICE, BOB, account_of
 from tests.linking.wiring import START, build_linking, fake_fit, path_and_query
 from tests.providers.helpers import query_of
@@ -74,8 +75,7 @@ async def test_no_secret_in_the_database_file_or_in_any_log_line(
 
     secrets_seen = [*provider.issued, *states]
     assert len(secrets_seen) >= 12
-    files = [db.path, db.path.with_name(db.path.name + "-wal")]
-    raw = b"".join(path.read_bytes() for path in files if path.exists())
+    raw = await stored_bytes(db)
     assert raw
     for secret in secrets_seen:
         assert secret.encode() not in raw, "a secret is stored in plain text"

@@ -1,9 +1,9 @@
 """Linking through the real provider modules against the provider stand-ins.
 
-Everything production wires is real here: `build_providers` from settings pointing at the
-stand-ins, `Services`, `route_installers` (the OAuth routes and the sandbox consent page) on
-the production `WebServer` (which keeps no access log). A browser is played by following the
-redirects by hand; Discord by a recording messenger.
+Everything production wires is real here (`tests.linking.standin_world`): `build_providers`
+from settings pointing at the stand-ins, `Services`, the OAuth routes on the production
+`WebServer`. A browser is played by following the redirects by hand; Discord by a recording
+messenger.
 
 Each provider goes the whole way: /link → start → consent → callback → exchange → encrypted
 tokens → refresh → fetch → revoke.
@@ -15,176 +15,39 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import aiohttp
 import pytest
-from cryptography.fernet import Fernet
 
-from bot.app import route_installers
-from bot.clock import FakeClock
-from bot.crypto import TokenCipher
-from bot.domain import AccountStatus, DailyValue, Metric
+from bot.domain import AccountStatus, Metric
 from bot.linking import UnlinkResult
-from bot.providers.base import AccessTokenRejected, GrantRevoked, Provider, TokenSet
-from bot.providers.registry import build_providers
-from bot.services import Services, build_services
+from bot.providers.base import AccessTokenRejected, GrantRevoked
 from bot.storage import Database
-from bot.storage.accounts import AccountsRepo, LinkedAccount
+from bot.storage.accounts import AccountsRepo
 from bot.storage.links import OAuthStatesRepo
-from bot.web.app import WebServer, create_app
-from tests.doubles.messenger import RecordingTransport
-from tests.linking.wiring import BASE_URL, START, dm_only_discord, path_and_query
-from tests.providers.helpers import query_of
-from tests.standins.providers import (
-    GoogleFitStandin,
-    GoogleHealthStandin,
-    OuraStandin,
-    ProviderStandins,
-    StandinBase,
-    WithingsStandin,
+from tests.engines import stored_bytes
+from tests.linking.standin_world import (
+    ALL,
+    STANDINS,
+    TOKEN_ENDPOINT,
+    YESTERDAY,
+    World,
+    open_world,
 )
+from tests.linking.wiring import BASE_URL, path_and_query
+from tests.providers.helpers import query_of
 
 ALICE = 777_777_777_777_777_777
 BOB = 888_888_888_888_888_888
-STANDINS = ("google_health", "withings", "oura", "google_fit")
-ALL = (*STANDINS, "sandbox")
-TOKEN_ENDPOINT = {
-    "google_health": "token",
-    "google_fit": "token",
-    "oura": "token",
-    "withings": "requesttoken",
-}
+
 REVOKES = {"google_health": True, "google_fit": True, "oura": True, "withings": False}
-YESTERDAY = START.date() - dt.timedelta(days=1)
-
-
-async def no_sleep(seconds: float) -> None:
-    """Retries back off through this: the tests never really wait."""
-
-
-@dataclass
-class World:
-    clock: FakeClock
-    standins: ProviderStandins
-    services: Services
-    messenger: RecordingTransport
-    http: aiohttp.ClientSession  # the "browser", talking to Stride's web server
-    db: Database
-
-    def provider(self, name: str) -> Provider:
-        return self.services.providers[name]
-
-    def standin(self, name: str) -> StandinBase:
-        return self.standins.by_name[name]
-
-    async def open_link(self, discord_id: int, name: str) -> str:
-        """/link, then open the link: the URL of the provider's consent page."""
-        offer = await self.services.linking.start_link(discord_id, name)
-        async with self.http.get(path_and_query(offer.url), allow_redirects=False) as start:
-            assert start.status == 302, await start.text()
-            return start.headers["Location"]
-
-    async def consent(
-        self, name: str, authorize_url: str, *, account: str | None = None, deny: bool = False
-    ) -> str:
-        """What the browser does at the consent page; the callback URL it is sent to."""
-        if name != "sandbox":
-            return await self.standin(name).consent(authorize_url, user=account, deny=deny)
-        query = query_of(authorize_url)
-        async with self.http.get(path_and_query(authorize_url)) as page:
-            assert page.status == 200
-        form = {**query, "decision": "deny" if deny else "allow"}
-        async with self.http.post(
-            path_and_query(authorize_url), data=form, allow_redirects=False
-        ) as decided:
-            assert decided.status == 303
-            return decided.headers["Location"]
-
-    async def callback(self, url: str) -> tuple[int, str]:
-        async with self.http.get(path_and_query(url)) as response:
-            return response.status, await response.text()
-
-    async def link(
-        self, discord_id: int, name: str, *, account: str | None = None
-    ) -> tuple[int, str]:
-        authorize = await self.open_link(discord_id, name)
-        return await self.callback(await self.consent(name, authorize, account=account))
-
-    async def account(self, discord_id: int, name: str) -> LinkedAccount:
-        found = await AccountsRepo(self.db, self.services.cipher).get(discord_id, name)
-        assert found is not None
-        return found
-
-    async def tokens(self, account: LinkedAccount) -> TokenSet:
-        found = await AccountsRepo(self.db, self.services.cipher).tokens(account.id)
-        assert found is not None
-        return found
-
-    async def fetch_steps(self, account: LinkedAccount) -> list[DailyValue]:
-        provider = self.provider(account.provider)
-
-        async def fetch(token: str) -> list[DailyValue]:
-            return await provider.fetch_daily(
-                token,
-                [Metric.STEPS],
-                YESTERDAY,
-                YESTERDAY,
-                include_manual=False,
-                user_tz=ZoneInfo("UTC"),
-            )
-
-        return await self.services.tokens.call_with_token(account, fetch)
-
-    def token_requests(self, name: str) -> int:
-        return self.standin(name).requests[TOKEN_ENDPOINT[name]]
 
 
 @pytest.fixture
 async def world(db: Database, tmp_path: Path) -> AsyncIterator[World]:
-    clock = FakeClock(START)
-    standins = ProviderStandins(
-        google_health=GoogleHealthStandin(clock=clock, require_pkce=True),
-        withings=WithingsStandin(clock=clock),
-        oura=OuraStandin(clock=clock),
-        google_fit=GoogleFitStandin(clock=clock),
-    )
-    for standin in standins.by_name.values():
-        await standin.start()
-    settings = standins.settings(
-        sandbox=True,
-        public_base_url=BASE_URL,
-        database_path=tmp_path / "stride.db",
-        token_encryption_keys=Fernet.generate_key().decode(),
-    )
-    session = aiohttp.ClientSession()
-    messenger = dm_only_discord()
-    services = build_services(
-        settings,
-        db,
-        session,
-        clock,
-        providers=build_providers(settings, session, clock, sleep=no_sleep),
-        cipher=TokenCipher([Fernet.generate_key()]),
-    )
-    services.messenger.attach(messenger)
-    assert list(services.providers) == list(ALL)
-    server = WebServer(
-        create_app(db=db, metrics=services.metrics, installers=route_installers(services)),
-        "127.0.0.1",
-        0,
-    )
-    await server.start()
-    browser = aiohttp.ClientSession(base_url=f"http://127.0.0.1:{server.port}")
-    try:
-        yield World(clock, standins, services, messenger, browser, db)
-    finally:
-        await browser.close()
-        await server.stop()
-        await session.close()
-        await standins.close()
+    async with open_world(db, tmp_path) as built:
+        yield built
 
 
 # --------------------------------------------------------------------------- the whole way
@@ -451,8 +314,7 @@ async def test_no_secret_in_the_database_file_or_the_log(
     ]
     secrets = [*states, *issued, "test-secret"]
     assert len(issued) >= 15
-    files = [world.db.path, world.db.path.with_name(world.db.path.name + "-wal")]
-    raw = b"".join(path.read_bytes() for path in files if path.exists())
+    raw = await stored_bytes(world.db)
     formatter = logging.Formatter()
     log_text = "\n".join(formatter.format(record) for record in caplog.records)
     assert "linked account" in log_text

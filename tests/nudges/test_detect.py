@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.domain import DailyValue, Metric, ScoringMode
+from bot.domain import DailyValue, Metric, ScoringMode, Units
 from bot.nudges.detect import goal_gap, passed_by
 from bot.nudges.messages import score_gap
 from bot.scoring import ChallengeRules
@@ -62,8 +62,7 @@ def test_manual_entries_count_only_where_the_challenge_allows_them() -> None:
 
 
 def test_a_score_gap_reads_in_the_challenges_terms() -> None:
-    assert score_gap(1_110, _rules()) == "1,110 steps"
-    assert score_gap(2, _rules(mode=ScoringMode.GOAL_DAYS)) == "2 days"
-    assert score_gap(4.25, _rules(mode=ScoringMode.IMPROVEMENT, daily_goal=None)) == (
-        "4.2 percentage points"
-    )
+    assert score_gap(1_110, _rules(), Units.METRIC) == "1,110 steps"
+    assert score_gap(2, _rules(mode=ScoringMode.GOAL_DAYS), Units.METRIC) == "2 days"
+    improvement = _rules(mode=ScoringMode.IMPROVEMENT, daily_goal=None)
+    assert score_gap(4.25, improvement, Units.METRIC) == "4.2 percentage points"

@@ -12,7 +12,7 @@ import pytest
 from bot.clock import FakeClock
 from bot.domain import Metric
 from bot.providers.oauth import code_challenge_s256, new_code_verifier
-from bot.providers.registry import build_providers
+from bot.providers.registry import app_share, build_providers
 from bot.settings import Settings
 from tests.standins.providers import ConsentError, provider_standins
 
@@ -123,3 +123,12 @@ async def test_consent_refuses_what_the_provider_would(clock: FakeClock) -> None
             await withings.consent(url(state=""))
         with pytest.raises(ConsentError, match="not this stand-in"):
             await standins.oura.consent(url())
+
+
+def test_each_process_keeps_to_its_share_of_a_per_application_limit() -> None:
+    """Several processes (FETCH_PROCESSES, or SHARD_IDS of SHARD_COUNT) split Withings' 120
+    requests a minute and Google's project quota between them."""
+    assert app_share(120, settings().quota_share) == 120
+    assert app_share(120, settings(fetch_processes=2).quota_share) == 60
+    assert app_share(120_000, settings(shard_count=4, shard_ids=[3]).quota_share) == 30_000
+    assert app_share(1, 0.25) == 1  # never nothing

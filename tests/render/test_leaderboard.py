@@ -7,7 +7,7 @@ import datetime as dt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.domain import Metric, ScoringMode
+from bot.domain import Metric, ScoringMode, Units
 from bot.render.leaderboard import render_catch_up_post, render_daily_post, render_results_post
 from bot.render.text import escape_markdown
 from bot.scoring import ChallengeRules, TieBreak, compute_awards, compute_standings
@@ -30,11 +30,14 @@ from tests.render.samples import (
 
 # --------------------------------------------------------------------------- daily post
 
+METRIC = Units.METRIC
+
 
 def test_daily_post_row_shows_rank_name_day_value_goal_score_change_and_streak() -> None:
     content = render_daily_post(
         sample_standings(),
         NAMES,
+        units=METRIC,
         challenge_name="June Steps",
         day=day(2),
         previous_ranks={ALICE: 1, BOB: 2, CAROL: 3, EVE: 4},
@@ -50,11 +53,18 @@ def test_daily_post_row_shows_rank_name_day_value_goal_score_change_and_streak()
 
 
 def test_first_daily_post_has_no_change_column_and_newcomers_are_marked_new() -> None:
-    first = render_daily_post(sample_standings(), NAMES, challenge_name="C", day=day(2))
+    first = render_daily_post(
+        sample_standings(), NAMES, units=METRIC, challenge_name="C", day=day(2)
+    )
     assert "▲" not in first.description
     assert "new" not in row_for(first, "Alice")
     later = render_daily_post(
-        sample_standings(), NAMES, challenge_name="C", day=day(2), previous_ranks={BOB: 1}
+        sample_standings(),
+        NAMES,
+        units=METRIC,
+        challenge_name="C",
+        day=day(2),
+        previous_ranks={BOB: 1},
     )
     assert row_for(later, "Alice").endswith("new 🔥3")
 
@@ -62,18 +72,20 @@ def test_first_daily_post_has_no_change_column_and_newcomers_are_marked_new() ->
 def test_streak_flame_appears_from_two_days() -> None:
     values = {ALICE: [steps(0, 10_000)], BOB: [steps(0, 10_000), steps(1, 10_000)]}
     standings = compute_standings(goal_rules(), values, through=day(1))
-    content = render_daily_post(standings, NAMES, challenge_name="C", day=day(1))
+    content = render_daily_post(standings, NAMES, units=METRIC, challenge_name="C", day=day(1))
     assert "🔥" not in row_for(content, "Alice")  # a one-day streak is just today's ✓
     assert row_for(content, "Bob").endswith("🔥2")
 
 
 def test_provisional_day_is_marked_in_title_description_and_footer() -> None:
     standings = sample_standings(provisional_days=frozenset({day(2)}))
-    content = render_daily_post(standings, NAMES, challenge_name="C", day=day(2))
+    content = render_daily_post(standings, NAMES, units=METRIC, challenge_name="C", day=day(2))
     assert content.title.endswith("⏳")
     assert "late syncs can still change this day" in content.description
     assert "standings include provisional days" in content.footer
-    final = render_daily_post(sample_standings(), NAMES, challenge_name="C", day=day(2))
+    final = render_daily_post(
+        sample_standings(), NAMES, units=METRIC, challenge_name="C", day=day(2)
+    )
     assert "⏳" not in final.title
     assert "Provisional" not in final.description
 
@@ -81,14 +93,18 @@ def test_provisional_day_is_marked_in_title_description_and_footer() -> None:
 def test_tied_players_are_listed_by_name_not_by_id() -> None:
     values = {10: [steps(0, 500)], 2: [steps(0, 500)]}
     standings = compute_standings(goal_rules(), values, through=day(0))
-    content = render_daily_post(standings, {10: "Anna", 2: "Zoe"}, challenge_name="C", day=day(0))
+    content = render_daily_post(
+        standings, {10: "Anna", 2: "Zoe"}, units=METRIC, challenge_name="C", day=day(0)
+    )
     assert content.description.index("Anna") < content.description.index("Zoe")
 
 
 def test_names_cannot_inject_markdown_or_extra_rows() -> None:
     evil = "<@123> **Boss**\n`9.` [click](https://x.y)"
     standings = compute_standings(goal_rules(), {ALICE: [steps(0, 1)]}, through=day(0))
-    content = render_daily_post(standings, {ALICE: evil}, challenge_name="C", day=day(0))
+    content = render_daily_post(
+        standings, {ALICE: evil}, units=METRIC, challenge_name="C", day=day(0)
+    )
     rows = content.description.split("**Standings so far**\n")[1].splitlines()
     assert len(rows) == 1  # the newline in the name did not start a second row
     assert "\\*\\*Boss\\*\\*" in rows[0]
@@ -99,14 +115,14 @@ def test_names_cannot_inject_markdown_or_extra_rows() -> None:
 
 def test_unknown_player_gets_a_placeholder_name() -> None:
     standings = compute_standings(goal_rules(), {77: [steps(0, 1)]}, through=day(0))
-    content = render_daily_post(standings, {}, challenge_name="C", day=day(0))
+    content = render_daily_post(standings, {}, units=METRIC, challenge_name="C", day=day(0))
     assert "Player 77" in content.description
 
 
 def test_teams_field_lists_team_scores_and_how_many_members_sync() -> None:
     teams = {ALICE: "Red", BOB: "Red", CAROL: "Blue", DAN: "Blue"}
     content = render_daily_post(
-        sample_standings(teams=teams), NAMES, challenge_name="C", day=day(2)
+        sample_standings(teams=teams), NAMES, units=METRIC, challenge_name="C", day=day(2)
     )
     assert content.fields[0].name == "Teams"
     assert content.fields[0].value.splitlines() == [
@@ -121,7 +137,7 @@ def test_five_hundred_players_with_long_names_fit_with_and_n_more() -> None:
     teams = {pid: f"Team {'X' * 200} {pid % 100}" for pid in values}
     standings = compute_standings(goal_rules(), values, through=day(0), teams=teams)
     content = render_daily_post(
-        standings, names, challenge_name="N" * 400, day=day(0), previous_ranks={}
+        standings, names, units=METRIC, challenge_name="N" * 400, day=day(0), previous_ranks={}
     )
     assert_fits_discord(content)
     lines = content.description.splitlines()
@@ -151,11 +167,19 @@ def test_every_post_fits_discord_limits(
     teams = {pid: f"{name}{pid % team_count}" for pid in values} if team_count else {}
     standings = compute_standings(goal_rules(), values, through=day(days - 1), teams=teams)
     posts = [
-        render_daily_post(standings, names, challenge_name=challenge, day=day(days - 1)),
-        render_catch_up_post(
-            standings, names, challenge_name=challenge, days=[day(d) for d in range(days)]
+        render_daily_post(
+            standings, names, units=METRIC, challenge_name=challenge, day=day(days - 1)
         ),
-        render_results_post(standings, compute_awards(standings), names, challenge_name=challenge),
+        render_catch_up_post(
+            standings,
+            names,
+            units=METRIC,
+            challenge_name=challenge,
+            days=[day(d) for d in range(days)],
+        ),
+        render_results_post(
+            standings, compute_awards(standings), names, units=METRIC, challenge_name=challenge
+        ),
     ]
     for post in posts:
         assert_fits_discord(post)
@@ -167,7 +191,7 @@ def test_daily_rank_rows_show_the_points_earned_that_day() -> None:
     values = {ALICE: [steps(0, 9000)], BOB: [steps(0, 8000)]}
     rules = ChallengeRules(Metric.STEPS, ScoringMode.DAILY_RANK, START, END)
     standings = compute_standings(rules, values, through=day(0))
-    content = render_daily_post(standings, NAMES, challenge_name="C", day=day(0))
+    content = render_daily_post(standings, NAMES, units=METRIC, challenge_name="C", day=day(0))
     assert row_for(content, "Alice") == "`1.` Alice · 9,000 steps +3 pts · **3 pts**"
     assert row_for(content, "Bob") == "`2.` Bob · 8,000 steps +2 pts · **2 pts**"
 
@@ -178,7 +202,7 @@ def test_daily_rank_rows_show_the_points_earned_that_day() -> None:
 def test_results_post_podium_shares_medals_on_ties_and_lists_awards() -> None:
     standings = sample_standings(baselines={BOB: 5000})
     content = render_results_post(
-        standings, compute_awards(standings), NAMES, challenge_name="June Steps"
+        standings, compute_awards(standings), NAMES, units=METRIC, challenge_name="June Steps"
     )
     assert content.title == "🏁 June Steps — final results"
     assert content.description.splitlines()[:3] == [
@@ -200,7 +224,7 @@ def test_results_post_podium_shares_medals_on_ties_and_lists_awards() -> None:
 def test_results_post_when_nobody_synced() -> None:
     standings = compute_standings(goal_rules(), {ALICE: [], BOB: []}, through=END)
     content = render_results_post(
-        standings, compute_awards(standings), NAMES, challenge_name="Quiet"
+        standings, compute_awards(standings), NAMES, units=METRIC, challenge_name="Quiet"
     )
     assert content.description.startswith("Nobody synced any data")
     assert content.fields == ()
@@ -214,7 +238,7 @@ def test_results_post_never_says_nobody_synced_when_somebody_did() -> None:
     rules = ChallengeRules(Metric.STEPS, ScoringMode.IMPROVEMENT, START, END)
     standings = compute_standings(rules, values, through=day(0), baselines={ALICE: 10_000})
     content = render_results_post(
-        standings, compute_awards(standings), NAMES, challenge_name="Quiet"
+        standings, compute_awards(standings), NAMES, units=METRIC, challenge_name="Quiet"
     )
     assert "Nobody synced" not in content.description
     assert content.description.startswith(
@@ -230,7 +254,7 @@ def test_a_goal_day_podium_names_only_those_who_reached_the_goal() -> None:
     values = {ALICE: [steps(0, 12_000)], BOB: [steps(0, 10_000)], CAROL: [steps(0, 4000)]}
     standings = compute_standings(goal_day, values, through=START)
     content = render_results_post(
-        standings, compute_awards(standings), NAMES, challenge_name="Goal Day"
+        standings, compute_awards(standings), NAMES, units=METRIC, challenge_name="Goal Day"
     )
     assert content.description.splitlines()[:2] == [
         "🥇 **Alice** — 1 day",
@@ -246,7 +270,7 @@ def test_a_goal_day_nobody_reached_has_no_winners() -> None:
     values = {ALICE: [steps(0, 9000)], BOB: [steps(0, 4000)]}
     standings = compute_standings(goal_day, values, through=START)
     content = render_results_post(
-        standings, compute_awards(standings), NAMES, challenge_name="Goal Day"
+        standings, compute_awards(standings), NAMES, units=METRIC, challenge_name="Goal Day"
     )
     assert content.description.startswith("No medals: nobody reached the goal.")
     assert "🥇" not in content.description
@@ -260,7 +284,7 @@ def test_results_of_zeros_name_no_medal_and_no_best_day() -> None:
     values = {ALICE: [steps(0, 0)], BOB: [steps(1, 0)]}
     standings = compute_standings(rules, values, through=END)
     content = render_results_post(
-        standings, compute_awards(standings), NAMES, challenge_name="Quiet"
+        standings, compute_awards(standings), NAMES, units=METRIC, challenge_name="Quiet"
     )
     assert content.description.startswith("No medals: nobody scored.")
     assert "🥇" not in content.description
@@ -277,11 +301,13 @@ def test_a_tie_break_ranks_tied_players_apart_in_every_post_and_says_so() -> Non
         CAROL: [steps(0, 5000)],
     }
     standings = compute_standings(broken, values, through=day(1))
-    daily = render_daily_post(standings, NAMES, challenge_name="C", day=day(1))
+    daily = render_daily_post(standings, NAMES, units=METRIC, challenge_name="C", day=day(1))
     assert "ties: more goal days" in daily.description.splitlines()[0]
     assert row_for(daily, "Alice").startswith("`1.` Alice")
     assert row_for(daily, "Bob").startswith("`2.` Bob")
-    results = render_results_post(standings, compute_awards(standings), NAMES, challenge_name="C")
+    results = render_results_post(
+        standings, compute_awards(standings), NAMES, units=METRIC, challenge_name="C"
+    )
     assert results.description.splitlines()[:3] == [
         "🥇 **Alice** — 20,000 steps",
         "🥈 **Bob** — 20,000 steps",
@@ -298,6 +324,7 @@ def test_catch_up_post_has_one_field_per_missed_day_with_its_top_three() -> None
     content = render_catch_up_post(
         standings,
         NAMES,
+        units=METRIC,
         challenge_name="June Steps",
         days=[day(2), day(0), day(1)],
         previous_ranks={ALICE: 1},
@@ -320,7 +347,7 @@ def test_catch_up_over_many_days_keeps_the_latest_days_and_says_how_many_are_lef
     values = {pid: [steps(d, 1000.0 * pid) for d in range(60)] for pid in range(1, 30)}
     standings = compute_standings(long_rules, values, through=day(59))
     content = render_catch_up_post(
-        standings, {}, challenge_name="Long", days=[day(d) for d in range(60)]
+        standings, {}, units=METRIC, challenge_name="Long", days=[day(d) for d in range(60)]
     )
     assert_fits_discord(content)
     assert content.fields[-1].name == "Thu 31 Jul"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain import Metric, ScoringMode
+from bot.domain import Metric, ScoringMode, Units
 from bot.render.standings import format_score
 from bot.scoring import ChallengeRules
 from tests.render.samples import END, START
@@ -30,4 +30,4 @@ def test_scores_read_in_the_challenges_own_terms(
     rules = ChallengeRules(
         metric, mode, START, END, daily_goal=1 if mode is ScoringMode.GOAL_DAYS else None
     )
-    assert format_score(score, rules) == expected
+    assert format_score(score, rules, Units.METRIC) == expected

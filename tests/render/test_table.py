@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.domain import Units
 from bot.render.table import render_text_table
 from bot.scoring import compute_standings
 from tests.render.samples import (
@@ -20,9 +21,11 @@ from tests.render.samples import (
 def test_text_table_is_fixed_width_and_deterministic() -> None:
     names = {**NAMES, EVE: "Evelyn-Alexandra Montgomery-Smythe"}
     standings = sample_standings(teams={ALICE: "Red", BOB: "Red", CAROL: "Blue"})
-    table = render_text_table(standings, names, day=day(2), previous_ranks={ALICE: 1, BOB: 1})
+    table = render_text_table(
+        standings, names, units=Units.METRIC, day=day(2), previous_ranks={ALICE: 1, BOB: 1}
+    )
     assert table == render_text_table(
-        standings, names, day=day(2), previous_ranks={ALICE: 1, BOB: 1}
+        standings, names, units=Units.METRIC, day=day(2), previous_ranks={ALICE: 1, BOB: 1}
     )
     assert table == (
         "   #  Name                           Wed 4 Jun               Score  Change  Streak\n"
@@ -44,7 +47,7 @@ def test_text_table_aligns_wide_characters() -> None:
     standings = compute_standings(
         goal_rules(), {ALICE: [steps(0, 5)], BOB: [steps(0, 4)]}, through=day(0)
     )
-    table = render_text_table(standings, {ALICE: "山田太郎", BOB: "Bob"})
+    table = render_text_table(standings, {ALICE: "山田太郎", BOB: "Bob"}, units=Units.METRIC)
     alice, bob = table.splitlines()[2:4]
     # "山田太郎" takes 8 terminal columns, so both score columns end at the same place.
     assert len(alice) + 4 == len(bob)

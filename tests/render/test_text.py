@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from bot.domain import Metric
+from bot.domain import Metric, Units
 from bot.render.text import (
     fit_lines,
     format_amount,
@@ -42,7 +42,15 @@ def test_padded_dates_are_what_strftime_wrote_in_the_c_locale() -> None:
     ],
 )
 def test_an_amount_carries_its_unit(value: float, metric: Metric, expected: str) -> None:
-    assert format_amount(value, metric) == expected
+    assert format_amount(value, metric, Units.METRIC) == expected
+
+
+def test_an_amount_follows_the_servers_units_for_distances_only() -> None:
+    assert format_amount(5.0, Metric.DISTANCE, Units.METRIC) == "5.0 km"
+    assert format_amount(5.0, Metric.DISTANCE, Units.IMPERIAL) == "3.1 mi"
+    assert format_amount(160.9344, Metric.DISTANCE, Units.IMPERIAL) == "100.0 mi"
+    assert format_amount(12_345, Metric.STEPS, Units.IMPERIAL) == "12,345 steps"
+    assert format_amount(500, Metric.ACTIVE_CALORIES, Units.IMPERIAL) == "500 kcal"
 
 
 def test_a_printable_name_is_one_short_line() -> None:

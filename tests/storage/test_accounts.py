@@ -13,6 +13,7 @@ from bot.crypto import EncryptionKeyError, TokenCipher
 from bot.providers.base import TokenSet
 from bot.storage import Database
 from bot.storage.accounts import AccountsRepo, UsersRepo
+from tests.engines import stored_bytes
 
 NOW = dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC)
 
@@ -30,10 +31,7 @@ async def test_tokens_are_encrypted_at_rest(db: Database, cipher: TokenCipher) -
     tokens = await accounts.tokens(account.id)
     assert tokens is not None
     assert (tokens.access_token, tokens.refresh_token) == ("ACCESS-plain-123", "REFRESH-plain-456")
-    await db.execute("PRAGMA wal_checkpoint(FULL)")
-    raw = b"".join(
-        p.read_bytes() for p in db.path.parent.iterdir() if p.name.startswith(db.path.name)
-    )
+    raw = await stored_bytes(db)
     assert b"ACCESS-plain-123" not in raw
     assert b"REFRESH-plain-456" not in raw
     assert "ACCESS-plain-123" not in repr(tokens)

@@ -4,9 +4,7 @@ so with its own `DuplicateChallengeName`; the tie-break is stored, 'none' for ol
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -16,6 +14,7 @@ from bot.scoring import TieBreak
 from bot.storage import Database
 from bot.storage.challenges import ChallengesRepo, DuplicateChallengeName
 from bot.storage.db import default_migrations_dir, load_migrations
+from tests.engines import Databases, integrity_error
 
 NOW = dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC)
 GUILD = 900_000_000_000_000_001
@@ -88,14 +87,67 @@ async def test_the_tie_break_is_stored_and_updated(db: Database) -> None:
 
 
 async def test_a_challenge_stored_before_the_tie_break_existed_shares_places(
-    tmp_path: Path,
+    databases: Databases,
 ) -> None:
     migrations = load_migrations(default_migrations_dir())
     before = [m for m in migrations if m.name < "0006"]
-    db = await Database.open(tmp_path / "old.db")
-    try:
-        await db.migrate(before)
-        old = challenge("Old")
+    db = await databases.open(migrated=False)
+    await db.migrate(before)
+    old = challenge("Old")
+    await db.execute(
+        "INSERT INTO challenges (guild_id, channel_id, name, metric, scoring_mode, "
+        "start_date, end_date, time_zone, post_time, created_by, created_at) "
+        "VALUES (?, ?, ?, 'steps', 'total', '2026-11-23', '2026-11-29', 'UTC', '09:00', ?, "
+        "'2026-11-21T09:00:00+00:00')",
+        (old.guild_id, old.channel_id, old.name, old.created_by),
+    )
+    await db.migrate(migrations)
+    [found] = await ChallengesRepo(db).for_guild(GUILD)
+    assert found.tie_break is TieBreak.NONE
+    with pytest.raises(integrity_error(db)):
+        await db.execute("UPDATE challenges SET tie_break = 'coin_toss'")
+
+
+@pytest.mark.parametrize(
+    ("stored_name", "same_name"),
+    [
+        ("Ärger im Büro", "ärger IM büro"),
+        ("Straße", "STRASSE"),
+        ("\uff33\uff34\uff25\uff30\uff33", "steps"),  # fullwidth "STEPS"
+    ],
+)
+async def test_names_are_one_name_in_any_case_and_script(
+    db: Database, stored_name: str, same_name: str
+) -> None:
+    """Beyond ASCII too (SQLite's NOCASE folds ASCII only), alike on both engines: the
+    duplicate is refused, the lookup and the autocomplete find the stored name."""
+    repo = ChallengesRepo(db)
+    first = await repo.insert(challenge(stored_name))
+    with pytest.raises(DuplicateChallengeName):
+        await repo.insert(challenge(same_name))
+    found = await repo.get_by_name(GUILD, f"  {same_name} ")
+    assert found is not None and (found.id, found.name) == (first, stored_name)
+    assert await repo.names(GUILD, same_name[1:4], active_only=False, limit=5) == [stored_name]
+    other = await repo.insert(challenge(same_name, guild_id=OTHER_GUILD))
+    assert other != first
+
+
+async def test_names_differing_beyond_case_are_two_names(db: Database) -> None:
+    repo = ChallengesRepo(db)
+    await repo.insert(challenge("Ärger"))
+    await repo.insert(challenge("Arger"))
+    assert await repo.names(GUILD, "RGER", active_only=False, limit=5) == ["Arger", "Ärger"]
+    assert [c.name for c in await repo.for_guild(GUILD)] == ["Arger", "Ärger"]
+
+
+async def test_migrating_keys_the_names_already_stored(databases: Databases) -> None:
+    """Names stored before 0010 get their key; two that only a full case fold tells apart
+    (both allowed before) stay two challenges, the older one found by the name."""
+    migrations = load_migrations(default_migrations_dir())
+    db = await databases.open(migrated=False)
+    await db.migrate([m for m in migrations if m.version < 10])
+    for name in ("Ärger", "ärger", "Walk"):
+        old = challenge(name)
         await db.execute(
             "INSERT INTO challenges (guild_id, channel_id, name, metric, scoring_mode, "
             "start_date, end_date, time_zone, post_time, created_by, created_at) "
@@ -103,10 +155,12 @@ async def test_a_challenge_stored_before_the_tie_break_existed_shares_places(
             "'2026-11-21T09:00:00+00:00')",
             (old.guild_id, old.channel_id, old.name, old.created_by),
         )
-        await db.migrate(migrations)
-        [found] = await ChallengesRepo(db).for_guild(GUILD)
-        assert found.tie_break is TieBreak.NONE
-        with pytest.raises(sqlite3.IntegrityError):
-            await db.execute("UPDATE challenges SET tie_break = 'coin_toss'")
-    finally:
-        await db.close()
+    await db.migrate(migrations)
+    repo = ChallengesRepo(db)
+    found = await repo.get_by_name(GUILD, "WALK")
+    assert found is not None and found.name == "Walk"
+    older = await repo.get_by_name(GUILD, "ÄRGER")
+    assert older is not None and older.name == "Ärger"
+    assert sorted(c.name for c in await repo.for_guild(GUILD)) == ["Walk", "Ärger", "ärger"]
+    with pytest.raises(DuplicateChallengeName):
+        await repo.insert(challenge("walk"))

@@ -15,6 +15,7 @@ from bot.storage.privacy import PrivacyRepo
 from bot.storage.shares import SharesRepo
 from bot.web.share import ShareLinks
 from tests.daily.world import World
+from tests.engines import stored_bytes
 
 NOW = dt.datetime(2026, 6, 3, 10, tzinfo=dt.UTC)
 ADMIN = 720_000_000_000_000_001
@@ -41,11 +42,7 @@ async def test_only_the_tokens_digest_is_stored(db: Database, cipher: TokenCiphe
     assert len(token) == 43  # secrets.token_urlsafe(32)
     rows = [tuple(row) for row in await db.fetch_all("SELECT * FROM share_links")]
     assert rows == [(challenge.id, hashlib.sha256(token.encode()).digest(), ADMIN, NOW.isoformat())]
-    await db.execute("PRAGMA wal_checkpoint(FULL)")
-    raw = b"".join(
-        p.read_bytes() for p in db.path.parent.iterdir() if p.name.startswith(db.path.name)
-    )
-    assert token.encode() not in raw
+    assert token.encode() not in await stored_bytes(db)
 
 
 async def test_a_token_opens_its_challenge_until_it_is_revoked(

@@ -16,6 +16,7 @@ from bot.providers.base import TokenSet
 from bot.storage import Database
 from bot.storage.accounts import AccountsRepo, UsersRepo
 from bot.web.app import MAX_REQUEST_BYTES, create_app
+from bot.web.metrics_routes import metrics_routes
 
 ClientFactory = Callable[[web.Application], Awaitable[TestClient]]
 
@@ -35,7 +36,7 @@ def _install_test_routes(app: web.Application) -> None:
 
 @pytest.fixture
 async def client(db: Database, aiohttp_client: ClientFactory) -> TestClient:
-    app = create_app(db=db, metrics=Metrics(), installers=[_install_test_routes])
+    app = create_app(db=db, metrics=Metrics(), installers=[_install_test_routes, metrics_routes()])
     return await aiohttp_client(app)
 
 

@@ -8,9 +8,8 @@ so the standings are the same whether or not they also show today's provisional 
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -21,13 +20,15 @@ from aiohttp.test_utils import TestClient
 from bot.challenges.model import Challenge
 from bot.crypto import TokenCipher
 from bot.metrics import Metrics
-from bot.render.chart import render_cumulative_chart
+from bot.render.chart import ChartInput, render_cumulative_chart
 from bot.storage import Database
 from bot.web.app import create_app
+from bot.web.metrics_routes import metrics_routes
 from bot.web.share import ChartCache, ShareLinks, share_routes
 from bot.web.share.view import chart_input, live_view
 from tests.daily.world import World, day, local
 from tests.nudges.world import store
+from tests.web.pagecheck import assert_stride_page
 
 ClientFactory = Callable[[web.Application], Awaitable[TestClient]]
 
@@ -46,15 +47,9 @@ class LiveWorld:
     path: str  # /live/{token}
     renders: list[str] = field(default_factory=list)  # the title of each chart rendered
 
-    def render(
-        self,
-        series: Mapping[int, Sequence[tuple[dt.date, float]]],
-        names: Mapping[int, str],
-        title: str,
-        label: str,
-    ) -> bytes:
-        self.renders.append(title)
-        return render_cumulative_chart(series, names, title, label)
+    def render(self, chart: ChartInput) -> bytes:
+        self.renders.append(chart.title)
+        return render_cumulative_chart(chart)
 
     def app(self, *, refresh_seconds: int = 60) -> web.Application:
         routes = share_routes(
@@ -65,7 +60,9 @@ class LiveWorld:
             charts=ChartCache(render=self.render),
             refresh_seconds=refresh_seconds,
         )
-        return create_app(db=self.world.db, metrics=Metrics(), installers=[routes])
+        # /metrics on the same app, as with METRICS_PORT empty, to see what it counts.
+        installers = [routes, metrics_routes()]
+        return create_app(db=self.world.db, metrics=Metrics(), installers=installers)
 
     async def set_value(self, member: int, day_number: int, value: float) -> None:
         await store(self.world.db, member, day(day_number), value, now=self.world.clock.now())
@@ -149,6 +146,13 @@ async def test_the_page_shows_ranks_names_values_and_streaks(
     assert "Steps · total · goal 8,000 steps/day · day 3 of 3" in page
     assert "Wed 3 Jun ⏳" in page
     assert "Updated 10:00 UTC" in page
+
+
+async def test_the_page_and_its_404_carry_the_wordmark(client: TestClient, live: LiveWorld) -> None:
+    assert_stride_page(await (await client.get(live.path)).text(), "June Steps")
+    missing = await client.get("/live/" + "B" * 43)
+    assert missing.status == 404
+    assert_stride_page(await missing.text(), "Link not found")
 
 
 async def test_names_are_escaped_and_no_id_is_ever_shown(

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable
 
-from bot.render.chart import Series, render_cumulative_chart
-from bot.web.share.view import ChartInput
+from bot.render.chart import ChartInput, render_cumulative_chart
 
-ChartRenderer = Callable[[Series, Mapping[int, str], str, str], bytes]
+ChartRenderer = Callable[[ChartInput], bytes]
 
 CAPACITY = 32
 
@@ -45,6 +44,4 @@ class ChartCache:
             raise
 
     async def _rendered(self, chart: ChartInput) -> bytes:
-        return await asyncio.to_thread(
-            self._render, chart.series, chart.names, chart.title, chart.label
-        )
+        return await asyncio.to_thread(self._render, chart)

@@ -14,18 +14,16 @@ import html
 
 from aiohttp import web
 
-from bot.web.app import html_page
+from bot.web.pages import Page, html_page, page_response
 from bot.web.share.view import LiveRow, LiveTeam, LiveView
 
 REFRESH_SECONDS = 60
 
+# The live page's own rules, after the shared layout (`bot.web.pages`).
 _STYLE = """
-* { box-sizing: border-box; }
-body { font-family: system-ui, sans-serif; margin: 0; padding: 1rem .75rem; color: #1f2328;
-       background: #f6f8fa; }
-main { max-width: 48rem; margin: 0 auto; background: #fff; border-radius: 12px;
-       padding: 1.25rem 1rem; box-shadow: 0 1px 3px #0002; }
-h1 { font-size: 1.4rem; margin: 0 0 .25rem; overflow-wrap: anywhere; }
+body { padding: 1rem .75rem; }
+main { padding: 1.25rem 1rem; }
+h1 { margin: 0 0 .25rem; }
 h2 { font-size: 1.1rem; margin: 1.5rem 0 .5rem; }
 .sub, .notice, footer { color: #57606a; }
 .sub { margin: 0 0 .75rem; overflow-wrap: anywhere; }
@@ -121,14 +119,13 @@ def security_headers(nonce: str | None = None) -> dict[str, str]:
 
 def not_found() -> web.Response:
     """Stride's 404 page, for a link that is unknown or was revoked."""
-    response = html_page(
+    return html_page(
         "Link not found",
         "This live leaderboard link is unknown or was turned off. Ask the server's admins "
         "for a new one.",
         status=404,
+        headers=security_headers(),
     )
-    response.headers.update(security_headers())
-    return response
 
 
 def live_page(
@@ -137,16 +134,7 @@ def live_page(
     """The page of `view`; `token` only builds the page's own relative links."""
     chart = _attribute(chart_path(token, view.version))
     team_section = "" if view.teams else " hidden"
-    body = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex, nofollow">
-<noscript><meta http-equiv="refresh" content="{refresh_seconds}"></noscript>
-<title>{_text(view.title)} · Stride</title>
-<style>{_STYLE}</style></head>
-<body><main id="live" data-refresh="{refresh_seconds}" data-version="{_attribute(view.version)}"
- data-source="{_attribute(data_path(token))}">
-<h1 data-field="title">{_text(view.title)}</h1>
+    body = f"""<h1 data-field="title">{_text(view.title)}</h1>
 <p class="sub" data-field="subtitle">{_text(view.subtitle)}</p>
 <p class="notice" data-field="notice"{_hidden(view.notice)}>{_text(view.notice)}</p>
 <table><thead><tr><th class="rank">#</th><th class="who">Player
@@ -159,9 +147,24 @@ def live_page(
  width="1200" height="700">
 <footer>Live standings from Stride · <span data-field="updated">{_text(updated)}</span> ·
 refreshes every minute · ✓ goal met · 🔥 goal-day streak · ⏳ provisional</footer>
-</main><script nonce="{_attribute(nonce)}">{_SCRIPT}</script></body></html>
 """
-    return web.Response(text=body, content_type="text/html", headers=security_headers(nonce=nonce))
+    page = Page(
+        title=view.title,
+        body=body,
+        style=_STYLE,
+        head=(
+            '<meta name="robots" content="noindex, nofollow">\n'
+            f'<noscript><meta http-equiv="refresh" content="{refresh_seconds}"></noscript>\n'
+        ),
+        main_attributes=(
+            f' id="live" data-refresh="{refresh_seconds}"'
+            f' data-version="{_attribute(view.version)}"'
+            f' data-source="{_attribute(data_path(token))}"'
+        ),
+        script=f'<script nonce="{_attribute(nonce)}">{_SCRIPT}</script>',
+        wide=True,
+    )
+    return page_response(page, headers=security_headers(nonce=nonce))
 
 
 def data_path(token: str) -> str:

@@ -5,9 +5,10 @@ and team totals. No Discord id, no provider id: a player is a row, not an id. Ev
 is plain (not yet HTML-escaped): the page escapes it, the JSON carries it as it is and the
 page's script sets it with `textContent`.
 
-`shown_players` is the one place that decides who appears: the rows, the chart's lines and its
-legend all come from it. Stride has no way yet for a member to hide from the standings (issue
-15 adds one); that filter goes there.
+`shown_players` is the one place that decides who appears in the rows: members who chose to
+hide (`bot.profiles`) are left out, the others keep their true places; the chart
+(`Board.chart`) leaves out the same members. Names are the server's nicknames where members
+chose one, amounts are in the server's units.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ import json
 from dataclasses import asdict, dataclass, is_dataclass
 
 from bot.daily import Board
-from bot.daily.post import chart_label
-from bot.render.chart import Series
+from bot.render.chart import ChartInput
 from bot.render.standings import (
     day_cell,
     day_number,
@@ -29,7 +29,7 @@ from bot.render.standings import (
     rules_line,
 )
 from bot.render.text import display_name, format_date, printable_name
-from bot.scoring import PlayerStanding, cumulative_series
+from bot.scoring import PlayerStanding
 
 VERSION_CHARS = 16
 
@@ -52,16 +52,6 @@ class LiveTeam:
 
 
 @dataclass(frozen=True, slots=True)
-class ChartInput:
-    """The arguments of `bot.render.chart.render_cumulative_chart`."""
-
-    series: Series
-    names: dict[int, str]
-    title: str
-    label: str
-
-
-@dataclass(frozen=True, slots=True)
 class LiveView:
     title: str
     subtitle: str
@@ -77,22 +67,14 @@ class LiveView:
 
 
 def shown_players(board: Board) -> list[PlayerStanding]:
-    """The players the page shows, in leaderboard order (rows, chart lines and legend).
-    Members who chose not to be shown (issue 15) are to be left out here."""
-    return ordered_players(board.standings, board.names)
+    """The players the page shows, in leaderboard order, without the members who chose to
+    hide (the others keep their true places)."""
+    return ordered_players(board.standings, board.names, board.hidden)
 
 
 def chart_input(board: Board) -> ChartInput:
     """The cumulative chart of the players shown, as the daily post draws it."""
-    shown = {player.player_id for player in shown_players(board)}
-    series = cumulative_series(board.standings)
-    name = board.challenge.name
-    return ChartInput(
-        series={player: points for player, points in series.items() if player in shown},
-        names={player: board.names[player] for player in shown if player in board.names},
-        title=f"{name}: final standings" if board.final else f"{name}: standings so far",
-        label=chart_label(board.standings.rules),
-    )
+    return board.chart()
 
 
 def live_view(board: Board) -> LiveView:
@@ -101,7 +83,7 @@ def live_view(board: Board) -> LiveView:
         LiveTeam(
             rank=str(team.rank),
             name=printable_name(team.team),
-            score=format_score(team.score, board.standings.rules),
+            score=format_score(team.score, board.standings.rules, board.units),
             syncing=f"{team.syncing_members}/{len(team.member_ids)} syncing",
         )
         for team in board.standings.teams
@@ -116,8 +98,12 @@ def _row(board: Board, player: PlayerStanding) -> LiveRow:
     return LiveRow(
         rank=str(player.rank),
         name=display_name(board.names, player.player_id),
-        day="—" if board.day is None else day_cell(standings, player, board.day),
-        score=format_score(player.score, standings.rules) if player.has_data else "no data yet",
+        day="—" if board.day is None else day_cell(standings, player, board.day, board.units),
+        score=(
+            format_score(player.score, standings.rules, board.units)
+            if player.has_data
+            else "no data yet"
+        ),
         streak=format_streak(player.current_streak),
     )
 
@@ -127,15 +113,16 @@ def _headings(board: Board) -> tuple[str, str, str, str]:
     standings = board.standings
     rules = standings.rules
     title = board.challenge.name
+    rules_text = rules_line(rules, board.units)
     if board.day is None:
         start = format_date(board.challenge.start)
-        return title, rules_line(rules), "", f"Starts {start}: standings after its first day."
+        return title, rules_text, "", f"Starts {start}: standings after its first day."
     day = format_date(board.day)
     if board.day in standings.provisional_days:
         day += " ⏳"
     if board.final:
-        return f"{title} — final results", rules_line(rules), day, "Final results."
-    subtitle = f"{rules_line(rules)} · {day_number(rules, board.day)}"
+        return f"{title} — final results", rules_text, day, "Final results."
+    subtitle = f"{rules_text} · {day_number(rules, board.day)}"
     notice = (
         "⏳ Includes provisional days: late syncs can still change them."
         if standings.has_provisional_days

@@ -20,11 +20,18 @@ async def test_challenge_autocomplete_returns_at_most_25(
 ) -> None:
     for number in range(30):
         await db.execute(
-            "INSERT INTO challenges (guild_id, channel_id, name, metric, scoring_mode, start_date, "
-            "end_date, time_zone, post_time, status, created_by, created_at) "
-            "VALUES (?, ?, ?, 'steps', 'total', '2024-01-01', '2024-01-07', 'UTC', '09:00', "
+            "INSERT INTO challenges (guild_id, channel_id, name, name_key, metric, scoring_mode, "
+            "start_date, end_date, time_zone, post_time, status, created_by, created_at) "
+            "VALUES (?, ?, ?, ?, 'steps', 'total', '2024-01-01', '2024-01-07', 'UTC', '09:00', "
             "'ended', ?, ?)",
-            (GUILD, CHANNEL, f"January {number:02d}", ADMIN, START.isoformat()),
+            (
+                GUILD,
+                CHANNEL,
+                f"January {number:02d}",
+                f"january {number:02d}",  # bot.storage.names.name_key
+                ADMIN,
+                START.isoformat(),
+            ),
         )
     choices = await challenge_names(world.interaction(), "jan")
     assert len(choices) == 25

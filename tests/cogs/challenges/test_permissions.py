@@ -20,6 +20,7 @@ from tests.cogs.challenges.world import ADMIN_ROLE, OTHER_ROLE, Discord, run_che
 
 ADMIN_COMMANDS = (
     "create", "edit", "end", "delete", "kick", "review", "share", "unshare", "nudges",
+    "adjust", "recap",
 )  # fmt: skip
 
 
@@ -84,7 +85,7 @@ async def test_commands_are_guild_only_and_admin_ones_hidden_by_default(services
     subcommands = {option["name"] for option in payloads["challenge"]["options"]}
     assert subcommands == {
         "create", "edit", "end", "delete", "list", "info", "kick", "team", "review",
-        "share", "unshare", "nudges",
+        "share", "unshare", "nudges", "adjust", "recap",
     }  # fmt: skip
 
 

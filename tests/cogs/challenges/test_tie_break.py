@@ -10,7 +10,7 @@ import pytest
 
 from bot.challenges.describe import rule_sentences
 from bot.challenges.model import Challenge, ChallengeStatus, Participant
-from bot.domain import Metric, ScoringMode, TeamMode
+from bot.domain import Metric, ScoringMode, TeamMode, Units
 from bot.errors import UserError
 from bot.render.text import DESCRIPTION_LIMIT, FIELD_VALUE_LIMIT, TOTAL_LIMIT
 from bot.scoring import TieBreak
@@ -113,9 +113,10 @@ def test_the_longest_rule_cards_fit_discord(challenge: Challenge) -> None:
         Participant(challenge.id, 10**18 + n, "T" * 32, D(2024, 6, 1), START, None)
         for n in range(500)
     ]
-    embed = info_embed(challenge, players, D(2024, 6, 2))
+    embed = info_embed(challenge, players, D(2024, 6, 2), units=Units.IMPERIAL)
     description = embed.description or ""
-    assert description == "\n".join(rule_sentences(challenge, has_teams=True))  # none cut
+    rules = rule_sentences(challenge, has_teams=True, units=Units.IMPERIAL)
+    assert description == "\n".join(rules)  # none cut
     assert len(description) <= DESCRIPTION_LIMIT
     assert all(len(field.value or "") <= FIELD_VALUE_LIMIT for field in embed.fields)
     assert len(embed) <= TOTAL_LIMIT

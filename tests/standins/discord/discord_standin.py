@@ -99,6 +99,7 @@ class DiscordStandIn:
         heartbeat_interval: float = 41.25,
         privileged_intents: int = 0,
         validate_responses: bool = True,
+        shard_count: int = 1,
     ) -> None:
         """
         Args:
@@ -108,7 +109,10 @@ class DiscordStandIn:
             heartbeat_interval: seconds, sent in HELLO.
             privileged_intents: intent bits the "developer portal" enabled; others close 4014.
             validate_responses: check the stand-in's own responses against the spec.
+            shard_count: the shards ``GET /gateway/bot`` recommends; above 1, an IDENTIFY
+                without ``shard`` is refused (4011). Each guild's events go to its shard.
         """
+        self.shard_count = shard_count
         self.token = token
         self.spec = spec
         self.application_id = new_snowflake()
@@ -125,6 +129,7 @@ class DiscordStandIn:
             allowed_privileged_intents=privileged_intents,
             on_identified=self._on_identified,
             on_request_members=self._on_request_members,
+            shard_count=lambda: self.shard_count,
         )
         self.routes = DiscordRoutes(
             world=self.world,
@@ -132,6 +137,7 @@ class DiscordStandIn:
             interactions=self.interactions,
             findings=self.findings,
             gateway_url=lambda: self.gateway_url,
+            shard_count=lambda: self.shard_count,
             application_flags=APPLICATION_FLAG_COMMAND_BADGE,
             on_message_created=self._dispatch_message_create,
         )
@@ -222,6 +228,7 @@ class DiscordStandIn:
         bot_permissions: Any = 0,
         everyone_permissions: Any = DEFAULT_EVERYONE_PERMISSIONS,
         text_channels: Iterable[str] = ("general",),
+        guild_id: int | None = None,
     ) -> Guild:
         """A guild the bot is in, with ``@everyone``, the bot's managed role and text channels.
 
@@ -232,6 +239,7 @@ class DiscordStandIn:
             owner=owner,
             everyone_permissions=as_permission_bits(everyone_permissions),
             bot_permissions=as_permission_bits(bot_permissions),
+            guild_id=guild_id,
         )
         for channel_name in text_channels:
             self.world.add_text_channel(guild, channel_name)
@@ -433,9 +441,13 @@ class DiscordStandIn:
         *,
         component_message: StoredMessage | None = None,
     ) -> InteractionRecord:
-        # Like a person, act only once the bot has caught up with what it was already sent.
-        await self.gateway.catch_up()
         payload = self._factory.base_payload(invocation, interaction_type, data)
+        # The session of the guild's shard (a DM's: shard 0) gets it.
+        session = self.gateway.session_for(_guild_id(payload))
+        if session is None:
+            raise RuntimeError("no gateway session serves this interaction's guild")
+        # Like a person, act only once the bot has caught up with what it was already sent.
+        await self.gateway.catch_up(session=session)
         if component_message is not None:
             payload["message"] = self.payloads.message(component_message)
         record = InteractionRecord(
@@ -450,7 +462,7 @@ class DiscordStandIn:
         # Recorded before dispatch: the bot may answer while the dispatch is still being sent.
         self.interactions.add(record)
         try:
-            await self.gateway.dispatch("INTERACTION_CREATE", payload)
+            await session.dispatch("INTERACTION_CREATE", payload)
         except RuntimeError:
             self.interactions.remove(record)
             raise
@@ -495,13 +507,22 @@ class DiscordStandIn:
     async def _on_identified(self, session: GatewaySession) -> None:
         await session.dispatch("READY", self._ready(session))
         for guild in self.world.guilds.values():
-            await session.dispatch("GUILD_CREATE", self._guild_create(guild, lazy_load=True))
+            if session.serves(guild.id):
+                await session.dispatch("GUILD_CREATE", self._guild_create(guild, lazy_load=True))
 
     def _ready(self, session: GatewaySession) -> Json:
+        ready = self._ready_fields(session)
+        if "shard" in session.identify:
+            ready["shard"] = list(session.shard)
+        return ready
+
+    def _ready_fields(self, session: GatewaySession) -> Json:
         return {
             "v": 10,
             "user": self.payloads.current_user(self.bot_user),
-            "guilds": [{"id": str(g), "unavailable": True} for g in self.world.guilds],
+            "guilds": [
+                {"id": str(g), "unavailable": True} for g in self.world.guilds if session.serves(g)
+            ],
             "session_id": session.session_id,
             "session_type": "normal",
             "resume_gateway_url": session.resume_url,
@@ -540,7 +561,9 @@ class DiscordStandIn:
         await session.dispatch("GUILD_MEMBERS_CHUNK", chunk)
 
     async def _dispatch_if(self, intent: int, event: str, data: Any) -> None:
-        session = self.gateway.session
+        """Dispatch to the session of the event's guild's shard, if it wants the intent."""
+        guild_id = data.get("id") if event == "GUILD_CREATE" else _guild_id(data)
+        session = self.gateway.session_for(None if guild_id is None else int(guild_id))
         if session is not None and session.wants(intent):
             await session.dispatch(event, data)
 
@@ -623,6 +646,12 @@ class DiscordStandIn:
     def stand_in_bugs(self) -> list[SchemaViolation]:
         """Responses the stand-in sent that do not match Discord's response schemas."""
         return list(self.findings.response_violations)
+
+
+def _guild_id(data: Any) -> int | None:
+    """The guild an event or interaction payload belongs to (None: a DM)."""
+    value = data.get("guild_id") if isinstance(data, dict) else None
+    return None if value is None else int(value)
 
 
 @contextmanager

@@ -3,10 +3,18 @@
 HELLO on connect; IDENTIFY (token and intents checked, privileged intents refused with 4014
 unless enabled) answered by the stand-in's READY and GUILD_CREATEs; HEARTBEAT answered with
 HEARTBEAT_ACK; RESUME replays every dispatch after the client's sequence number, then RESUMED;
-REQUEST_GUILD_MEMBERS answered with GUILD_MEMBERS_CHUNK. Frames are compressed the way the
-client asks in its query string: ``compress=zlib-stream`` (one zlib stream per connection, each
-message ending in a Z_SYNC_FLUSH) or ``compress=zstd-stream`` (one zstd stream, each message a
-flushed block), which is what discord.py's ``utils._ActiveDecompressionContext`` negotiates.
+REQUEST_GUILD_MEMBERS answered with GUILD_MEMBERS_CHUNK.
+
+Shards: IDENTIFY's ``shard`` is ``[shard_id, num_shards]`` (refused with 4010 unless
+``0 <= shard_id < num_shards``; an IDENTIFY without one is refused with 4011 when the
+stand-in asks for more than one shard, as Discord does when sharding is required). Every
+guild's events go to the session of its shard, ``(guild_id >> 22) % num_shards``
+(`shard_of`); DMs go to shard 0. `Gateway.session_for` picks that session.
+
+Frames are compressed the way the client asks in its query string: ``compress=zlib-stream``
+(one zlib stream per connection, each message ending in a Z_SYNC_FLUSH) or
+``compress=zstd-stream`` (one zstd stream, each message a flushed block), which is what
+discord.py's ``utils._ActiveDecompressionContext`` negotiates.
 
 Dispatches are logged per session with their sequence numbers, so a dropped connection loses
 nothing: events dispatched while the bot is away are delivered when it resumes.
@@ -47,12 +55,29 @@ CLOSE_DECODE_ERROR = 4002
 CLOSE_NOT_AUTHENTICATED = 4003
 CLOSE_AUTHENTICATION_FAILED = 4004
 CLOSE_ALREADY_AUTHENTICATED = 4005
+CLOSE_INVALID_SHARD = 4010
+CLOSE_SHARDING_REQUIRED = 4011
 CLOSE_DISALLOWED_INTENTS = 4014
 
 INTENT_GUILD_MEMBERS = 1 << 1
 INTENT_GUILD_PRESENCES = 1 << 8
 INTENT_MESSAGE_CONTENT = 1 << 15
 PRIVILEGED_INTENTS = INTENT_GUILD_MEMBERS | INTENT_GUILD_PRESENCES | INTENT_MESSAGE_CONTENT
+
+
+def shard_of(guild_id: int, num_shards: int) -> int:
+    """The shard Discord sends a guild's events to."""
+    return (guild_id >> 22) % num_shards
+
+
+def valid_shard(value: object) -> bool:
+    """An IDENTIFY ``shard`` field: two integers, ``0 <= shard_id < num_shards``."""
+    return (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(part, int) and not isinstance(part, bool) for part in value)
+        and 0 <= value[0] < value[1]
+    )
 
 
 class FrameEncoder(Protocol):
@@ -164,6 +189,17 @@ class GatewaySession:
     def wants(self, intent_bits: int) -> bool:
         return bool(self.intents & intent_bits)
 
+    @property
+    def shard(self) -> tuple[int, int]:
+        """``(shard_id, num_shards)`` from IDENTIFY; ``(0, 1)`` for an unsharded client."""
+        value = self.identify.get("shard")
+        return (int(value[0]), int(value[1])) if valid_shard(value) else (0, 1)
+
+    def serves(self, guild_id: int | None) -> bool:
+        """Whether this session gets the events of the guild (None: DMs, shard 0's)."""
+        shard_id, num_shards = self.shard
+        return shard_id == (0 if guild_id is None else shard_of(guild_id, num_shards))
+
     async def dispatch(self, event: str, data: Any) -> int:
         """Log the event with the next sequence number and send it if the bot is connected."""
         async with self._lock:
@@ -203,7 +239,9 @@ class Gateway:
         allowed_privileged_intents: int,
         on_identified: IdentifiedHandler,
         on_request_members: MembersHandler,
+        shard_count: Callable[[], int] = lambda: 1,
     ) -> None:
+        self._shard_count = shard_count  # what GET /gateway/bot recommends
         self._token = token
         self._heartbeat_interval_ms = heartbeat_interval_ms
         self._allowed_privileged = allowed_privileged_intents
@@ -280,6 +318,12 @@ class Gateway:
         if intents & PRIVILEGED_INTENTS & ~self._allowed_privileged:
             await self._close(connection, CLOSE_DISALLOWED_INTENTS, "disallowed intent(s)")
             return
+        if "shard" in data and not valid_shard(data["shard"]):
+            await self._close(connection, CLOSE_INVALID_SHARD, "invalid shard")
+            return
+        if "shard" not in data and self._shard_count() > 1:
+            await self._close(connection, CLOSE_SHARDING_REQUIRED, "sharding required")
+            return
         session = GatewaySession(
             session_id=f"{new_snowflake():x}", identify=data, resume_url=self.resume_url
         )
@@ -332,6 +376,11 @@ class Gateway:
         """The latest identified session."""
         return self.sessions[-1] if self.sessions else None
 
+    def session_for(self, guild_id: int | None) -> GatewaySession | None:
+        """The latest identified session of the shard that gets the guild's events (None:
+        a DM's, shard 0)."""
+        return next((s for s in reversed(self.sessions) if s.serves(guild_id)), None)
+
     @property
     def connected(self) -> bool:
         session = self.session
@@ -344,14 +393,20 @@ class Gateway:
             raise RuntimeError(f"cannot dispatch {event}: the bot never identified on the gateway")
         return await session.dispatch(event, data)
 
-    async def catch_up(self, timeout: float = 2.0) -> bool:  # noqa: ASYNC109
-        """Request a heartbeat (op 1) and wait for it, so the bot has read every earlier frame.
+    async def catch_up(
+        self,
+        timeout: float = 2.0,  # noqa: ASYNC109
+        *,
+        session: GatewaySession | None = None,
+    ) -> bool:
+        """Request a heartbeat (op 1) and wait for it, so the bot has read every earlier frame
+        (on `session`, by default the latest).
 
         discord.py answers a requested heartbeat from the task that reads the gateway, in
         order, so its answer means every earlier dispatch has been handled. Returns ``False``
         (without waiting) when the bot is not connected, or when it did not answer in time.
         """
-        session = self.session
+        session = session or self.session
         connection = None if session is None else session.connection
         if connection is None:
             return False

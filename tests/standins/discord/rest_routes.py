@@ -125,6 +125,7 @@ class DiscordRoutes:
         findings: Findings,
         gateway_url: Callable[[], str],
         application_flags: int,
+        shard_count: Callable[[], int] = lambda: 1,
         on_message_created: MessageCreated,
     ) -> None:
         self._world = world
@@ -132,6 +133,7 @@ class DiscordRoutes:
         self._interactions = interactions
         self._findings = findings
         self._gateway_url = gateway_url
+        self._shard_count = shard_count
         self._application_flags = application_flags
         self._on_message_created = on_message_created
         self._created: list[StoredMessage] = []
@@ -231,7 +233,12 @@ class DiscordRoutes:
     async def get_gateway_bot(self, request: ApiRequest) -> ApiResponse:
         limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
         return self._shaped(
-            request, {"url": self._gateway_url(), "shards": 1, "session_start_limit": limit}
+            request,
+            {
+                "url": self._gateway_url(),
+                "shards": self._shard_count(),
+                "session_start_limit": limit,
+            },
         )
 
     async def get_current_user(self, request: ApiRequest) -> ApiResponse:

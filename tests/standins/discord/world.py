@@ -69,10 +69,12 @@ class World:
         owner: User | None = None,
         everyone_permissions: int = DEFAULT_EVERYONE_PERMISSIONS,
         bot_permissions: int = 0,
+        guild_id: int | None = None,
     ) -> Guild:
-        """A guild with an ``@everyone`` role, the bot as a member (with its managed role)."""
+        """A guild with an ``@everyone`` role, the bot as a member (with its managed role);
+        `guild_id` picks its id (and so its shard), else a fresh snowflake."""
         guild_owner = owner or self.owner
-        guild = Guild(id=new_snowflake(), name=name, owner_id=guild_owner.id)
+        guild = Guild(id=guild_id or new_snowflake(), name=name, owner_id=guild_owner.id)
         guild.roles[guild.id] = Role(
             id=guild.id, guild_id=guild.id, name="@everyone", permissions=everyone_permissions
         )

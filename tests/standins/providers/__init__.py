@@ -5,7 +5,10 @@ injection and request counting; see `base.StandinBase` for the common test-facin
 `stack.start_provider_standins` to run all four with a matching `Settings`. The Google Health,
 Withings and Oura stand-ins also serve their provider's subscription API and call Stride's
 webhooks as the real ones do (`sync_watch`: a member syncs their watch; `push.Delivery` records
-each call).
+each call). Their OAuth side follows RFC 6749 more strictly than Stride needs: both client
+authentication methods (configurable per stand-in), granular consent (`consent(scopes=…)`
+grants a subset, and data endpoints answer 403 without their scope), any `token_type`, and
+single-use rotating refresh tokens at Oura (a reused one is `invalid_grant`).
 """
 
 from .base import ConsentError, IssuedTokens, RecordedRequest, StandinBase

@@ -5,6 +5,12 @@ A stand-in is an aiohttp app on 127.0.0.1 with an ephemeral port. Tests set per-
 data with `set_daily` in Stride's own units (km, minutes, kcal); each stand-in serves it in
 its provider's documented shapes and units. Time (code and token expiry) follows the injected
 `Clock`, so a `FakeClock` shared with Stride moves both.
+
+The OAuth server is checked against RFC 6749 rather than against Stride: the client may
+authenticate with HTTP Basic or the form body (`client_auth`, per stand-in; Basic credentials
+are form-urlencoded before base64, and using both at once is refused); `token_type` is what
+the token answers carry (None leaves it out); `hold_token_requests` parks token requests until
+released, so a test can line concurrent refreshes up.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -32,6 +38,8 @@ from bot.providers.oauth import code_challenge_s256
 from .push import Delivery, call_back
 
 log = logging.getLogger(__name__)
+
+CLIENT_AUTH_METHODS = frozenset({"client_secret_basic", "client_secret_post"})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 USER_KEY = web.RequestKey("standin_user", str)
@@ -144,6 +152,9 @@ class StandinBase:
     access_lifetime: ClassVar[dt.timedelta] = dt.timedelta(hours=1)
     required_scopes: ClassVar[tuple[str, ...]] = ()
     default_access_type: ClassVar[str] = "offline"
+    default_token_type: ClassVar[str | None] = "Bearer"
+    # How the provider lets a client authenticate at its token endpoint (RFC 6749 §2.3.1).
+    default_client_auth: ClassVar[frozenset[str]] = CLIENT_AUTH_METHODS
 
     def __init__(
         self,
@@ -152,10 +163,21 @@ class StandinBase:
         client_id: str = "test-client",
         client_secret: str = "test-secret",
         redirect_uris: Collection[str] | None = None,
+        client_auth: Collection[str] | None = None,
     ) -> None:
         self.clock: Clock = clock or SystemClock()
         self.client_id = client_id
         self.client_secret = client_secret
+        self.client_auth = frozenset(client_auth or self.default_client_auth)
+        if not self.client_auth <= CLIENT_AUTH_METHODS:
+            raise ValueError(f"unknown client authentication in {sorted(self.client_auth)}")
+        self.token_type: str | None = self.default_token_type
+        # method -> requests that authenticated with it (an accepted method, right or wrong pair)
+        self.client_auth_seen: Counter[str] = Counter()
+        self.held_token_requests = 0
+        self.token_delay = 0.0  # seconds each token request takes to answer (real time)
+        self._token_gate: asyncio.Event | None = None
+        self._token_arrivals = asyncio.Condition()
         # Real providers only redirect to registered URIs; None accepts any http(s) URI.
         self.redirect_uris = set(redirect_uris) if redirect_uris is not None else None
         self.users: dict[str, StandinUser] = {}
@@ -431,6 +453,13 @@ class StandinBase:
         token = self.access_tokens.get(header.removeprefix("Bearer "))
         return token.grant.user_id if token is not None else None
 
+    def granted_scopes(self, request: web.Request, token_value: str | None = None) -> set[str]:
+        """The scopes of the grant behind the request's access token (empty if unknown)."""
+        if token_value is None:
+            token_value = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        token = self.access_tokens.get(token_value)
+        return set(token.grant.scopes) if token is not None else set()
+
     def access_user(self, request: web.Request, token_value: str | None = None) -> str | None:
         """The user a valid access token belongs to (from the Authorization header unless
         given), or None when it is unknown, expired or revoked. Marks the token used."""
@@ -538,14 +567,79 @@ class StandinBase:
             self.refresh_tokens[refresh_value] = RefreshToken(grant)
         return access_value, access, refresh_value
 
-    def client_credentials(self, form: Mapping[str, str], request: web.Request) -> bool:
-        client_id = form.get("client_id")
-        client_secret = form.get("client_secret")
+    def authenticated_client(self, form: Mapping[str, str], request: web.Request) -> str | None:
+        """The client id the request authenticated as, or None (RFC 6749 §2.3.1).
+
+        HTTP Basic carries the id and secret form-urlencoded, then base64-encoded; the form
+        method carries them as `client_id` and `client_secret`. Only the methods in
+        `client_auth` are accepted, and a request using both is refused.
+        """
         header = request.headers.get("Authorization", "")
+        in_form = "client_secret" in form
         if header.startswith("Basic "):
-            auth = aiohttp.BasicAuth.decode(header)
-            client_id, client_secret = auth.login, auth.password
-        return client_id == self.client_id and client_secret == self.client_secret
+            if in_form:
+                return None  # "MUST NOT use more than one authentication method"
+            method = "client_secret_basic"
+            try:
+                auth = aiohttp.BasicAuth.decode(header)
+            except ValueError:
+                return None
+            client_id, client_secret = unquote_plus(auth.login), unquote_plus(auth.password)
+        elif in_form:
+            method = "client_secret_post"
+            client_id, client_secret = form.get("client_id"), form.get("client_secret")
+        else:
+            return None
+        if method not in self.client_auth:
+            return None
+        self.client_auth_seen[method] += 1
+        if client_id != self.client_id or client_secret != self.client_secret:
+            return None
+        return client_id
+
+    def client_credentials(self, form: Mapping[str, str], request: web.Request) -> bool:
+        return self.authenticated_client(form, request) is not None
+
+    def revoke_client_refused(self, form: Mapping[str, str], request: web.Request) -> bool:
+        """Whether a revocation that presents client credentials presents wrong ones (or an
+        unaccepted method); presenting none is allowed, as Google and Oura allow it."""
+        presented = "client_secret" in form or request.headers.get("Authorization", "").startswith(
+            "Basic "
+        )
+        return presented and self.authenticated_client(form, request) is None
+
+    def token_type_field(self) -> dict[str, str]:
+        """The `token_type` member of a token answer ({} when told to leave it out)."""
+        return {} if self.token_type is None else {"token_type": self.token_type}
+
+    # -- lining up token requests -----------------------------------------------------------
+
+    def hold_token_requests(self) -> None:
+        """From now on, token requests wait at the door until `release_token_requests`."""
+        self._token_gate = asyncio.Event()
+
+    def release_token_requests(self) -> None:
+        if self._token_gate is not None:
+            self._token_gate.set()
+            self._token_gate = None
+
+    async def wait_for_held_token_requests(self, count: int) -> None:
+        """Until `count` token requests are waiting at the door in all."""
+        async with self._token_arrivals:
+            await self._token_arrivals.wait_for(lambda: self.held_token_requests >= count)
+
+    async def at_token_door(self) -> None:
+        """Token handlers call this first: waits while requests are held, then `token_delay`
+        (the answer comes late, but the request is processed)."""
+        gate = self._token_gate
+        if gate is None:
+            if self.token_delay:
+                await asyncio.sleep(self.token_delay)
+            return
+        async with self._token_arrivals:
+            self.held_token_requests += 1
+            self._token_arrivals.notify_all()
+        await gate.wait()
 
     async def read_form(self, request: web.Request) -> dict[str, str]:
         form = {key: str(value) for key, value in (await request.post()).items()}

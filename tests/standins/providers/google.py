@@ -125,7 +125,9 @@ class GoogleOAuthStandin(StandinBase):
 
     async def _token(self, request: web.Request) -> web.Response:
         form = await self.read_form(request)
-        if not self.client_credentials(form, request):
+        await self.at_token_door()
+        client_id = self.authenticated_client(form, request)
+        if client_id is None:
             return web.json_response(
                 {"error": "invalid_client", "error_description": "Unauthorized"}, status=401
             )
@@ -133,7 +135,7 @@ class GoogleOAuthStandin(StandinBase):
         if grant_type == "authorization_code":
             issued = self.redeem_code(
                 form.get("code", ""),
-                client_id=form.get("client_id"),
+                client_id=client_id,
                 redirect_uri=form.get("redirect_uri"),
                 verifier=form.get("code_verifier"),
             )
@@ -151,7 +153,7 @@ class GoogleOAuthStandin(StandinBase):
                 "access_token": access_value,
                 "expires_in": int(self.access_lifetime.total_seconds()),
                 "scope": " ".join(token.grant.scopes),
-                "token_type": "Bearer",
+                **self.token_type_field(),
             }
             if "openid" in token.grant.scopes:
                 answer["id_token"] = self.id_token(token.grant.user_id)
@@ -165,7 +167,7 @@ class GoogleOAuthStandin(StandinBase):
             "access_token": access_value,
             "expires_in": int(self.access_lifetime.total_seconds()),
             "scope": " ".join(issued.scopes),
-            "token_type": "Bearer",
+            **self.token_type_field(),
         }
         if refresh_value is not None:
             answer["refresh_token"] = refresh_value
@@ -175,6 +177,8 @@ class GoogleOAuthStandin(StandinBase):
 
     async def _revoke(self, request: web.Request) -> web.Response:
         form = await self.read_form(request)
+        if self.revoke_client_refused(form, request):
+            return web.json_response({"error": "invalid_client"}, status=401)
         value = form.get("token") or request.query.get("token", "")
         token = self.access_tokens.get(value) or self.refresh_tokens.get(value)
         if token is None or token.grant.revoked:
@@ -217,6 +221,11 @@ class GoogleOAuthStandin(StandinBase):
         return page, next_token
 
 
+def insufficient_scopes() -> web.Response:
+    """Google's answer to a token without the scope a data type needs."""
+    return google_error(403, "Request had insufficient authentication scopes.")
+
+
 def _invalid_grant(description: str) -> web.Response:
     return web.json_response(
         {"error": "invalid_grant", "error_description": description}, status=400
@@ -226,6 +235,8 @@ def _invalid_grant(description: str) -> web.Response:
 # -- Google Health API v4 ---------------------------------------------------------------------
 
 HEALTH_SCOPE = "https://www.googleapis.com/auth/googlehealth."
+HEALTH_ACTIVITY_SCOPE = HEALTH_SCOPE + "activity_and_fitness.readonly"
+HEALTH_SLEEP_SCOPE = HEALTH_SCOPE + "sleep.readonly"
 FOURTEEN_DAY_TYPES = frozenset(
     {"active-minutes", "total-calories", "heart-rate", "calories-in-heart-rate-zone"}
 )
@@ -347,6 +358,8 @@ class GoogleHealthStandin(GoogleOAuthStandin):
         data_type = request.match_info["type"]
         if data_type not in HEALTH_TYPES:
             return google_error(400, f"The stand-in does not serve {data_type}.")
+        if HEALTH_ACTIVITY_SCOPE not in self.granted_scopes(request):
+            return insufficient_scopes()
         limit = 14 if data_type in FOURTEEN_DAY_TYPES else 90
         try:
             start = dt.date(**body["range"]["start"]["date"])
@@ -472,6 +485,8 @@ class GoogleHealthStandin(GoogleOAuthStandin):
             return user_id
         if request.match_info["type"] != "sleep":
             return google_error(400, "The stand-in only reconciles sleep.")
+        if HEALTH_SLEEP_SCOPE not in self.granted_scopes(request):
+            return insufficient_scopes()
         family = self._family(request.query.get("dataSourceFamily"), user_id)
         if isinstance(family, web.Response):
             return family
@@ -526,6 +541,13 @@ FIT_DERIVED: dict[str, str] = {
     "derived:com.google.active_minutes:com.google.android.gms:merge_active_minutes": (
         "com.google.active_minutes"
     ),
+}
+FIT_SCOPE = "https://www.googleapis.com/auth/fitness."
+# The scope each type is read with ("See your Google Fit speed and distance data": location).
+FIT_TYPE_SCOPES: dict[str, str] = {
+    "com.google.step_count.delta": FIT_SCOPE + "activity.read",
+    "com.google.distance.delta": FIT_SCOPE + "location.read",
+    "com.google.active_minutes": FIT_SCOPE + "activity.read",
 }
 FIT_MAX_RANGE_MS = 7_776_000_000
 AGGREGATE_METHOD = "fitness.users.dataset.aggregate"
@@ -626,6 +648,9 @@ class GoogleFitStandin(GoogleOAuthStandin):
                 if source not in FIT_DERIVED or source in self.missing_sources.get(user_id, ()):
                     return google_error(403, f"datasource not found: {source}")
                 specs.append((FIT_DERIVED[source], source, False))
+        granted = self.granted_scopes(request)
+        if any(FIT_TYPE_SCOPES[data_type] not in granted for data_type, _, _ in specs):
+            return insufficient_scopes()
         buckets = []
         bucket_start = start_ms
         series = [(t, s, self._points(user_id, t, manual)) for t, s, manual in specs]

@@ -12,6 +12,12 @@ Webhooks: `/v2/webhook/subscription` (GET list, POST create) with `x-client-id` 
 and needs the challenge echoed; `PUT …/renew/{id}` renews, `DELETE …/{id}` deletes; a
 subscription expires after `subscription_lifetime` by the stand-in's clock and then delivers
 nothing. `announce` (and `sync_watch`) posts the signed notification to each live one.
+
+OAuth as checked against RFC 6749: a reused refresh token is counted in `reused_refresh_tokens`
+(and answered `invalid_grant`, as Oura does); `code_answers_refresh_token = False` leaves the
+refresh token out of a code answer. Scopes: `daily` is needed for `daily_activity` and `sleep`,
+`personal` for `personal_info` (403 without). `lapse_membership` makes the data endpoints
+answer 403 for that member, as Oura does when a membership has lapsed.
 """
 
 from __future__ import annotations
@@ -70,6 +76,7 @@ class OuraStandin(StandinBase):
     revoke_path = "/oauth/revoke"
     access_lifetime = dt.timedelta(days=1)
     required_scopes: ClassVar[tuple[str, ...]] = ("daily", "personal")
+    default_token_type: ClassVar[str | None] = "bearer"  # Oura's answers say it in lower case
 
     def __init__(
         self,
@@ -83,6 +90,16 @@ class OuraStandin(StandinBase):
         self._next_tokens: dict[str, int] = {}
         self.subscription_lifetime = subscription_lifetime
         self.webhook_subscriptions: dict[str, WebhookSubscription] = {}
+        self.code_answers_refresh_token = True
+        self.reused_refresh_tokens = 0
+        self.lapsed_members: set[str] = set()
+
+    def lapse_membership(self, user_id: str, lapsed: bool = True) -> None:
+        """The member's Oura membership lapses (or is renewed): data endpoints answer 403."""
+        if lapsed:
+            self.lapsed_members.add(user_id)
+        else:
+            self.lapsed_members.discard(user_id)
 
     def settings_values(self) -> dict[str, str | None]:
         return {**super().settings_values(), "webhook_url": self.base_url + WEBHOOK_PATH}
@@ -118,22 +135,28 @@ class OuraStandin(StandinBase):
 
     async def _token(self, request: web.Request) -> web.Response:
         form = await self.read_form(request)
-        if not self.client_credentials(form, request):
+        await self.at_token_door()
+        client_id = self.authenticated_client(form, request)
+        if client_id is None:
             return web.json_response({"error": "invalid_client"}, status=401)
         grant_type = form.get("grant_type")
         if grant_type == "authorization_code":
             issued = self.redeem_code(
                 form.get("code", ""),
-                client_id=form.get("client_id") or self.client_id,
+                client_id=client_id,
                 redirect_uri=form.get("redirect_uri"),
                 verifier=form.get("code_verifier"),
             )
             if isinstance(issued, str):
                 return web.json_response({"error": "invalid_grant"}, status=400)
             request[USER_KEY] = issued.user_id
-            return self._token_answer(Grant(issued.user_id, issued.scopes))
+            return self._token_answer(
+                Grant(issued.user_id, issued.scopes), refresh=self.code_answers_refresh_token
+            )
         if grant_type == "refresh_token":
             token = self.refresh_tokens.get(form.get("refresh_token", ""))
+            if token is not None and token.used:
+                self.reused_refresh_tokens += 1
             if (
                 token is None
                 or token.used
@@ -147,19 +170,22 @@ class OuraStandin(StandinBase):
             return self._token_answer(token.grant)
         return web.json_response({"error": "unsupported_grant_type"}, status=400)
 
-    def _token_answer(self, grant: Grant) -> web.Response:
-        access_value, _, refresh_value = self.issue_tokens(grant)
-        return web.json_response(
-            {
-                "token_type": "bearer",
-                "access_token": access_value,
-                "expires_in": int(self.access_lifetime.total_seconds()),
-                "refresh_token": refresh_value,
-                "scope": " ".join(grant.scopes),
-            }
-        )
+    def _token_answer(self, grant: Grant, *, refresh: bool = True) -> web.Response:
+        access_value, _, refresh_value = self.issue_tokens(grant, refresh=refresh)
+        answer: dict[str, Any] = {
+            **self.token_type_field(),
+            "access_token": access_value,
+            "expires_in": int(self.access_lifetime.total_seconds()),
+            "scope": " ".join(grant.scopes),
+        }
+        if refresh_value is not None:
+            answer["refresh_token"] = refresh_value
+        return web.json_response(answer)
 
     async def _revoke(self, request: web.Request) -> web.Response:
+        form = await self.read_form(request)
+        if self.revoke_client_refused(form, request):
+            return web.json_response({"error": "invalid_client"}, status=401)
         value = request.query.get("access_token", "")
         user_id = self.access_user(request, value)
         if user_id is None:
@@ -167,12 +193,22 @@ class OuraStandin(StandinBase):
         self.access_tokens[value].grant.revoked = True
         return web.json_response({})
 
-    def _caller(self, request: web.Request) -> str | web.Response:
+    def _caller(self, request: web.Request, scope: str = "daily") -> str | web.Response:
+        """The member calling with a valid token whose grant has `scope`, or the answer."""
         user_id = self.access_user(request)
-        return self.unauthorized() if user_id is None else user_id
+        if user_id is None:
+            return self.unauthorized()
+        if scope not in self.granted_scopes(request):
+            return web.json_response({"detail": f"Missing scope: {scope}"}, status=403)
+        if scope == "daily" and user_id in self.lapsed_members:
+            return web.json_response(
+                {"detail": "Oura membership required: the user's membership has expired"},
+                status=403,
+            )
+        return user_id
 
     async def _personal_info(self, request: web.Request) -> web.Response:
-        user_id = self._caller(request)
+        user_id = self._caller(request, "personal")
         if isinstance(user_id, web.Response):
             return user_id
         return web.json_response(

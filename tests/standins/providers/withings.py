@@ -60,6 +60,8 @@ class WithingsStandin(StandinBase):
     code_lifetime = dt.timedelta(seconds=30)
     access_lifetime = dt.timedelta(hours=3)
     required_scopes: ClassVar[tuple[str, ...]] = ("user.activity",)
+    # Withings documents the client id and secret in the form only.
+    default_client_auth: ClassVar[frozenset[str]] = frozenset({"client_secret_post"})
 
     def __init__(
         self, *, page_size: int = 30, verify_callbacks: bool = True, **kwargs: Any
@@ -141,22 +143,22 @@ class WithingsStandin(StandinBase):
             "expires_in": int(self.access_lifetime.total_seconds()),
             "scope": ",".join(grant.scopes),
             "csrf_token": "standin",
-            "token_type": "Bearer",
+            **self.token_type_field(),
         }
 
     async def _oauth2(self, request: web.Request) -> web.Response:
         form = await self.read_form(request)
+        await self.at_token_door()
         if form.get("action") != "requesttoken":
             return withings_answer(503, error="Invalid Params: unknown action")
-        if form.get("client_id") != self.client_id:
+        client_id = self.authenticated_client(form, request)
+        if client_id is None:
             return withings_answer(503, error="Invalid Params: invalid client_id")
-        if form.get("client_secret") != self.client_secret:
-            return withings_answer(503, error="Invalid Params: invalid client_secret")
         grant_type = form.get("grant_type")
         if grant_type == "authorization_code":
             issued = self.redeem_code(
                 form.get("code", ""),
-                client_id=form.get("client_id"),
+                client_id=client_id,
                 redirect_uri=form.get("redirect_uri"),
                 verifier=None,
             )
