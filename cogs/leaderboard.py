@@ -93,6 +93,7 @@ def live_post(board: Board) -> EmbedContent | None:
         previous_ranks=board.previous_ranks,
         row_note=lambda player_id: synced_label(board, player_id),
         footer_note=f"sync times in {board.challenge.time_zone}",
+        corrected=board.corrected,
     )
 
 

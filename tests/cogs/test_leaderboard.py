@@ -105,6 +105,31 @@ async def test_leaderboard_shows_a_sync_within_the_day_with_no_post_in_between(
     assert len(world.messenger.posts) == 1  # no post in between
 
 
+async def test_leaderboard_marks_a_value_an_admin_corrected(
+    cog: LeaderboardCog, services: Services, world: World
+) -> None:
+    challenge = await world.add_challenge(goal=8_000)
+    alice = await world.add_player(challenge, 11, "Alice")
+    bob = await world.add_player(challenge, 12, "Bob")
+    world.provider.set(alice, day(1), 9_000)
+    world.provider.set(bob, day(1), 4_000)
+    world.clock.set(local(day(2), 9))
+    await services.daily_run.run_due()
+    world.clock.set(local(day(2), 14))
+    await services.adjustments.adjust(
+        GUILD, "June Steps", 12, day(2), "11000", "watch was charging", by=99
+    )
+
+    double = interaction(12)
+    await cog.leaderboard.callback(cog, double, challenge="june steps")
+
+    _, kwargs = only_reply(double)
+    embed: discord.Embed = kwargs["embed"]
+    rows = (embed.description or "").splitlines()
+    assert any(row.startswith("`1.` Bob · 11,000 steps†") for row in rows), rows
+    assert "corrected by an admin" in (embed.footer.text or "")
+
+
 async def test_sync_times_are_in_the_challenges_time_zone(
     cog: LeaderboardCog, services: Services, world: World
 ) -> None:
