@@ -235,11 +235,18 @@ class MqttSinkSettings(BaseModel):
     host: str | None = None
     port: int = Field(default=1883, ge=1, le=65535)
     tls: bool = False
+    # A PEM file of the CA (or certificate) to trust for this broker only, instead of the
+    # system's trust store; setting it implies TLS.
+    ca_file: Path | None = None
     username: str | None = None
     password: SecretStr | None = None
     topic_template: str = "stride/{guild_key}/{metric}"
     # Stable across restarts; unset: derived from the host name and the database path.
     client_id: str | None = None
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.tls or self.ca_file is not None
 
     def disabled_reason(self) -> str | None:
         return None if self.host else "set PUBLISH__MQTT__HOST"

@@ -13,18 +13,20 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import re
 from typing import Any
 
 import orjson
 
-_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+# Digits stay "0", every other byte becomes a space: a run of 19 digits is then a substring
+# (a translate and a search are C loops, several times faster than a regular expression).
+_ONLY_DIGITS = bytes(ord("0") if ord("0") <= byte <= ord("9") else ord(" ") for byte in range(256))
+_LONG_DIGITS = b"0" * 19
 
 
 def parse_json(body: bytes) -> Any:
     """The parsed body; ValueError (or UnicodeDecodeError, RecursionError) when it is not
     strict JSON."""
-    if not _LONG_DIGITS.search(body):
+    if _LONG_DIGITS not in body.translate(_ONLY_DIGITS):
         with contextlib.suppress(orjson.JSONDecodeError):
             return orjson.loads(body)
     return json.loads(body, parse_float=_finite, parse_constant=_not_json)

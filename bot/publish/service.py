@@ -40,7 +40,7 @@ from bot.publish.sinks import (
     default_mqtt_client_id,
 )
 from bot.publish.worker import DeliveryReport, OutboxWorker
-from bot.settings import PublishSettings, Settings
+from bot.settings import MqttSinkSettings, PublishSettings, Settings
 from bot.storage import Database
 from bot.storage.publish import ChallengeFacts, NewOutboxRow, PublishRepo, SinkState
 
@@ -324,6 +324,21 @@ class PublishService:
         return Preview(payload=body, note=note)
 
 
+def mqtt_tls_context(mqtt: MqttSinkSettings) -> ssl.SSLContext | None:
+    """None without TLS; with `ca_file`, a context that trusts that CA for this broker only
+    (the process's other connections keep the system's trust store)."""
+    if not mqtt.uses_tls:
+        return None
+    if mqtt.ca_file is None:
+        return ssl.create_default_context()
+    try:
+        return ssl.create_default_context(cafile=str(mqtt.ca_file))
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(
+            [f"PUBLISH__MQTT__CA_FILE {mqtt.ca_file} is not a readable PEM certificate file"]
+        ) from exc
+
+
 def sinks_from_settings(
     settings: Settings, http: aiohttp.ClientSession, clock: Clock
 ) -> tuple[dict[str, Sink], dict[str, str]]:
@@ -351,9 +366,9 @@ def sinks_from_settings(
                 client_id=mqtt.client_id or default_mqtt_client_id(settings.database_path),
                 username=mqtt.username,
                 password=mqtt.password.get_secret_value() if mqtt.password else None,
-                tls_context=ssl.create_default_context() if mqtt.tls else None,
+                tls_context=mqtt_tls_context(mqtt),
             )
-        except ConfigError as exc:  # a bad topic template: the bot runs, the sink does not
+        except ConfigError as exc:  # a bad topic template or CA file: the bot runs, the sink not
             reasons[MQTT] = "; ".join(exc.problems)
             log.error("the MQTT publish sink is off: %s", reasons[MQTT])
     else:

@@ -25,6 +25,7 @@ from aiohttp.test_utils import TestClient
 
 from bot.clock import FakeClock
 from bot.errors import ConfigError
+from bot.publish.service import sinks_from_settings
 from bot.publish.sinks import (
     FileSink,
     MqttSink,
@@ -35,6 +36,7 @@ from bot.publish.sinks import (
     verify_webhook_signature,
 )
 from bot.publish.sinks import SinkError as PublishSinkError
+from bot.settings import Settings
 from tests.standins.publish.mqtt_broker import (
     PASSWORD,
     USERNAME,
@@ -51,6 +53,7 @@ API_KEY = "streamr-node-api-key-XYZ"
 WEBHOOK_SECRET = "webhook-shared-secret-ABC"
 CLIENT_ID = "stride-test-publisher"
 TOPICS = "stride/{guild_key}/{metric}"
+CLOCK = FakeClock(dt.datetime(2024, 5, 10, 9, 0, tzinfo=dt.UTC))
 
 
 def _message(n: int = 1, *, metric: str = "steps") -> OutgoingMessage:
@@ -165,6 +168,58 @@ async def test_mqtt_over_tls(tmp_path: Path) -> None:
                 await send(_message())
             received = await read_all(subscriber, tls_broker, tls=trust)
     assert len(received) == 1
+
+
+def _mqtt_settings(broker: RunningBroker, **mqtt: object) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        publish={
+            "mqtt": {
+                "host": broker.host,
+                "port": broker.port,
+                "username": USERNAME,
+                "password": PASSWORD,
+                "client_id": CLIENT_ID,
+                **mqtt,
+            }
+        },
+    )
+
+
+# paho-mqtt leaves the socket of a refused TLS handshake to the garbage collector.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+async def test_mqtt_trusts_a_private_ca_from_its_ca_file_setting(tmp_path: Path) -> None:
+    cert, key = self_signed_certificate(tmp_path)
+    trust = ssl.create_default_context(cafile=str(cert))
+    async with mqtt_broker(tls=(cert, key)) as tls_broker, aiohttp.ClientSession() as http:
+        # The system's trust store does not know the private CA: TLS alone is refused.
+        system_only, _ = sinks_from_settings(_mqtt_settings(tls_broker, tls=True), http, CLOCK)
+        with pytest.raises(PublishSinkError):
+            async with system_only["mqtt"].connect() as send:
+                await send(_message(1))
+        sinks, reasons = sinks_from_settings(
+            _mqtt_settings(tls_broker, ca_file=str(cert)), http, CLOCK
+        )
+        assert "mqtt" not in reasons
+        assert "TLS" in sinks["mqtt"].describe()  # a CA file implies TLS
+        async with subscribed(tls_broker, tls=trust) as subscriber:
+            async with sinks["mqtt"].connect() as send:
+                await send(_message(2))
+            received = await read_all(subscriber, tls_broker, tls=trust)
+    assert [json.loads(m.payload)["n"] for m in received if m.topic.value != "test/sentinel"] == [2]
+
+
+async def test_an_unreadable_mqtt_ca_file_turns_only_that_sink_off(
+    broker: RunningBroker, tmp_path: Path
+) -> None:
+    not_pem = tmp_path / "ca.pem"
+    not_pem.write_text("not a certificate")
+    async with aiohttp.ClientSession() as http:
+        sinks, reasons = sinks_from_settings(
+            _mqtt_settings(broker, ca_file=str(not_pem)), http, CLOCK
+        )
+    assert "mqtt" not in sinks
+    assert "PUBLISH__MQTT__CA_FILE" in reasons["mqtt"] and str(not_pem) in reasons["mqtt"]
 
 
 async def test_mqtt_wrong_password_fails_without_showing_it(broker: RunningBroker) -> None:
