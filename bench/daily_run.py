@@ -24,8 +24,9 @@ users (`--baseline-sample`) and extrapolated; the output says from how many.
 
 Prints one JSON object: engine, users, latency_ms, wall_s, cpu_s (the worker's CPU time in the
 run), baseline_wall_s, baseline_extrapolated_from, speedup, provider_requests,
-requests_per_user, data_types, concurrency, peak_rss_mb (the worker's), phases_s (wall time of
-the run's phases; the chart is rendered in a thread), failed_fetches, posted.
+requests_per_user, data_types, concurrency, server_cpu_s (the fake provider's CPU time),
+peak_rss_mb (the worker's), phases_s (wall time of the run's phases; the chart is rendered in a
+thread), failed_fetches, posted. `--profile FILE` records the worker with py-spy (on PATH).
 
 `--compare-processes` (PostgreSQL) measures one against two Stride processes instead: the users
 play in two guilds, one on each of two Discord shards, `--shared` of them in both; the same

@@ -45,6 +45,7 @@ from pathlib import Path
 from aiohttp import web
 from cryptography.fernet import Fernet
 
+from bot import eventloop
 from bot.app import http_session
 from bot.challenges.model import Challenge, ChallengeStatus
 from bot.clock import SystemClock
@@ -130,7 +131,7 @@ def serve(latency: float, today: dt.date, conn: multiprocessing.connection.Conne
         await asyncio.get_running_loop().run_in_executor(None, _wait_for_parent, conn)
         await runner.cleanup()
 
-    asyncio.run(main())
+    eventloop.run(main())
 
 
 def _wait_for_parent(conn: multiprocessing.connection.Connection) -> None:
@@ -330,7 +331,7 @@ def main() -> int:
     server.start()
     try:
         port = parent.recv()
-        result = asyncio.run(benchmark(args, f"http://127.0.0.1:{port}", now))
+        result = eventloop.run(benchmark(args, f"http://127.0.0.1:{port}", now))
     finally:
         parent.close()
         server.join(timeout=10)

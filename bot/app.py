@@ -20,10 +20,11 @@ import discord
 from bot.clock import Clock, SystemClock
 from bot.discord_bot import StrideBot, stride_bot
 from bot.discord_start import Sleep, start_discord
+from bot.instance import InstanceName
 from bot.providers.sandbox import SandboxProvider
 from bot.services import Services, build_services
 from bot.settings import Settings
-from bot.storage import open_database
+from bot.storage import Database, open_database
 from bot.web.app import RouteInstaller
 from bot.web.listeners import WebListeners, web_listeners
 from bot.web.oauth import oauth_routes
@@ -109,9 +110,13 @@ class StrideApp:
             self._stack.push_async_callback(db.close)
             # Migrate before serving /healthz; setup_hook's migrate is then a no-op.
             await db.migrate()
+            # One live process per name (`bot.instance`): taken before any work, given back
+            # last at a clean stop.
+            instance = await hold_name(self.settings, db, self.clock, self._sleep)
+            self._stack.push_async_callback(instance.release)
             http = http_session(self.settings)
             self._stack.push_async_callback(http.close)
-            services = build_services(self.settings, db, http, self.clock)
+            services = build_services(self.settings, db, http, self.clock, instance=instance)
             self.services = services
             self._stack.push_async_callback(services.scheduler.shutdown)
             self._stack.push_async_callback(services.daily_run.aclose)
@@ -211,10 +216,14 @@ class StrideApp:
         if self._bot_task is None:  # pragma: no cover - start() sets it or raises
             raise RuntimeError("the Discord client did not start")
         waiter = asyncio.create_task(stop.wait())
+        lost = asyncio.create_task(name_lost(self.services))
         try:
-            await asyncio.wait({waiter, self._bot_task}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                {waiter, lost, self._bot_task}, return_when=asyncio.FIRST_COMPLETED
+            )
         finally:
             waiter.cancel()
+            lost.cancel()
             crashed = (
                 self._bot_task.done()
                 and not self._bot_task.cancelled()
@@ -227,7 +236,22 @@ class StrideApp:
             await self.stop()
         if refused:  # the caller says it in one line: a traceback would add nothing
             raise discord.LoginFailure("Discord refused DISCORD_TOKEN")
-        return 1 if crashed else 0
+        return 1 if crashed or (lost.done() and not lost.cancelled()) else 0
+
+
+async def hold_name(settings: Settings, db: Database, clock: Clock, sleep: Sleep) -> InstanceName:
+    """This process's name, held (`bot.instance.NameInUse` when another process has it)."""
+    instance = InstanceName(db, settings.process_name, clock, sleep=sleep)
+    await instance.take()
+    return instance
+
+
+async def name_lost(services: Services | None) -> None:
+    """Returns when another process took this process's name over (never without one)."""
+    if services is None or services.instance is None:
+        await asyncio.Event().wait()
+        return
+    await services.instance.lost.wait()
 
 
 async def _reconcile_push(services: Services) -> None:

@@ -15,7 +15,9 @@ web server, the scheduler and the queues. A larger deployment splits them:
   `RESCHEDULE_SECONDS`.
 
 Several of each may run over one database: what must happen once is claimed there
-(`bot.storage.claims`, `bot.sync.queue`'s leases).
+(`bot.storage.claims`, `bot.sync.queue`'s leases). A worker first holds its name
+(`bot.instance`: no two live workers with one name); web processes take no claims, so any
+number of copies may share one.
 """
 
 from __future__ import annotations
@@ -34,11 +36,15 @@ from bot.app import (
     PUSH_START_UP_JOB_ID,
     START_UP_JOB_ID,
     STOP_GRACE_SECONDS,
+    hold_name,
     http_session,
+    name_lost,
     route_installers,
 )
 from bot.clock import Clock, SystemClock
 from bot.discord_bot import rest_transport
+from bot.discord_start import Sleep
+from bot.instance import InstanceName
 from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.storage import open_database
@@ -58,10 +64,18 @@ class Role(StrEnum):
 class RoleApp:
     """One `stride web` or `stride worker` process: `start()` then `stop()`, or `run()`."""
 
-    def __init__(self, settings: Settings, role: Role, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        role: Role,
+        *,
+        clock: Clock | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
         self.settings = settings
         self.role = role
         self.clock = clock or SystemClock()
+        self._sleep = sleep  # while waiting for a predecessor's name (tests: no waiting)
         self.services: Services | None = None
         self._stack = contextlib.AsyncExitStack()
         self.port: int | None = None  # the web role's bound port
@@ -71,9 +85,13 @@ class RoleApp:
             db = await open_database(self.settings)
             self._stack.push_async_callback(db.close)
             await db.migrate()
+            instance: InstanceName | None = None
+            if self.role is Role.WORKER:  # its work claims are under its name
+                instance = await hold_name(self.settings, db, self.clock, self._sleep)
+                self._stack.push_async_callback(instance.release)
             http = http_session(self.settings)
             self._stack.push_async_callback(http.close)
-            services = build_services(self.settings, db, http, self.clock)
+            services = build_services(self.settings, db, http, self.clock, instance=instance)
             self.services = services
             await self._connect_discord(services)
             if self.role is Role.WEB:
@@ -140,19 +158,23 @@ class RoleApp:
         await self._stack.aclose()
 
     async def run(self) -> int:
-        """Run until SIGINT/SIGTERM; 0 on a clean stop."""
+        """Run until SIGINT/SIGTERM (0) or until another process took its name over (1)."""
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         await self.start()
         log.info("stride %s running (%s)", self.role, self.settings.shards.describe())
+        waiter = asyncio.create_task(stop.wait())
+        lost = asyncio.create_task(name_lost(self.services))
         try:
-            await stop.wait()
+            await asyncio.wait({waiter, lost}, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            waiter.cancel()
+            lost.cancel()
             log.info("shutting down")
             await self.stop()
-        return 0
+        return 1 if lost.done() and not lost.cancelled() else 0
 
 
 async def reschedule(services: Services) -> None:

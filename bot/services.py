@@ -23,6 +23,7 @@ from bot.daily import DailyRunner, StandingsReader
 from bot.daily.adjust import AdjustmentService
 from bot.daily.recap import RecapService
 from bot.events import EventBus
+from bot.instance import InstanceName
 from bot.linking import LinkService, TokenManager
 from bot.metrics import Metrics
 from bot.notify import Messenger
@@ -33,7 +34,7 @@ from bot.providers.apple_health import AppleHealthUploads
 from bot.providers.base import Provider
 from bot.providers.oura_webhooks import OuraWebhooks
 from bot.providers.push import oura_webhook_url, push_configured, withings_webhook_url
-from bot.providers.registry import build_providers
+from bot.providers.registry import AppRateLimits, app_rate_limits, build_providers
 from bot.providers.withings_notify import WithingsNotifyClient, callback_secret
 from bot.providers.withings_subscriptions import WithingsSubscriptions
 from bot.publish.service import (
@@ -65,6 +66,8 @@ class Services:
     cipher: TokenCipher
     metrics: Metrics
     providers: Mapping[str, Provider]
+    # This process's share of each per-application rate limit, for every client of the app.
+    rate_limits: AppRateLimits
     events: EventBus
     messenger: Messenger
     tokens: TokenManager
@@ -87,6 +90,9 @@ class Services:
     oura_webhooks: OuraWebhooks | None
     # Apple Health uploads from members' iPhones; None when Apple Health is not enabled.
     apple_health: AppleHealthUploads | None
+    # This process's hold on its name (`bot.instance`), taken before the services are built;
+    # None for a graph that never shares its database (tests, the demo, the benchmark).
+    instance: InstanceName | None = None
 
 
 def build_services(
@@ -97,12 +103,15 @@ def build_services(
     *,
     providers: Mapping[str, Provider] | None = None,
     cipher: TokenCipher | None = None,
+    instance: InstanceName | None = None,
 ) -> Services:
     """Build the whole graph and wire its event handlers and background jobs. `providers`
-    and `cipher` default to what the settings configure; the demo and tests pass their own."""
+    and `cipher` default to what the settings configure; the demo and tests pass their own.
+    `instance`: the name this process holds (its work claims are taken only while it does)."""
     cipher = cipher if cipher is not None else _configured_cipher(settings)
+    rate_limits = app_rate_limits(settings)
     if providers is None:
-        providers = build_providers(settings, http, clock)
+        providers = build_providers(settings, http, clock, limits=rate_limits)
     scheduler, metrics, events, messenger = JobScheduler(), Metrics(), EventBus(), Messenger()
     tokens, linking, privacy = _account_services(
         settings, db, cipher, providers, clock, messenger, events
@@ -112,20 +121,14 @@ def build_services(
     reminders, recaps, adjustments = _engagement(db, clock, challenges, standings, messenger)
     daily_run = _daily_run(
         settings, db, clock, challenges, standings, tokens, providers, events, messenger,
-        scheduler, metrics, recaps,
+        scheduler, metrics, recaps, instance,
     )  # fmt: skip
     sync, poller, member_sync = _sync_services(
         settings, db, clock, challenges, providers, tokens, events, metrics
     )
     services = Services(
-        settings=settings,
-        db=db,
-        http=http,
-        clock=clock,
-        scheduler=scheduler,
-        cipher=cipher,
-        metrics=metrics,
-        providers=providers,
+        settings=settings, db=db, http=http, clock=clock, scheduler=scheduler, cipher=cipher,
+        metrics=metrics, providers=providers, rate_limits=rate_limits,
         events=events,
         messenger=messenger,
         tokens=tokens,
@@ -141,11 +144,12 @@ def build_services(
         shares=ShareLinks(db=db, clock=clock, public_base_url=settings.public_base_url),
         nudges=_nudges(settings, db, clock, challenges, standings, messenger),
         reminders=reminders, recaps=recaps, adjustments=adjustments,
-        withings_push=_withings_push(settings, db, http, clock, cipher, tokens),
+        withings_push=_withings_push(settings, db, http, clock, cipher, tokens, rate_limits),
         oura_webhooks=_oura_webhooks(settings, http, clock),
         apple_health=_apple_health(
             settings, db, cipher, clock, providers, messenger, challenges, events
         ),
+        instance=instance,
     )  # fmt: skip
     _wire(services)
     return services
@@ -198,6 +202,7 @@ def _sync_services(
         providers=providers,
         call_with_token=tokens.call_with_token,
         concurrency=settings.fetch_concurrency,
+        owner=settings.process_name,  # its leases under this process's name, as its claims
         events=events,
         metrics=metrics,
     )
@@ -232,6 +237,7 @@ def _daily_run(
     scheduler: JobScheduler,
     metrics: Metrics,
     recaps: RecapService,
+    instance: InstanceName | None,
 ) -> DailyRunner:
     return DailyRunner(
         db=db,
@@ -248,7 +254,7 @@ def _daily_run(
         recaps=recaps,
         # Several processes on one database: this one's shards, its claims under its name.
         shards=settings.shards,
-        claims=ClaimsRepo(db, settings.process_name),
+        claims=ClaimsRepo(db, settings.process_name, guard=instance),
     )
 
 
@@ -296,6 +302,7 @@ def _withings_push(
     clock: Clock,
     cipher: TokenCipher,
     tokens: TokenManager,
+    rate_limits: AppRateLimits,
 ) -> WithingsSubscriptions | None:
     """Withings notifications: each linked account subscribed to our secret callback URL."""
     if not push_configured(settings, "withings"):
@@ -306,6 +313,7 @@ def _withings_push(
         http,
         clock,
         callback_url=withings_webhook_url(settings.public_base_url, secret),
+        limiter=rate_limits.withings,  # the provider's: one application, one limit
     )
     return WithingsSubscriptions(
         client=client,

@@ -322,8 +322,9 @@ class Settings(BaseSettings):
     dev_guild_id: int | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Concurrency of provider fetches: the daily run's pool, and the sync queue's workers each;
-    # per-provider limits live in the providers.
-    fetch_concurrency: int = Field(default=256, ge=1, le=1024)
+    # each provider's limiter keeps its documented per-minute limits whatever the concurrency
+    # (Google Health: 120,000 a minute per project, 300 per user; Withings: 120 per app).
+    fetch_concurrency: int = Field(default=512, ge=1, le=1024)
     # Live sync: what cannot push is polled once every this many minutes (accounts in play);
     # a member may /sync once every `sync_cooldown_minutes`.
     poll_minutes: int = Field(default=30, ge=1, le=24 * 60)
@@ -342,7 +343,8 @@ class Settings(BaseSettings):
     shard_ids: Annotated[list[int] | None, NoDecode] = None
     fetch_processes: int | None = Field(default=None, ge=1, le=4096)
     # This process's name in the claims (`bot.storage.claims`); unset: the host name. Two
-    # processes on one host with the same shards need different names.
+    # processes on one host with the same shards need different names: a second live one
+    # with a name in use refuses to start (`bot.instance`).
     instance_name: str | None = Field(default=None, min_length=1, max_length=100)
 
     google_health: GoogleHealthSettings = GoogleHealthSettings()

@@ -26,3 +26,16 @@ def test_an_exception_propagates() -> None:
 
     with pytest.raises(LookupError):
         eventloop.run(fails())
+
+
+def test_the_collector_is_as_it_was_afterwards() -> None:
+    import gc
+
+    before = gc.get_threshold()
+
+    async def nothing() -> None:
+        return None
+
+    eventloop.run(nothing())
+
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0

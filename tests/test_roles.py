@@ -17,6 +17,7 @@ from cryptography.fernet import Fernet
 
 from bot.clock import FakeClock
 from bot.daily.runner import SWEEP_JOB_ID
+from bot.instance import NameInUse
 from bot.roles import RESCHEDULE_JOB_ID, Role, RoleApp
 from bot.settings import Settings
 from bot.storage import Database
@@ -134,3 +135,39 @@ async def test_two_processes_started_together_on_an_empty_database_migrate_it_on
         r.getMessage() for r in caplog.records if r.getMessage().startswith("applied migration")
     ]
     assert len(applied) == latest  # each migration once, by one of the two
+
+
+async def test_a_second_worker_with_the_same_name_stops_with_one_clear_line(
+    role_settings: Callable[..., Settings],
+) -> None:
+    """Two `stride worker`s named alike would both own every claim: the second one waits
+    while the first renews its name, then refuses to start; after the first's clean stop the
+    name is free at once."""
+    clock = FakeClock(NOW)
+    settings = role_settings(instance_name="worker-a")
+    first = RoleApp(settings, Role.WORKER, clock=clock)
+    await first.start()
+
+    async def time_passes(seconds: float) -> None:  # the first one's heartbeat goes on
+        clock.advance(dt.timedelta(seconds=seconds))
+        assert first.services is not None and first.services.instance is not None
+        await first.services.instance.renew()
+
+    try:
+        second = RoleApp(settings, Role.WORKER, clock=clock, sleep=time_passes)
+        with pytest.raises(NameInUse) as refused:
+            await second.start()
+        assert str(refused.value) == (
+            "another Stride process named worker-a/unsharded is running on this database; "
+            "give each process its own INSTANCE_NAME"
+        )
+        assert second.services is None
+    finally:
+        await first.stop()
+
+    async def no_time(seconds: float) -> None:
+        raise AssertionError("the name was given back: no wait")
+
+    third = RoleApp(settings, Role.WORKER, clock=clock, sleep=no_time)
+    await third.start()
+    await third.stop()

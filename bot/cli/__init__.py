@@ -6,8 +6,8 @@
 - `database`: `stride migrate` and `stride reencrypt`; `backup`: `stride backup PATH`.
 - `demo`: `stride demo`; `logs`: logging for the long-running commands.
 - `common`: loading the settings, exit codes, one line naming a path Stride cannot use.
-- `bot.scale_cli` (beside this package): `stride web`, `stride worker`, `stride export-db`
-  and `stride import-db`, the commands of a deployment on several processes.
+- `roles`: `stride web` and `stride worker`; `data`: `stride export-db` and `stride import-db`
+  (the commands of a deployment on several processes).
 
 A problem the user can fix is one `error:` line and a non-zero exit code, never a traceback;
 Ctrl-C ends any command quietly with exit code 130.
@@ -25,13 +25,14 @@ from cryptography.fernet import Fernet
 from bot.cli.backup import cmd_backup
 from bot.cli.check import cmd_check, configuration_report
 from bot.cli.common import EXIT_INTERRUPTED, describe_validation_error, load_settings
+from bot.cli.data import cmd_transfer
 from bot.cli.database import cmd_migrate, cmd_reencrypt
 from bot.cli.demo import cmd_demo, demo_options
 from bot.cli.logs import configure_logging
 from bot.cli.parser import build_parser
+from bot.cli.roles import cmd_role
 from bot.cli.run import cmd_default, cmd_run
 from bot.cli.webhooks import webhook_report
-from bot.scale_cli import cmd_role, cmd_transfer
 
 __all__ = [
     "build_parser",

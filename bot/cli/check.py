@@ -205,6 +205,7 @@ def public_url_warnings(settings: Settings) -> list[str]:
 def publish_problems(settings: Settings) -> list[str]:
     """Publish settings that would switch publishing (or one sink) off at run time."""
     from bot.publish.keys import MIN_SECRET_LENGTH
+    from bot.publish.service import mqtt_tls_context
     from bot.publish.sinks import check_topic_template
 
     problems: list[str] = []
@@ -214,6 +215,7 @@ def publish_problems(settings: Settings) -> list[str]:
     if settings.publish.mqtt.host:
         try:
             check_topic_template(settings.publish.mqtt.topic_template)
+            mqtt_tls_context(settings.publish.mqtt)  # a CA file that is missing or not PEM
         except ConfigError as exc:
             problems.extend(exc.problems)
     return problems

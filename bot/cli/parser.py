@@ -7,8 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.challenges.inputs import MAX_DAYS, MAX_PLAYERS_LIMIT
+from bot.cli.data import add_data_commands
+from bot.cli.roles import add_role_commands
 from bot.domain import ScoringMode
-from bot.scale_cli import add_scale_commands
 
 
 def _bounded_int(low: int, high: int) -> Callable[[str], int]:
@@ -33,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_key_commands(sub)
     _add_demo_command(sub)
     _add_backup_command(sub)
-    add_scale_commands(sub)  # web, worker, export-db, import-db (bot.scale_cli)
+    add_role_commands(sub)  # web, worker (bot.cli.roles)
+    add_data_commands(sub)  # export-db, import-db (bot.cli.data)
     return parser
 
 

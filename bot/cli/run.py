@@ -96,13 +96,16 @@ def run_bot(settings: Settings, err: TextIO) -> int:
     for line in report.warnings:
         log.warning("%s", line)
     from bot.app import StrideApp
+    from bot.instance import NameInUse
 
     try:
         return eventloop.run(StrideApp(settings).run())
     except discord.LoginFailure:
         print(DISCORD_REFUSED, file=err)
         return 1
-    except (MigrationError, DatabaseTooNew, DatabaseUnavailable, EncryptionKeyError) as exc:
+    except (
+        MigrationError, DatabaseTooNew, DatabaseUnavailable, EncryptionKeyError, NameInUse
+    ) as exc:
         print(f"error: {exc}", file=err)
         return 1
     except PermissionError as exc:  # a key file or the database owned by another user

@@ -2,7 +2,9 @@
 
 `plan_fetches` turns what each due challenge needs (its players, metric, dates and manual-entry
 policy) into one job per linked account: the union of the metrics and dates every challenge
-of that player needs, so a player in three challenges is fetched once. `fetch_all` runs the
+of that player needs, so a player in three challenges is fetched once; a metric the member's
+grant does not let Stride read (a scope they unticked, `unreadable`) is not asked for, since
+the provider would only answer 403. `fetch_all` runs the
 jobs on a fixed pool of workers (never one task per user) and turns every provider failure
 into an outcome, so one player's revoked grant or a provider's bad day never stops the others.
 `covered_by_push` tells a job the live sync has already done: every metric pushed by its
@@ -21,7 +23,9 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain import AccountStatus, DailyValue, Metric
+from bot.linking.grants import unreadable_metrics
 from bot.providers.base import GrantRevoked, Provider, ProviderError, ProviderUnavailable
+from bot.providers.oauth import missing_scopes
 from bot.storage.accounts import LinkedAccount
 from bot.storage.values import PlayerAccount
 
@@ -88,6 +92,13 @@ def manual_variant(include_manual: bool, provider: Provider) -> bool:
     return include_manual and provider.info.can_exclude_manual
 
 
+def unreadable(provider: Provider, account: LinkedAccount) -> frozenset[Metric]:
+    """The metrics the account's grant does not let Stride read (the scopes the member did
+    not tick on the consent screen): `/accounts` tells the member; a fetch would be a 403."""
+    info = provider.info
+    return frozenset(unreadable_metrics(info, missing_scopes(info, account.scopes)))
+
+
 def plan_fetches(
     needs: Iterable[ChallengeNeed],
     accounts: Mapping[int, Sequence[PlayerAccount]],
@@ -96,9 +107,11 @@ def plan_fetches(
     """One job per (player, provider account), merging every challenge's needs.
 
     Accounts that need a re-link, or whose provider is not enabled, cannot fetch the metric
-    or is never fetched from (its device sends by itself), are left out: those players
-    simply have no new fetched data this run."""
+    or is never fetched from (its device sends by itself), or whose grant does not cover the
+    metric (`unreadable`), are left out: those players simply have no new fetched data this
+    run."""
     jobs: dict[int, FetchJob] = {}
+    blocked: dict[int, frozenset[Metric]] = {}  # by account id
     for need in needs:
         for player in sorted(need.players):
             for linked in accounts.get(player, ()):
@@ -109,6 +122,10 @@ def plan_fetches(
                     or account.status is not AccountStatus.ACTIVE
                     or not provider.info.fetches_metric(need.metric)
                 ):
+                    continue
+                if account.id not in blocked:
+                    blocked[account.id] = unreadable(provider, account)
+                if need.metric in blocked[account.id]:
                     continue
                 job = jobs.get(account.id)
                 if job is None:

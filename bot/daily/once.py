@@ -7,7 +7,8 @@
   right before each send and the send is dropped when it was lost, so a process that outlived
   its lease never posts over the one that took it over. A process that dies holding it is
   taken over once the lease ends; the post it may have begun is then settled from its intent
-  (the channel's history, then the same nonce, `bot.daily.post`).
+  (the channel's history, then the same nonce, `bot.daily.post`). A weekly recap is posted
+  under the same claim (`hold`), after the daily posts.
 - `SharedFetch`: each account's provider fetch in a run (`fetch:<account id>`), claimed in
   bulk with one atomic upsert per chunk. The holder fetches and stores, then marks the claim
   done with what the fetch covered; another process with the same account waits for that and
@@ -120,6 +121,12 @@ class PostClaims:
             if post_claim_key(item.challenge.id) not in won:
                 log.info("challenge %d: another process is posting it", item.challenge.id)
         return [item for item in work if post_claim_key(item.challenge.id) in won]
+
+    async def hold(self, challenge_id: int) -> bool:
+        """Take one challenge's claim (its weekly recap); False while another process holds
+        it."""
+        key = post_claim_key(challenge_id)
+        return await self._claims.acquire(key, self._clock.now(), POST_LEASE, detail="recap")
 
     async def wait_until_free(self, challenge_id: int) -> bool:
         """Wait while another process holds the challenge (its lease ends if it died);

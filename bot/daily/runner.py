@@ -15,7 +15,8 @@ challenge in turn; one challenge's failure never stops the others. The runner al
 jobs in step with the challenges (created, edited, ended), posts the results of a
 challenge an admin ends early and fetches the baseline of a player who just joined. With a
 `RecapService`, a challenge in "weekly only" mode has its days recorded without a post, and
-after the posts every weekly recap due is posted (`bot.daily.recap`).
+after the posts every weekly recap due is posted (`bot.daily.recap`), under the challenge's
+post claim as its daily posts are.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from bot.daily.fetch import TokenCall
 from bot.daily.once import PostClaims, ShardSource, SharedFetch
 from bot.daily.plan import Planner, Work
 from bot.daily.post import ChartRenderer, Poster
-from bot.daily.recap import RecapService
+from bot.daily.recap import RecapService, recap_day_due
 from bot.daily.report import RunReport
 from bot.daily.score import Scorer
 from bot.daily.source import ChallengeSource
@@ -238,11 +239,28 @@ class DailyRunner:
             work = await self._planner.due(now)
             report = await self._process(work, now)
             if self._recaps is not None:  # after the daily posts: a recap follows its day's
-                active = await self._challenges.active_challenges()
-                report.recaps.update(await self._recaps.post_due(active))
+                report.recaps.update(await self._post_recaps(self._recaps, now))
             if self._metrics is not None and work:
                 self._metrics.daily_run_seconds.observe(time.perf_counter() - started)
             return report
+
+    async def _post_recaps(self, recaps: RecapService, now: dt.datetime) -> dict[int, int]:
+        """The weekly recaps due now, each under its challenge's post claim, as its daily
+        posts: a challenge another process is posting gets its recap from that process."""
+        posted: dict[int, int] = {}
+        for challenge in await self._challenges.active_challenges():
+            if challenge.days <= 7:
+                continue  # no recaps (`recap_day_due`): no settings to read
+            settings = await recaps.settings(challenge.id)
+            if recap_day_due(challenge, settings.recap_day, now) is None:
+                continue
+            if not await self._post_claims.hold(challenge.id):
+                log.info("challenge %d: another process is posting its recap", challenge.id)
+                continue
+            posted.update(await recaps.post_due([challenge]))
+            # Not in a `finally`: a process that dies here keeps the claim until its lease ends.
+            await self._post_claims.done(challenge.id)
+        return posted
 
     async def close_early(self, challenge_id: int) -> RunReport:
         """Score what was played of a challenge an admin ended early, and post its results."""

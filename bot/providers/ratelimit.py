@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 
 Sleep = Callable[[float], Awaitable[None]]
 Monotonic = Callable[[], float]
+SMALL_LIMIT = 1024  # limits up to this keep their slots in a list (`pop(0)` moves few)
 
 
 class SlidingWindowLimiter:
@@ -40,14 +41,20 @@ class SlidingWindowLimiter:
         self._limit = limit
         self._window = window
         self._now = now
-        self._slots: deque[float] = deque()
+        # A list for a small limit (a user's): a deque allocates a block of 64 slots even for
+        # one, and a daily run keeps a user limiter for each of 100,000 members.
+        self._slots: deque[float] | list[float] = [] if limit <= SMALL_LIMIT else deque()
 
     def reserve(self) -> float:
         """Take the next free slot; returns how many seconds from now it starts (>= 0)."""
         now = self._now()
         slots = self._slots
         full = len(slots) >= self._limit
-        start = max(now, slots.popleft() + self._window) if full else now
+        if full:
+            oldest = slots.popleft() if isinstance(slots, deque) else slots.pop(0)
+            start = max(now, oldest + self._window)
+        else:
+            start = now
         slots.append(start)
         return start - now
 

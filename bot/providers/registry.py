@@ -7,13 +7,17 @@ Health, Withings, Oura, Google Fit, Apple Health, Sandbox.
 Per-application rate limits (Google's project quota, Withings' 120 a minute) are shared by
 every Stride process of the application: each process keeps to its share
 (`Settings.quota_share`: 1 / FETCH_PROCESSES, or its part of the shards), so together they
-stay within the limit without talking to each other.
+stay within the limit without talking to each other. A process's share is one limiter per
+application (`AppRateLimits`), used by every client of that application: the Withings
+provider's fetches and token calls, and the Withings Notify client's subscriptions
+(`bot.providers.withings_notify`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 
 import aiohttp
 
@@ -40,6 +44,29 @@ def app_share(app_limit: int, share: float) -> int:
     return max(1, int(app_limit * share))
 
 
+@dataclass(frozen=True, slots=True)
+class AppRateLimits:
+    """This process's share of each per-application limit, one limiter per application."""
+
+    google_health: ProviderRateLimiter
+    withings: ProviderRateLimiter
+
+
+def app_rate_limits(settings: Settings, *, sleep: Sleep = asyncio.sleep) -> AppRateLimits:
+    """The limiters of this process's share (`Settings.quota_share`)."""
+    share = settings.quota_share
+    return AppRateLimits(
+        google_health=ProviderRateLimiter(
+            app_limit=app_share(google_health.APP_LIMIT_PER_MINUTE, share),
+            user_limit=google_health.USER_LIMIT_PER_MINUTE,  # one process fetches a user
+            sleep=sleep,
+        ),
+        withings=ProviderRateLimiter(
+            app_limit=app_share(withings.APP_LIMIT_PER_MINUTE, share), sleep=sleep
+        ),
+    )
+
+
 def build_providers(
     settings: Settings,
     session: aiohttp.ClientSession,
@@ -47,28 +74,29 @@ def build_providers(
     *,
     sleep: Sleep = asyncio.sleep,
     retry: RetryPolicy | None = None,
+    limits: AppRateLimits | None = None,
 ) -> dict[str, Provider]:
-    """The enabled providers by name, in display order. `session` stays the caller's."""
+    """The enabled providers by name, in display order. `session` stays the caller's;
+    `limits` are shared with the application's other clients (default: their own)."""
     providers: dict[str, Provider] = {}
-    share = settings.quota_share
+    limits = limits or app_rate_limits(settings, sleep=sleep)
     if settings.google_health.enabled:
-        google = ProviderRateLimiter(
-            app_limit=app_share(google_health.APP_LIMIT_PER_MINUTE, share),
-            user_limit=google_health.USER_LIMIT_PER_MINUTE,  # one process fetches a user
-            sleep=sleep,
-        )
         providers["google_health"] = GoogleHealthProvider(
-            settings.google_health, session, clock, sleep=sleep, retry=retry, limiter=google
+            settings.google_health,
+            session,
+            clock,
+            sleep=sleep,
+            retry=retry,
+            limiter=limits.google_health,
         )
     if settings.withings.enabled:
-        limit = app_share(withings.APP_LIMIT_PER_MINUTE, share)
         providers["withings"] = WithingsProvider(
             settings.withings,
             session,
             clock,
             sleep=sleep,
             retry=retry,
-            limiter=ProviderRateLimiter(app_limit=limit, sleep=sleep),
+            limiter=limits.withings,
         )
     if settings.oura.enabled:
         providers["oura"] = OuraProvider(settings.oura, session, clock, sleep=sleep, retry=retry)

@@ -11,6 +11,10 @@ stays limited to 10 users.
 Withings does not sign its notifications, so the callback URL carries an unguessable secret
 of this installation (`callback_secret`): `WITHINGS__NOTIFY_SECRET`, or generated once into
 `withings-notify.key` beside the database. The URL is never logged.
+
+Its requests count against the same per-application limit as the provider's fetches: the
+client is given the Withings limiter of this process's share (`bot.providers.registry`),
+never a full-rate one of its own.
 """
 
 from __future__ import annotations
@@ -29,7 +33,6 @@ from bot.providers.http import ProviderHttp, RetryPolicy, Sleep, parse_model
 from bot.providers.push import WITHINGS_APPLIS
 from bot.providers.ratelimit import ProviderRateLimiter
 from bot.providers.withings import (
-    APP_LIMIT_PER_MINUTE,
     LABEL,
     envelope_body,
     transient_status,
@@ -88,9 +91,9 @@ class WithingsNotifyClient:
         clock: Clock,
         *,
         callback_url: str,
+        limiter: ProviderRateLimiter,
         sleep: Sleep = asyncio.sleep,
         retry: RetryPolicy | None = None,
-        limiter: ProviderRateLimiter | None = None,
     ) -> None:
         self._url = settings.notify_url
         self.callback_url = callback_url  # carries the secret: never log it
@@ -100,8 +103,12 @@ class WithingsNotifyClient:
             clock=clock,
             sleep=sleep,
             policy=retry or NOTIFY_RETRY,
-            limiter=limiter or ProviderRateLimiter(app_limit=APP_LIMIT_PER_MINUTE, sleep=sleep),
+            limiter=limiter,  # the provider's: one application, one limit
         )
+
+    @property
+    def limiter(self) -> ProviderRateLimiter:
+        return self._http.limiter
 
     async def _call(self, access_token: str, form: dict[str, str], *, endpoint: str) -> object:
         resp = await self._http.send(

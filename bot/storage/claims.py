@@ -12,6 +12,9 @@ holds it; nobody holds a transaction open while doing the work (a fetch, a Disco
 `FOR UPDATE SKIP LOCKED` would need exactly that open transaction, and SQLite has no such
 clause: the one-statement claim is the portable form and needs no engine branch.
 
+With a `guard` (`bot.instance.InstanceName`), a repo takes, renews and completes claims only
+while its process holds its name: two live processes never use one name.
+
 Times come from the injected clock, stored as ISO-8601 UTC text and compared as text.
 """
 
@@ -21,7 +24,7 @@ import datetime as dt
 import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from bot.domain import DailyValue, Metric
 from bot.storage.accounts import from_db_time, to_db_time
@@ -64,12 +67,25 @@ class Claim:
         return self.done_at is None and self.lease_until <= now
 
 
-class ClaimsRepo:
-    """Takes, renews and completes this process's claims (`owner`)."""
+class NameGuard(Protocol):
+    """This process's hold on its name (`bot.instance.InstanceName`)."""
 
-    def __init__(self, db: Database, owner: str) -> None:
+    async def confirm(self) -> bool:
+        """Whether this process still holds the name its claims are owned by."""
+        ...
+
+
+class ClaimsRepo:
+    """Takes, renews and completes this process's claims (`owner`); with a `guard`, only
+    while the process holds its name (another process with the name may hold it)."""
+
+    def __init__(self, db: Database, owner: str, *, guard: NameGuard | None = None) -> None:
         self._db = db
         self.owner = owner
+        self._guard = guard
+
+    async def _ours(self) -> bool:
+        return self._guard is None or await self._guard.confirm()
 
     async def acquire(
         self,
@@ -95,6 +111,8 @@ class ClaimsRepo:
         """Take the claims named by `details` (key → what the holder does); returns the keys
         this process holds now. A claim another process holds under a live lease, or finished
         less than `reuse_after` ago, stays theirs."""
+        if not await self._ours():
+            return set()
         claimed_at, lease_until = to_db_time(now), to_db_time(now + lease)
         stale_before = to_db_time(now - reuse_after)
         items = sorted(details.items())  # the same order everywhere: no lock-order inversions
@@ -114,6 +132,8 @@ class ClaimsRepo:
     async def renew(self, key: str, now: dt.datetime, lease: dt.timedelta) -> bool:
         """Extend a claim in flight that this process holds; False when it lost it (its lease
         ended and another process took it over)."""
+        if not await self._ours():
+            return False
         changed = await self._db.execute_rowcount(
             "UPDATE claims SET lease_until = ? "
             "WHERE claim_key = ? AND owner = ? AND done_at IS NULL",
@@ -121,9 +141,34 @@ class ClaimsRepo:
         )
         return changed == 1
 
+    async def take_over(
+        self, claim: Claim, now: dt.datetime, lease: dt.timedelta, detail: str
+    ) -> bool:
+        """Take a claim from a holder known to be dead, unless it changed since it was read
+        (renewed, given back or taken by another): compare and set."""
+        if not await self._ours():
+            return False
+        changed = await self._db.execute_rowcount(
+            "UPDATE claims SET owner = ?, claimed_at = ?, lease_until = ?, done_at = NULL, "
+            "detail = ? WHERE claim_key = ? AND owner = ? AND lease_until = ? "
+            "AND done_at IS NULL",
+            (
+                self.owner,
+                to_db_time(now),
+                to_db_time(now + lease),
+                detail,
+                claim.key,
+                claim.owner,
+                to_db_time(claim.lease_until),
+            ),
+        )
+        return changed == 1
+
     async def complete(self, key: str, now: dt.datetime, detail: str | None = None) -> bool:
         """Mark this process's claim done (replacing its detail when given); False when it
         was not ours any more."""
+        if not await self._ours():
+            return False
         changed = await self._db.execute_rowcount(
             "UPDATE claims SET done_at = ?, detail = COALESCE(CAST(? AS TEXT), detail) "
             "WHERE claim_key = ? AND owner = ?",
@@ -133,6 +178,8 @@ class ClaimsRepo:
 
     async def complete_many(self, details: Mapping[str, str], now: dt.datetime) -> None:
         """Mark these claims of this process done, each with its new detail."""
+        if not await self._ours():
+            return
         done_at = to_db_time(now)
         await self._db.execute_many(
             "UPDATE claims SET done_at = ?, detail = ? WHERE claim_key = ? AND owner = ?",

@@ -6,7 +6,8 @@ table without a row), or nothing is copied. Every table is copied in dependency 
 order the migrations create them in, so a row's references are there before it), inside
 one transaction on the target: a failure leaves the target as empty as it was. Each table is
 read whole, so run it with Stride stopped, and expect memory in proportion to the largest
-table. On PostgreSQL the identity columns' sequences are moved past the copied ids.
+table. Then new rows of every table get ids after the copied ones
+(`Database.reset_id_sequences`: PostgreSQL's identity sequences move; nothing on SQLite).
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ async def copy_database(source: Database, target: Database) -> Copied:
                 raise TransferError(f"the target database is not empty (table {table})")
         for table in ordered:
             rows += await _copy_table(source, target, table, [c for c, _ in tables[table]])
-        await _after_copy(target, ordered, tables)
+        await target.reset_id_sequences(ordered)  # new rows get ids after the copied ones
     log.info("copied %d rows in %d tables (schema version %d)", rows, len(ordered), version)
     return Copied(tables=len(ordered), rows=rows, version=version)
 
@@ -93,22 +94,3 @@ async def _copy_table(
     for start in range(0, len(values), BATCH):
         await target.execute_many(insert, values[start : start + BATCH])
     return len(values)
-
-
-async def _after_copy(
-    target: Database, tables: Sequence[str], columns: dict[str, list[tuple[str, bool]]]
-) -> None:
-    """PostgreSQL: every identity `id` column's sequence continues after the copied ids
-    (SQLite assigns the next row id from the table itself)."""
-    from bot.storage.engine.postgres import PostgresDatabase
-
-    if not isinstance(target, PostgresDatabase):
-        return
-    for table in tables:
-        if any(column == "id" for column, _ in columns[table]):
-            next_id = f"COALESCE((SELECT MAX(id) FROM {_quoted(table)}), 0) + 1"  # noqa: S608 (checked identifier)
-            await target.fetch_value(
-                f"SELECT setval(pg_get_serial_sequence(?, 'id'), {next_id}, false) "
-                "WHERE pg_get_serial_sequence(?, 'id') IS NOT NULL",
-                (table, table),
-            )

@@ -23,7 +23,8 @@ def bearer_matches(header: str | None, token: str) -> bool:
     """Whether an Authorization header carries exactly `Bearer <token>` (constant time)."""
     scheme, _, credential = (header or "").partition(" ")
     # Compare even when the scheme is wrong, so timing says nothing about the token.
-    same = hmac.compare_digest(credential.strip().encode("utf-8"), token.encode("utf-8"))
+    given = credential.strip().encode("utf-8", "surrogateescape")  # a header: maybe not UTF-8
+    same = hmac.compare_digest(given, token.encode("utf-8"))
     return same and scheme.lower() == "bearer"
 
 

@@ -130,6 +130,22 @@ def test_with_a_sink_the_file_is_not_the_default(monkeypatch: pytest.MonkeyPatch
     assert "publish.jsonl" not in out
 
 
+def test_an_mqtt_ca_file_that_cannot_be_read_fails_check(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    missing = tmp_path / "mqtt-ca.pem"
+    monkeypatch.setenv("DISCORD_TOKEN", "t")
+    monkeypatch.setenv("PUBLISH__MQTT__HOST", "mqtt.example.org")
+    monkeypatch.setenv("PUBLISH__MQTT__CA_FILE", str(missing))
+
+    code, out, err = run_check()
+
+    assert code == 1 and "configuration OK" not in out
+    assert f"PUBLISH__MQTT__CA_FILE {missing} is not a readable PEM certificate file" in err
+    missing.write_text("not a certificate")
+    assert run_check()[0] == 1
+
+
 def test_log_level_in_lower_case_passes_check(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DISCORD_TOKEN", "t")
     monkeypatch.setenv("LOG_LEVEL", "debug")

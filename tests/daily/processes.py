@@ -25,6 +25,7 @@ from bot.clock import FakeClock
 from bot.crypto import TokenCipher
 from bot.daily import RunReport
 from bot.domain import Metric, ScoringMode, TeamMode
+from bot.instance import InstanceName
 from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.shards import guild_shard
@@ -95,6 +96,11 @@ class Process:
     reports: list[RunReport] = field(default_factory=list)
     dead: bool = False
 
+    @property
+    def instance(self) -> InstanceName:
+        assert self.services.instance is not None
+        return self.services.instance
+
     async def run(self) -> RunReport:
         report = await self.services.daily_run.run_due()
         self.reports.append(report)
@@ -120,11 +126,15 @@ class League:
         self.discord = RecordingTransport(self.clock)
 
     async def start(self, name: str, shard_ids: Sequence[int]) -> Process:
+        """A process as `stride run` starts one: it holds its name first (`bot.instance`),
+        waiting on the fake clock while the live processes' heartbeats go on."""
         db = await self.open_db()
         await db.migrate()
         settings = self.settings(
             shard_count=SHARD_COUNT, shard_ids=list(shard_ids), instance_name=name
         )
+        instance = InstanceName(db, settings.process_name, self.clock, sleep=self.wait)
+        await instance.take()
         services = build_services(
             settings,
             db,
@@ -132,6 +142,7 @@ class League:
             self.clock,
             providers={"fake": self.provider},
             cipher=self.cipher,
+            instance=instance,
         )
         client = Dying(self.discord)
         services.messenger.attach(client)
@@ -162,6 +173,13 @@ class League:
             for guild in guilds_of(index, member):
                 await players.add(self.challenges[guild].id, member, START, self.clock.now())
 
+    async def wait(self, seconds: float) -> None:
+        """Time passes on the shared clock, and every live process's heartbeat renews its name."""
+        self.clock.advance(dt.timedelta(seconds=seconds))
+        for process in self.processes:
+            if not process.dead:
+                await process.instance.renew()
+
     async def run_together(self, processes: Sequence[Process]) -> list[RunReport | BaseException]:
         return list(await asyncio.gather(*(p.run() for p in processes), return_exceptions=True))
 
@@ -175,6 +193,8 @@ class League:
 
     async def close(self) -> None:
         for process in self.processes:
+            with contextlib.suppress(Exception):
+                await process.instance.release()
             with contextlib.suppress(Exception):
                 await process.db.close()
 

@@ -21,6 +21,7 @@ from bot.clock import FakeClock
 from bot.crypto import TokenCipher
 from bot.daily import RunReport
 from bot.daily.once import POST_LEASE
+from bot.instance import NAME_LEASE, NameInUse
 from bot.settings import Settings
 from bot.shards import guild_shard
 from bot.storage import Database
@@ -180,3 +181,83 @@ async def test_a_process_killed_after_claiming_a_post_is_taken_over_after_its_le
             await run_day(world, [one, spare], day)
         assert_every_post_once(world)
         assert spare.services.settings.process_name != zero.services.settings.process_name
+
+
+async def test_a_second_live_process_with_the_same_name_refuses_to_start(
+    open_db: OpenDatabase,
+    clock: FakeClock,
+    cipher: TokenCipher,
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Two `stride worker`s with one name would both own every claim and both post: the
+    second waits while the first's heartbeat renews its name, then stops with one line."""
+    async with league(open_db, clock, cipher, make_settings) as world:
+        first = await world.start("bot", [0, 1])
+        await world.seed(first.db)
+        started = clock.now()
+        with pytest.raises(NameInUse) as refused:
+            await world.start("bot", [0, 1])
+        assert str(refused.value) == (
+            f"another Stride process named {first.services.settings.process_name} is running "
+            "on this database; give each process its own INSTANCE_NAME"
+        )
+        assert clock.now() - started <= NAME_LEASE  # it waited at most one lease
+        assert world.processes == [first]  # the second never built its services
+        for day in RUN_DAYS:
+            await run_day(world, [first], day)
+        assert_every_post_once(world)
+
+
+async def test_a_crashed_predecessor_s_name_is_taken_once_its_lease_ends(
+    open_db: OpenDatabase,
+    clock: FakeClock,
+    cipher: TokenCipher,
+    make_settings: Callable[..., Settings],
+) -> None:
+    async with league(open_db, clock, cipher, make_settings) as world:
+        crashed = await world.start("bot", [0, 1])
+        await world.seed(crashed.db)
+        crashed.dead = True  # no heartbeat, no clean stop
+        started = clock.now()
+        restarted = await world.start("bot", [0, 1])
+        assert NAME_LEASE <= clock.now() - started <= NAME_LEASE + dt.timedelta(seconds=20)
+        assert restarted.instance.held
+        for day in RUN_DAYS:
+            await run_day(world, [restarted], day)
+        assert_every_post_once(world)
+
+
+async def test_a_clean_stop_gives_the_name_back_at_once(
+    open_db: OpenDatabase,
+    clock: FakeClock,
+    cipher: TokenCipher,
+    make_settings: Callable[..., Settings],
+) -> None:
+    async with league(open_db, clock, cipher, make_settings) as world:
+        stopped = await world.start("bot", [0])
+        await stopped.instance.release()
+        stopped.dead = True
+        started = clock.now()
+        again = await world.start("bot", [0])
+        assert clock.now() == started and again.instance.held
+
+
+async def test_a_process_that_lost_its_name_takes_no_more_work(
+    open_db: OpenDatabase,
+    clock: FakeClock,
+    cipher: TokenCipher,
+    make_settings: Callable[..., Settings],
+) -> None:
+    """A process that stalled past its name's lease, while another with its name started:
+    it posts and fetches nothing more, and tells its app to stop."""
+    async with league(open_db, clock, cipher, make_settings) as world:
+        stalled = await world.start("bot", [0, 1])
+        await world.seed(stalled.db)
+        stalled.dead = True  # stalled: its heartbeat does not run
+        taker = await world.start("bot", [0, 1])
+        stalled.dead = False  # it wakes up
+        for day in RUN_DAYS:
+            await run_day(world, [stalled, taker], day)
+        assert stalled.instance.lost.is_set()
+        assert all(not r.posts and not r.accounts_fetched for r in stalled.reports)
+        assert_every_post_once(world)

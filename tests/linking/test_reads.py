@@ -27,10 +27,12 @@ class CountingRepo(AccountsRepo):
     def __init__(self, db: Database, cipher: TokenCipher) -> None:
         super().__init__(db, cipher)
         self.queries: list[list[int]] = []
+        self.started = asyncio.Event()
         self.hold: asyncio.Event | None = None
 
     async def token_rows(self, account_ids: Collection[int]) -> dict[int, Row]:
         self.queries.append(sorted(account_ids))
+        self.started.set()
         if self.hold is not None and len(self.queries) == 1:
             await self.hold.wait()
         return await super().token_rows(account_ids)
@@ -45,7 +47,9 @@ async def _link(db: Database, cipher: TokenCipher, count: int) -> list[int]:
     ids = []
     for user in range(1, count + 1):
         await UsersRepo(db).ensure(user, NOW)
-        ids.append((await accounts.save_link(user, "oura", f"o-{user}", _tokens(f"a{user}"), NOW)).id)
+        ids.append(
+            (await accounts.save_link(user, "oura", f"o-{user}", _tokens(f"a{user}"), NOW)).id
+        )
     return ids
 
 
@@ -73,15 +77,16 @@ async def test_a_read_asked_during_a_query_sees_what_was_committed_before_it(
     repo.hold = asyncio.Event()
     reads = TokenReads(repo, max_batch=10)
     early = asyncio.create_task(reads.status_and_tokens(first))
-    while not repo.queries:  # the first query has started (and waits)
-        await asyncio.sleep(0)
-
+    await repo.started.wait()  # the first query runs (and waits)
     await AccountsRepo(db, cipher).update_tokens(second, _tokens("rotated"), NOW)
-    late = asyncio.create_task(reads.status_and_tokens(second))
-    await asyncio.sleep(0)
-    repo.hold.set()
 
-    early_found, late_found = await early, await late
+    async def release() -> None:
+        assert repo.hold is not None
+        repo.hold.set()
+
+    # The late read is asked (and waits) before the first query is let go.
+    late_found, _ = await asyncio.gather(reads.status_and_tokens(second), release())
+    early_found = await early
     assert early_found is not None and early_found[1].access_token == "a1"
     assert late_found is not None and late_found[1].access_token == "rotated"
     assert repo.queries == [[first], [second]]  # the late read waited for a query of its own

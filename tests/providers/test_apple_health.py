@@ -216,6 +216,20 @@ def test_a_day_above_the_limit_is_refused_naming_the_sample_that_crossed_it() ->
     assert "210,000 steps" in refused.message and "200,000" in refused.message
 
 
+@pytest.mark.parametrize("qty", [10**400, -(10**400), 2**53 + 1], ids=["1e400", "-1e400", "2^53+1"])
+def test_an_integer_too_large_for_a_float_is_an_impossible_value(qty: int) -> None:
+    # JSON integers have no size limit; 10**400 once raised OverflowError (a 500).
+    document = export({"name": "step_count", "data": [{"qty": qty, "date": "2026-11-30"}]})
+
+    refused = rejected(document)
+
+    assert (refused.status, refused.code, refused.field) == (
+        422,
+        "impossible_value",
+        "data.metrics[0].data[0].qty",
+    )
+
+
 @pytest.mark.parametrize(
     ("document", "status", "field"),
     [

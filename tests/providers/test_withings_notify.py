@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import stat
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
+from cryptography.fernet import Fernet
 
 from bot.clock import FakeClock
+from bot.domain import Metric
 from bot.providers.base import AccessTokenRejected, ProviderResponseError
+from bot.providers.ratelimit import ProviderRateLimiter
+from bot.providers.registry import app_rate_limits, build_providers
+from bot.providers.withings import APP_LIMIT_PER_MINUTE
 from bot.providers.withings_notify import WithingsNotifyClient, callback_secret, secret_file
-from bot.settings import WithingsSettings
+from bot.settings import Settings, WithingsSettings
 from tests.standins.providers import WithingsStandin
 
 from .conftest import FakeSleep
@@ -28,7 +35,48 @@ def client(
 ) -> WithingsNotifyClient:
     withings.verify_callbacks = False  # nothing answers at stride.example
     settings = WithingsSettings(**withings.settings_values())
-    return WithingsNotifyClient(settings, session, clock, callback_url=CALLBACK, sleep=fake_sleep)
+    limiter = ProviderRateLimiter(app_limit=APP_LIMIT_PER_MINUTE, sleep=fake_sleep)
+    return WithingsNotifyClient(
+        settings, session, clock, callback_url=CALLBACK, limiter=limiter, sleep=fake_sleep
+    )
+
+
+async def test_notify_calls_and_fetches_keep_together_to_the_process_s_share(
+    withings: WithingsStandin,
+    session: aiohttp.ClientSession,
+    clock: FakeClock,
+    fake_sleep: FakeSleep,
+    tmp_path: Path,
+) -> None:
+    """Shard 0 of 2: this process may send 60 of the application's 120 Withings requests a
+    minute, its fetches and its notify subscriptions together."""
+    withings.verify_callbacks = False
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_path=tmp_path / "stride.db",
+        token_encryption_keys=Fernet.generate_key().decode(),
+        withings=withings.settings_values(),
+        shard_count=2,
+        shard_ids=[0],
+    )
+    limits = app_rate_limits(settings, sleep=fake_sleep)
+    provider = build_providers(settings, session, clock, sleep=fake_sleep, limits=limits)
+    notify = WithingsNotifyClient(
+        settings.withings, session, clock, callback_url=CALLBACK, limiter=limits.withings
+    )
+    token = withings.direct_tokens(withings.add_user()).access_token
+    day = clock.now().date()
+    await provider["withings"].fetch_daily(
+        token, [Metric.STEPS], day, day, include_manual=True, user_tz=ZoneInfo("UTC")
+    )
+    fetches = len(withings.request_log)
+    assert fetches >= 1 and fake_sleep.calls == []
+    for _ in range(60 - fetches):
+        await notify.subscribed_applis(token)
+    assert fake_sleep.calls == []  # the minute's share, used up
+    await notify.subscribed_applis(token)
+    [wait] = fake_sleep.calls
+    assert 0 < wait <= dt.timedelta(minutes=1).total_seconds()
 
 
 async def test_subscribe_list_and_revoke_with_the_members_token(

@@ -22,7 +22,8 @@ from bot.linking import LinkService, TokenManager
 from bot.metrics import Metrics
 from bot.privacy import PrivacyService
 from bot.providers.push import withings_webhook_url
-from bot.providers.withings import WithingsProvider
+from bot.providers.ratelimit import ProviderRateLimiter
+from bot.providers.withings import APP_LIMIT_PER_MINUTE, WithingsProvider
 from bot.providers.withings_notify import WithingsNotifyClient
 from bot.providers.withings_subscriptions import MAX_ATTEMPTS, WithingsSubscriptions
 from bot.settings import Settings
@@ -131,6 +132,7 @@ async def world(
         session,
         clock,
         callback_url=withings_webhook_url(base_url, options.get("callback_secret", SECRET)),
+        limiter=ProviderRateLimiter(app_limit=APP_LIMIT_PER_MINUTE, sleep=fake_sleep),
         sleep=fake_sleep,
     )
     keeper = WithingsSubscriptions(client=client, tokens=tokens, accounts=accounts, state=state)

@@ -14,7 +14,7 @@ from bot.storage import Database
 from bot.web.listeners import WebListeners, web_listeners
 from bot.web.metrics_routes import bearer_matches
 
-from .rawhttp import recording_logs
+from .rawhttp import exchange, recording_logs, request, status_of
 
 MakeSettings = Callable[..., Settings]
 Start = Callable[[WebListeners], Awaitable[WebListeners]]
@@ -87,6 +87,22 @@ async def test_a_token_guards_metrics_on_the_public_port(
         assert answer_headers["WWW-Authenticate"].startswith("Bearer")
     status, body, _ = await _get(listeners.port, "/metrics", Authorization=f"Bearer {TOKEN}")
     assert status == 200 and "stride_linked_accounts" in body
+
+
+async def test_an_authorization_header_that_is_not_utf8_is_401_not_a_500(
+    make_settings: MakeSettings, db: Database, started: Start
+) -> None:
+    settings = make_settings(web_port=0, metrics_port=None, metrics_token=TOKEN)
+    listeners = await started(web_listeners(settings, db=db, metrics=Metrics(), installers=[]))
+    assert listeners.port is not None
+
+    with recording_logs() as logs:  # latin-1 on the wire: "\xe9" is no UTF-8
+        answer = await exchange(
+            listeners.port, request("GET", "/metrics", headers={"Authorization": "Bearer é"})
+        )
+
+    assert status_of(answer) == 401 and b"stride_" not in answer
+    assert not [line for line in logs.lines if "ERROR" in line or "Traceback" in line]
 
 
 async def test_a_taken_metrics_port_leaves_the_public_server_running(

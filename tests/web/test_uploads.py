@@ -42,6 +42,8 @@ from tests.daily.world import World, day, local
 from tests.doubles.interaction import interaction, only_reply
 from tests.engines import ENGINES
 
+from .rawhttp import exchange, recording_logs, request, status_of
+
 BASE_URL = "https://stride.example"
 ALICE, BOB = 11, 12
 MAX_BYTES = 16 * 1024
@@ -271,6 +273,22 @@ async def test_a_wrong_or_missing_secret_is_401_and_stores_nothing(
     assert wrong[1]["error"] == "unauthorized"
     assert phone.secret not in json.dumps(wrong[1])
     assert (await standings_values(services, world)).get(ALICE, {}) == {}
+
+
+async def test_a_secret_header_that_is_not_utf8_is_401_not_a_500(
+    services: Services, world: World, client: TestClient
+) -> None:
+    phone = await link_phone(services, world, ALICE)
+    body = json.dumps({"metric": "steps", "date": "2026-06-02", "value": 6_000}).encode()
+
+    with recording_logs() as logs:  # latin-1 on the wire: "\xe9" is no UTF-8
+        answer = await exchange(
+            client.port, request("POST", phone.path, body, headers={SECRET_HEADER: "sah1_é"})
+        )
+
+    assert status_of(answer) == 401
+    assert b"unauthorized" in answer
+    assert not [line for line in logs.lines if "ERROR" in line or "Traceback" in line]
 
 
 async def test_authentication_comes_before_the_body_is_read(

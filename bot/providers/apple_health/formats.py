@@ -56,6 +56,7 @@ SHORTCUT_NAMES: dict[str, Metric] = {
 ASLEEP_STAGES = frozenset({"asleep", "core", "deep", "rem", "unspecified"})
 _AGGREGATED_SLEEP = ("asleep", "core", "deep", "rem")
 _NUMBER = re.compile(r"^-?[0-9]{1,12}(\.[0-9]{1,12})?$")
+_LARGEST_AMOUNT = 2**53  # far above any day's limit; larger integers may not fit a float
 _MAX_DATE_LENGTH = 40
 
 
@@ -230,7 +231,11 @@ def _amount(value: Any, field: str) -> float:
     """A finite number (a number in text, as a Shortcut may send it, too), not negative."""
     if isinstance(value, str) and _NUMBER.match(value.strip()):
         value = float(value)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise malformed(field, f"{field} must be a number")
+    if isinstance(value, int) and abs(value) > _LARGEST_AMOUNT:  # beyond a float (OverflowError)
+        raise UploadRejected(422, "impossible_value", f"{field} is far too large", field)
+    if not math.isfinite(value):
         raise malformed(field, f"{field} must be a number")
     if value < 0:
         raise UploadRejected(422, "impossible_value", f"{field} must not be negative", field)

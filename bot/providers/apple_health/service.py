@@ -62,7 +62,8 @@ def upload_address(public_base_url: str, upload_id: str) -> str:
 
 
 def secret_hash(secret: str) -> bytes:
-    return hashlib.sha256(secret.encode("utf-8")).digest()
+    # From a header: bytes that are not UTF-8 arrive as lone surrogates (never a match).
+    return hashlib.sha256(secret.encode("utf-8", "surrogateescape")).digest()
 
 
 def closed_values(

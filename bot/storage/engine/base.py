@@ -148,6 +148,11 @@ class Database(abc.ABC):
         """Every table of the application's schema (not the engine's own): its columns as
         (name, NOT NULL), in declaration order; tables by name."""
 
+    @abc.abstractmethod
+    async def reset_id_sequences(self, tables: Iterable[str]) -> None:
+        """After rows were inserted with their ids given (a copy from another database): the
+        next new row of each of these tables gets an id after the largest one there."""
+
     # -- schema ------------------------------------------------------------------------
 
     @abc.abstractmethod

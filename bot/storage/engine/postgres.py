@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import contextvars
 import logging
+import re
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -28,6 +29,8 @@ from bot.storage.engine.errors import DatabaseUnavailable, MigrationError, Uniqu
 from bot.storage.engine.migrations import Migration, split_statements
 
 log = logging.getLogger(__name__)
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")  # a table name that needs no escaping
 
 # Advisory lock keys (any 64-bit numbers, the same in every Stride process).
 WRITER_LOCK = 0x5374726964650001  # "Stride" 1: exclusive transactions
@@ -210,6 +213,20 @@ class PostgresDatabase(Database):
         for row in rows:
             tables.setdefault(str(row[0]), []).append((str(row[1]), bool(row[2])))
         return tables
+
+    async def reset_id_sequences(self, tables: Iterable[str]) -> None:
+        """Move each table's identity sequence (of its `id` column) past the largest id."""
+        columns = await self.table_columns()
+        for table in tables:
+            has_id = any(name == "id" for name, _ in columns.get(table, ()))
+            if not _IDENTIFIER.match(table) or not has_id:
+                continue  # not one of ours, or no id column
+            top = f'COALESCE((SELECT MAX(id) FROM "{table}"), 0) + 1'  # noqa: S608 (checked identifier)
+            await self.fetch_value(
+                f"SELECT setval(pg_get_serial_sequence(?, 'id'), {top}, false) "
+                "WHERE pg_get_serial_sequence(?, 'id') IS NOT NULL",
+                (table, table),
+            )
 
     # -- schema ------------------------------------------------------------------------
 

@@ -206,6 +206,9 @@ class SqliteDatabase(Database):
 
     # -- schema ------------------------------------------------------------------------
 
+    async def reset_id_sequences(self, tables: Iterable[str]) -> None:
+        """Nothing to do: SQLite takes a new row id from the largest one in the table."""
+
     async def schema_version(self) -> int:
         return int(await self.fetch_value("PRAGMA user_version"))
 

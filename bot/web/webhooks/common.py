@@ -27,10 +27,12 @@ _CHUNK = 8 * 1024
 
 
 def same_secret(given: str | None, expected: str) -> bool:
-    """Whether `given` equals `expected`, compared in constant time."""
+    """Whether `given` equals `expected`, compared in constant time. `given` comes from a
+    request, where aiohttp keeps bytes that are not UTF-8 as lone surrogates: encoded back
+    with `surrogateescape`, they never match (and never raise)."""
     if given is None:
         return False
-    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode("utf-8"))
 
 
 async def read_capped(request: web.Request, limit: int = MAX_WEBHOOK_BODY_BYTES) -> bytes | None:

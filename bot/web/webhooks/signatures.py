@@ -84,5 +84,5 @@ class EcdsaVerifier:
 
 def oura_signature(client_secret: str, timestamp: str, body: bytes) -> str:
     """What Oura sends in `x-oura-signature` for this timestamp and body."""
-    message = timestamp.encode("utf-8") + body
+    message = timestamp.encode("utf-8", "surrogateescape") + body  # a header, maybe not UTF-8
     return hmac.new(client_secret.encode("utf-8"), message, hashlib.sha256).hexdigest().upper()

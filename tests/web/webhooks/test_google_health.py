@@ -23,6 +23,7 @@ from tests.doubles.sync import RecordingSync
 from tests.standins.providers import GoogleHealthStandin
 from tests.standins.providers.google_subscribers import SIGNATURE_HEADER
 
+from ..rawhttp import exchange, recording_logs, request, status_of
 from .conftest import GOOGLE_SECRET, WebhookClient
 
 PATH = "/webhooks/google-health"
@@ -154,6 +155,22 @@ async def test_a_notification_without_the_secret_is_refused_and_queues_nothing(
 
     assert response.status == status
     assert sync.calls == []
+
+
+async def test_an_authorization_header_that_is_not_utf8_is_refused_not_a_500(
+    webhook_client: WebhookClient, sync: RecordingSync
+) -> None:
+    client = await webhook_client()
+    body = json.dumps({"user": "users/gh-1"}).encode()
+
+    with recording_logs() as logs:  # latin-1 on the wire: "\xe9" is no UTF-8
+        answer = await exchange(
+            client.port, request("POST", PATH, body, headers={"Authorization": "Bearer é"})
+        )
+
+    assert status_of(answer) == 403  # as any other wrong secret
+    assert sync.calls == []
+    assert not [line for line in logs.lines if "ERROR" in line or "Traceback" in line]
 
 
 async def test_with_the_public_key_unsigned_and_forged_signatures_are_refused(

@@ -15,6 +15,7 @@ from bot.clock import FakeClock
 from bot.web.webhooks.common import MAX_WEBHOOK_BODY_BYTES
 from tests.doubles.sync import RecordingSync
 
+from ..rawhttp import exchange, recording_logs, request, status_of
 from .conftest import CLIENT_SECRET, OURA_TOKEN, WebhookClient
 
 PATH = "/webhooks/oura"
@@ -114,6 +115,25 @@ async def test_unsigned_and_forged_notifications_are_401_and_queue_nothing(
     statuses = [unsigned.status, no_timestamp.status, forged, other_body.status, other_time.status]
     assert statuses == [401] * 5
     assert sync.calls == []
+
+
+async def test_signature_headers_that_are_not_utf8_are_401_not_a_500(
+    webhook_client: WebhookClient, sync: RecordingSync, clock: FakeClock
+) -> None:
+    client = await webhook_client()
+    body = json.dumps(event()).encode()
+    now = str(int(clock.now().timestamp()))
+    good = signed(body, now)
+
+    with recording_logs() as logs:  # latin-1 on the wire: "\xe9" is no UTF-8
+        answers = [
+            await exchange(client.port, request("POST", PATH, body, headers=good | odd))
+            for odd in ({"x-oura-timestamp": now + "é"}, {"x-oura-signature": "é"})
+        ]
+
+    assert [status_of(answer) for answer in answers] == [401, 401]
+    assert sync.calls == []
+    assert not [line for line in logs.lines if "ERROR" in line or "Traceback" in line]
 
 
 async def test_a_lowercase_hex_signature_is_accepted(

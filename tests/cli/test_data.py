@@ -1,10 +1,11 @@
-"""`stride export-db` and `stride import-db` from the command line (`bot.scale_cli`): one line
+"""`stride export-db` and `stride import-db` from the command line (`bot.cli.data`): one line
 saying what was copied, or one `error:` line."""
 
 from __future__ import annotations
 
 import asyncio
 import io
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -46,6 +47,25 @@ def test_export_of_a_missing_sqlite_file_is_one_error_line(
     code, _out, err = run(argv, capsys)
     assert code == 1
     assert err == f"error: there is no SQLite database at {tmp_path / 'none.db'}\n"
+
+
+async def test_export_to_an_unreachable_postgresql_is_one_line_without_the_password(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    database = tmp_path / "stride.db"
+    async with await Database.open(database) as db:
+        await db.migrate()
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql://stride:pw-SECRET-1@127.0.0.1:{port}/stride"
+    # `main` runs its own event loop: off this test's loop, in a thread.
+    code, out, err = await asyncio.to_thread(
+        run, ["export-db", "--to", url, "--database", str(database)], capsys
+    )
+    assert code == 1 and out == ""
+    assert err.startswith("error: cannot connect to PostgreSQL") and err.count("\n") == 1
+    assert "pw-SECRET-1" not in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize("db_engine", ["postgresql"])

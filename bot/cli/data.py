@@ -1,9 +1,8 @@
-"""The commands of a larger deployment: `stride web`, `stride worker`, `stride export-db` and
-`stride import-db` (their options in `add_scale_commands`, registered by `bot.cli`).
+"""`stride export-db` and `stride import-db`: moving the data between the two engines.
 
-`web` and `worker` are the split roles of `bot.roles`; `export-db` copies the SQLite
-database (`DATABASE_PATH`) into an empty PostgreSQL one, `import-db` the other way
-(`bot.storage.transfer`). Problems are one `error:` line and exit code 1.
+`export-db` copies the SQLite database (`DATABASE_PATH`) into an empty PostgreSQL one,
+`import-db` the other way (`bot.storage.transfer`). `add_data_commands` registers them with
+the parser; `cmd_transfer` runs either. Problems are one `error:` line and exit code 1.
 """
 
 from __future__ import annotations
@@ -14,24 +13,11 @@ from typing import TextIO
 
 from bot import eventloop
 from bot.cli.common import settings_or_report
-from bot.cli.logs import configure_logging
 from bot.settings import Settings
 
 
-def add_scale_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """`web`, `worker`, `export-db` and `import-db`."""
-    sub.add_parser(
-        "web",
-        help="serve OAuth callbacks, webhooks, /healthz and /metrics only (stateless)",
-        description="The web role: no Discord gateway, no scheduler; all state in the "
-        "database, so several can run behind a load balancer.",
-    )
-    sub.add_parser(
-        "worker",
-        help="run the background queues only (sync queue, outbox, daily run)",
-        description="The worker role: the sync queue, the poller, the publish outbox and the "
-        "daily run with its posts (for SHARD_IDS when set), without the web server.",
-    )
+def add_data_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`export-db` and `import-db`."""
     export = sub.add_parser(
         "export-db",
         help="copy the SQLite database into an empty PostgreSQL database",
@@ -50,25 +36,6 @@ def add_scale_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     imported.add_argument("--database", type=Path, help="SQLite file (default: DATABASE_PATH)")
 
 
-def cmd_role(role: str, err: TextIO) -> int:
-    """`stride web` / `stride worker` until a signal."""
-    from bot.roles import Role, RoleApp
-    from bot.storage import DatabaseTooNew, DatabaseUnavailable, MigrationError
-
-    settings = settings_or_report(err)
-    if settings is None:
-        return 1
-    configure_logging(settings.log_level)
-    try:
-        return eventloop.run(RoleApp(settings, Role(role)).run())
-    except (MigrationError, DatabaseTooNew, DatabaseUnavailable) as exc:
-        print(f"error: {exc}", file=err)
-        return 1
-    except OSError as exc:
-        print(f"error: cannot start Stride: {exc}", file=err)
-        return 1
-
-
 def _ends(args: argparse.Namespace, settings: Settings) -> tuple[str, str] | str:
     """(PostgreSQL URL, SQLite path), or the problem."""
     url = args.url or (settings.database_url.get_secret_value() if settings.database_url else None)
@@ -79,7 +46,7 @@ def _ends(args: argparse.Namespace, settings: Settings) -> tuple[str, str] | str
 
 def cmd_transfer(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """`stride export-db` (SQLite → PostgreSQL) and `stride import-db` (the other way)."""
-    from bot.storage import Database
+    from bot.storage import Database, DatabaseTooNew, DatabaseUnavailable, MigrationError
     from bot.storage.transfer import TransferError, copy_database
 
     settings = settings_or_report(err)
@@ -102,7 +69,9 @@ def cmd_transfer(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     try:
         print(eventloop.run(copy()), file=out)
-    except (TransferError, OSError) as exc:
+    except (
+        TransferError, DatabaseUnavailable, DatabaseTooNew, MigrationError, OSError
+    ) as exc:
         print(f"error: {exc}", file=err)
         return 1
     return 0

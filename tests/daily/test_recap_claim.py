@@ -1,0 +1,63 @@
+"""Weekly recaps under the challenge's post claim (`bot.daily.once.PostClaims`): while another
+process holds the challenge (it is posting it), this process posts no recap of it; once the
+claim is free, the recap goes out once."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.daily import DailyRunner
+from bot.daily.once import POST_LEASE, post_claim_key
+from bot.daily.recap import RecapService
+from bot.storage.claims import ClaimsRepo
+from tests.daily.test_recap import PNG, _fortnight, _run_days, recaps_in
+from tests.daily.world import World, day, local
+
+
+@pytest.fixture
+def runner(world: World) -> DailyRunner:
+    """The world's daily run, with weekly recaps (this process)."""
+    recaps = RecapService(
+        db=world.db,
+        clock=world.clock,
+        challenges=world.challenges,
+        standings=world.standings,
+        messenger=world.hub,
+        render_chart=lambda chart: PNG,
+    )
+    return DailyRunner(
+        db=world.db,
+        clock=world.clock,
+        challenges=world.challenges,
+        standings=world.standings,
+        call_with_token=world.tokens.call_with_token,
+        providers={"fake": world.provider},
+        events=world.events,
+        messenger=world.hub,
+        concurrency=4,
+        recaps=recaps,
+    )
+
+
+async def test_no_recap_while_another_process_holds_the_challenge(
+    world: World, runner: DailyRunner
+) -> None:
+    challenge = await _fortnight(world)
+    await _run_days(runner, world, 7)
+    # Monday 8 June: the post of Sunday goes out (a run without recaps), then another process
+    # claims the challenge before this process's run reaches its recap.
+    world.clock.set(local(day(8), 9))
+    await world.runner.run_due()
+    other = ClaimsRepo(world.db, "another-process")
+    key = post_claim_key(challenge.id)
+    assert await other.acquire(key, world.clock.now(), POST_LEASE)
+
+    report = await runner.run_due()
+    assert report.recaps == {} and recaps_in(world.messenger) == []
+
+    await other.complete(key, world.clock.now())  # its run is over
+    report = await runner.run_due()
+    [recap] = recaps_in(world.messenger)
+    assert report.recaps == {challenge.id: recap.message_id}
+    await runner.run_due()
+    assert len(recaps_in(world.messenger)) == 1
