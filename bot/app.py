@@ -218,9 +218,7 @@ class StrideApp:
         waiter = asyncio.create_task(stop.wait())
         lost = asyncio.create_task(name_lost(self.services))
         try:
-            await asyncio.wait(
-                {waiter, lost, self._bot_task}, return_when=asyncio.FIRST_COMPLETED
-            )
+            await asyncio.wait({waiter, lost, self._bot_task}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             waiter.cancel()
             lost.cancel()

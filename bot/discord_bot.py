@@ -23,6 +23,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord_start import Sleep, login_with_retries
 from bot.errors import UserError
 from bot.notify import Attachment, ChannelUnavailable, LinkButton
 from bot.services import Services
@@ -191,11 +192,24 @@ def stride_bot(services: Services) -> StrideBot:
     return StrideBot(services)
 
 
-async def rest_transport(token: str) -> tuple[discord.Client, DiscordTransport]:
+async def rest_transport(
+    token: str, *, sleep: Sleep | None = None
+) -> tuple[discord.Client, DiscordTransport]:
     """A client logged in over REST only (no gateway, no cache), and a transport over it:
-    how `stride web` DMs and `stride worker` posts (`bot.roles`). Close the client after."""
+    how `stride web` DMs and `stride worker` posts (`bot.roles`). Close the client after.
+
+    With `sleep`, a login that cannot reach Discord is retried with backoff
+    (`bot.discord_start.login_with_retries`); without it, one attempt. A failed login closes
+    the client's session before raising."""
     client = discord.Client(intents=intents(), allowed_mentions=discord.AllowedMentions.none())
-    await client.login(token)
+    try:
+        if sleep is None:
+            await client.login(token)
+        else:
+            await login_with_retries(client, token, sleep=sleep)
+    except BaseException:
+        await client.close()
+        raise
     return client, DiscordTransport(client)
 
 

@@ -29,7 +29,6 @@ import logging
 import signal
 from enum import StrEnum
 
-import aiohttp
 import discord
 
 from bot.app import (
@@ -43,7 +42,7 @@ from bot.app import (
 )
 from bot.clock import Clock, SystemClock
 from bot.discord_bot import rest_transport
-from bot.discord_start import Sleep
+from bot.discord_start import UNREACHABLE, Sleep
 from bot.instance import InstanceName
 from bot.services import Services, build_services
 from bot.settings import Settings
@@ -75,7 +74,7 @@ class RoleApp:
         self.settings = settings
         self.role = role
         self.clock = clock or SystemClock()
-        self._sleep = sleep  # while waiting for a predecessor's name (tests: no waiting)
+        self._sleep = sleep  # between attempts to take the name or reach Discord (tests: none)
         self.services: Services | None = None
         self._stack = contextlib.AsyncExitStack()
         self.port: int | None = None  # the web role's bound port
@@ -108,14 +107,15 @@ class RoleApp:
             log.warning("DISCORD_TOKEN is not set: this %s process sends no messages", self.role)
             return
         token = self.settings.discord_token.get_secret_value()
-        try:
-            client, transport = await rest_transport(token)
-        except (aiohttp.ClientError, discord.HTTPException) as exc:
-            if self.role is Role.WORKER:
-                raise  # its posts need Discord: a supervisor restarts it
-            # The web routes work without it; only the "Linked ✓" DMs are not sent.
-            log.warning("Discord cannot be reached (%s): this web process sends no DMs", exc)
-            return
+        if self.role is Role.WORKER:  # its posts need Discord: wait for it, with backoff
+            client, transport = await rest_transport(token, sleep=self._sleep)
+        else:
+            try:
+                client, transport = await rest_transport(token)
+            except (*UNREACHABLE, discord.HTTPException) as exc:
+                # The web routes work without it; only the "Linked ✓" DMs are not sent.
+                log.warning("Discord cannot be reached (%s): this web process sends no DMs", exc)
+                return
         self._stack.push_async_callback(client.close)
         services.messenger.attach(transport)
         self._stack.callback(services.messenger.detach, transport)

@@ -68,8 +68,10 @@ def accounts_embed(accounts: list[AccountView]) -> discord.Embed:
 
 
 def deletion_message(report: DeletionReport) -> str:
-    lines = ["All your Stride data is deleted: links, daily values, scores, streaks and "
-             "challenge memberships."]
+    lines = [
+        "All your Stride data is deleted: links, daily values, scores, streaks and "
+        "challenge memberships."
+    ]
     if report.revoked:
         lines.append(f"Access was revoked at {', '.join(report.revoked)}.")
     if report.revoke_not_offered:
@@ -388,4 +390,3 @@ async def setup(bot: StrideBot) -> None:
     install_log_redaction()
     install_secret_redaction()  # the /link apple_health DM carries an upload secret
     await bot.add_cog(AccountsCog(bot))
-

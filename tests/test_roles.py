@@ -5,7 +5,9 @@ worker posts a day's standings over Discord's REST API, without a gateway."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import gc
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -28,6 +30,7 @@ from tests.engines import Databases
 from tests.standins.discord.discord_standin import DiscordStandIn, patch_discord
 from tests.standins.discord.entities import ATTACH_FILES, EMBED_LINKS, SEND_MESSAGES
 from tests.standins.discord.fixtures import *  # noqa: F403 - the stand-in's fixtures
+from tests.test_discord_start import refused_rest
 
 NOW = dt.datetime(2026, 6, 2, 9, 5, tzinfo=dt.UTC)
 
@@ -102,6 +105,44 @@ async def test_the_worker_role_posts_the_daily_run_over_rest_and_serves_nothing(
     ]
     assert standin.gateway.sessions == []  # REST only
     assert standin.failures() == []
+
+
+async def test_the_worker_waits_for_an_unreachable_discord_and_web_goes_on_without_it(
+    role_settings: Callable[..., Settings],
+    make_discord_standin: Callable[..., Awaitable[DiscordStandIn]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    standin = await make_discord_standin()
+    await standin.add_guild("Club")
+    settings = role_settings(discord_token=standin.token)
+    waits: list[float] = []
+    patches = contextlib.ExitStack()
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 2:
+            patches.enter_context(patch_discord(standin))  # Discord is back after attempt 2
+
+    caplog.set_level(logging.WARNING)
+    with refused_rest():
+        web = RoleApp(settings, Role.WEB, clock=FakeClock(NOW), sleep=sleep)
+        await web.start()  # one attempt: the routes work without Discord
+        try:
+            assert web.services is not None and not web.services.messenger.connected
+        finally:
+            await web.stop()
+        assert waits == []
+        with patches:  # unwound before the original URL comes back
+            worker = RoleApp(settings, Role.WORKER, clock=FakeClock(NOW), sleep=sleep)
+            await worker.start()  # retried with backoff until Discord answers
+            try:
+                assert worker.services is not None and worker.services.messenger.connected
+            finally:
+                await worker.stop()
+    assert waits == [1.0, 2.0]
+    gc.collect()  # an unclosed aiohttp session of a failed login would complain now
+    assert "Unclosed client session" not in caplog.text
+    assert "Traceback" not in caplog.text and standin.token not in caplog.text
 
 
 @pytest.mark.parametrize("db_engine", ["sqlite", "postgresql"])

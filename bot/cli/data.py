@@ -69,9 +69,7 @@ def cmd_transfer(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     try:
         print(eventloop.run(copy()), file=out)
-    except (
-        TransferError, DatabaseUnavailable, DatabaseTooNew, MigrationError, OSError
-    ) as exc:
+    except (TransferError, DatabaseUnavailable, DatabaseTooNew, MigrationError, OSError) as exc:
         print(f"error: {exc}", file=err)
         return 1
     return 0

@@ -10,9 +10,12 @@ from __future__ import annotations
 import argparse
 from typing import TextIO
 
+import discord
+
 from bot import eventloop
 from bot.cli.common import settings_or_report
 from bot.cli.logs import configure_logging
+from bot.cli.run import DISCORD_REFUSED
 
 
 def add_role_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,6 +46,9 @@ def cmd_role(role: str, err: TextIO) -> int:
     configure_logging(settings.log_level)
     try:
         return eventloop.run(RoleApp(settings, Role(role)).run())
+    except discord.LoginFailure:
+        print(DISCORD_REFUSED, file=err)
+        return 1
     except (MigrationError, DatabaseTooNew, DatabaseUnavailable, NameInUse) as exc:
         print(f"error: {exc}", file=err)
         return 1

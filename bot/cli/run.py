@@ -104,7 +104,11 @@ def run_bot(settings: Settings, err: TextIO) -> int:
         print(DISCORD_REFUSED, file=err)
         return 1
     except (
-        MigrationError, DatabaseTooNew, DatabaseUnavailable, EncryptionKeyError, NameInUse
+        MigrationError,
+        DatabaseTooNew,
+        DatabaseUnavailable,
+        EncryptionKeyError,
+        NameInUse,
     ) as exc:
         print(f"error: {exc}", file=err)
         return 1

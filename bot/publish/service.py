@@ -51,7 +51,6 @@ DELIVERY_INTERVAL_SECONDS = 60.0
 DEFAULT_FILE_NAME = "publish.jsonl"
 
 
-
 @dataclass(frozen=True, slots=True)
 class SinkStatus:
     name: str

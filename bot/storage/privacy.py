@@ -89,9 +89,7 @@ class PrivacyRepo:
             if rows:
                 result[table.name] = [
                     {
-                        key: (
-                            None if key in people and row[key] != discord_id else row[key]
-                        )
+                        key: (None if key in people and row[key] != discord_id else row[key])
                         for key in row.keys()  # noqa: SIM118 (a row is not a mapping)
                         if key not in SECRET_COLUMNS and not isinstance(row[key], bytes)
                     }

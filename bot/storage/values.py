@@ -333,6 +333,7 @@ class ValuesRepo:
         """Which of these accounts have a row in the sync queue, waiting or in flight."""
         wanted, param = self._db.int_set(account_ids)
         rows = await self._db.fetch_all(
-            "SELECT account_id FROM sync_queue WHERE account_id IN " + wanted, (param,)  # noqa: S608 (the seam's value set)
+            "SELECT account_id FROM sync_queue WHERE account_id IN " + wanted,  # noqa: S608
+            (param,),  # `wanted` is the seam's placeholder for the value set
         )
         return {int(row["account_id"]) for row in rows}

@@ -47,9 +47,7 @@ def _failure_page(error: LinkError) -> web.Response:
 async def start(request: web.Request) -> web.Response:
     linking = request.app[LINKING_KEY]
     try:
-        target = await linking.authorization_redirect(
-            request.match_info["provider"], request.query
-        )
+        target = await linking.authorization_redirect(request.match_info["provider"], request.query)
     except LinkError as error:
         return _failure_page(error)
     response = web.Response(status=302, headers={"Location": target, **PRIVATE_HEADERS})

@@ -99,9 +99,7 @@ def info_embed(
     """The card with where the challenge stands on `today` and who plays in it (members who
     chose to hide are counted, not named)."""
     has_teams = any(p.team for p in participants)
-    embed = challenge_card(
-        challenge, units=units, players=len(participants), has_teams=has_teams
-    )
+    embed = challenge_card(challenge, units=units, players=len(participants), has_teams=has_teams)
     embed.insert_field_at(0, name="Status", value=_status_line(challenge, today), inline=False)
     lines = [_player_line(challenge, p) for p in participants if p.discord_id not in hidden]
     if len(lines) < len(participants):

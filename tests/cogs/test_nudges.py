@@ -23,9 +23,7 @@ GUILD = 900_000_000_000_000_001
 
 
 @pytest.fixture
-def services(
-    db: Database, cipher: TokenCipher, make_settings: Callable[..., Settings]
-) -> Services:
+def services(db: Database, cipher: TokenCipher, make_settings: Callable[..., Settings]) -> Services:
     return build_services(
         make_settings(nudge_min_hours=4, nudge_earliest_hour=9, nudge_latest_hour=20),
         db,
