@@ -89,17 +89,19 @@ async def aiohttp_client() -> AsyncIterator[Callable[[web.Application], Awaitabl
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Stop the worker thread of any aiosqlite connection a test left open.
+    """Stop any aiosqlite connection a test left open.
 
-    Those threads are not daemons: one left behind keeps the interpreter from exiting after
-    the summary, and CI would hang instead of reporting. The stop item is the one
-    `aiosqlite.Connection.close` queues (a test-only reach into aiosqlite 0.22's internals)."""
-    import threading
+    Their worker threads are not daemons: one left behind keeps the interpreter from exiting
+    after the summary (CI would hang), and its `__del__` would warn at exit. Each is detached
+    from its sqlite3 connection and sent the stop item `Connection.close` queues (a test-only
+    reach into aiosqlite 0.22's internals)."""
+    import gc
 
     import aiosqlite.core
 
     stop = aiosqlite.core._STOP_RUNNING_SENTINEL
-    for thread in threading.enumerate():
-        if thread.name.endswith("(_connection_worker_thread)") and thread.is_alive():
-            queue = thread._args[0]  # type: ignore[attr-defined]
-            queue.put_nowait((None, lambda: stop))
+    for obj in gc.get_objects():
+        if isinstance(obj, aiosqlite.core.Connection) and obj._thread.is_alive():
+            obj._running = False
+            obj._connection = None
+            obj._tx.put_nowait((None, lambda: stop))
