@@ -7,38 +7,22 @@ import asyncio
 import contextlib
 import logging
 import os
-import socket
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import discord
 import pytest
 from cryptography.fernet import Fernet
 
 from bot.app import StrideApp
 from bot.discord_start import MAX_RETRY_SECONDS, retry_delay
 from bot.settings import Settings
-from tests.standins.discord.discord_standin import DiscordStandIn, patch_discord
+from tests.standins.discord.discord_standin import DiscordStandIn, patch_discord, refused_rest
 from tests.standins.discord.fixtures import discord_spec, make_discord_standin
 
 __all__ = ["discord_spec", "make_discord_standin"]  # the stand-in's fixtures, used below
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@contextlib.contextmanager
-def refused_rest() -> Iterator[None]:
-    """discord.py's REST calls go to a loopback port where nothing listens (refused)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    saved = discord.http.Route.BASE
-    discord.http.Route.BASE = f"http://127.0.0.1:{port}/api/v10"
-    try:
-        yield
-    finally:
-        discord.http.Route.BASE = saved
 
 
 def test_retry_delays_double_and_are_capped() -> None:

@@ -27,10 +27,9 @@ from bot.storage.challenges import ChallengesRepo
 from bot.storage.db import bundled_migrations
 from tests.daily.processes import challenge_in
 from tests.engines import Databases
-from tests.standins.discord.discord_standin import DiscordStandIn, patch_discord
+from tests.standins.discord.discord_standin import DiscordStandIn, patch_discord, refused_rest
 from tests.standins.discord.entities import ATTACH_FILES, EMBED_LINKS, SEND_MESSAGES
 from tests.standins.discord.fixtures import *  # noqa: F403 - the stand-in's fixtures
-from tests.test_discord_start import refused_rest
 
 NOW = dt.datetime(2026, 6, 2, 9, 5, tzinfo=dt.UTC)
 

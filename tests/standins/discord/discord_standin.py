@@ -16,6 +16,7 @@ The pieces: ``openapi`` (spec, validation, response shapes), ``entities``/``worl
 
 from __future__ import annotations
 
+import socket
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -674,3 +675,18 @@ def patch_discord(standin: DiscordStandIn) -> Iterator[None]:
     finally:
         discord.http.Route.BASE = saved_base
         DiscordWebSocket.DEFAULT_GATEWAY = saved_gateway
+
+
+@contextmanager
+def refused_rest() -> Iterator[None]:
+    """Discord unreachable: discord.py's REST calls go to a loopback port where nothing
+    listens (connection refused), until the block ends."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    saved = discord.http.Route.BASE
+    discord.http.Route.BASE = f"http://127.0.0.1:{port}/api/v10"
+    try:
+        yield
+    finally:
+        discord.http.Route.BASE = saved
