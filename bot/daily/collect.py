@@ -8,8 +8,10 @@ manual-entry policy, so nothing another challenge fetches ever changes it; what 
 phone uploaded for that fortnight (a provider that is never fetched from, Apple Health) counts
 too, read from storage, and alone once it covers `MIN_SENT_BASELINE_DAYS` days.
 `Collector.collect` fetches what all due challenges need at once (`bot.daily.fetch`: one job
-per linked account, on a bounded pool), stores the values and the baselines in one
-transaction and hands each challenge its players' new values for the fair-play review;
+per linked account, on a bounded pool), stores the values while the fetch goes on
+(`bot.daily.writer`: a batch of accounts at a time, each batch in one transaction with the
+accounts marked synced), then the baselines, and hands each challenge its players' new values
+for the fair-play review;
 `Collector.collect_baselines` fetches just the baselines (a player who just joined). A job
 the live sync already did (`bot.daily.fetch.covered_by_push`) is not fetched again: the values
 it stored are what gets scored and frozen (never for a player whose baseline or backfill is due).
@@ -39,6 +41,7 @@ from bot.daily.once import SharedFetch
 from bot.daily.plan import Work
 from bot.daily.report import RunReport
 from bot.daily.source import ChallengeSource
+from bot.daily.writer import ValueWriter
 from bot.domain import DailyValue, Metric
 from bot.metrics import Metrics
 from bot.providers.base import Provider
@@ -199,16 +202,14 @@ class Collector:
         fetched: list[FetchOutcome] = []
 
         async def fetch(some: Sequence[FetchJob]) -> list[FetchOutcome]:
-            with report.timed("fetch"):
-                outcomes = await fetch_all(
-                    some, self._providers, self._call_with_token, concurrency=self._concurrency
-                )
+            outcomes = await self._fetch_storing(some, now, report)
             fetched.extend(outcomes)
             return outcomes
 
         async def store(
             new: Sequence[FetchOutcome], seen: Sequence[FetchOutcome], waiting: frozenset[int]
         ) -> None:
+            """The baselines (the values of `new` are stored already)."""
             baselines = [
                 row
                 for challenge, players in targets
@@ -223,7 +224,7 @@ class Collector:
                 )
             ]
             with report.timed("store"):
-                await self._store(new, baselines, now)
+                await self._values.store_baselines(baselines, now)
 
         # Each account once across the processes running together (`bot.daily.once`).
         outcomes = await self._shared.run(jobs, fetch, store)
@@ -235,6 +236,23 @@ class Collector:
             dataclasses.replace(o, values=tuple(v for v in o.values if first <= v.day <= last))
             for o in outcomes
         ]
+
+    async def _fetch_storing(
+        self, jobs: Sequence[FetchJob], now: dt.datetime, report: RunReport
+    ) -> list[FetchOutcome]:
+        """Fetch the jobs and store their values as they come (`ValueWriter`)."""
+        async with ValueWriter(lambda done: self._store(done, now)) as writer:
+            with report.timed("fetch"):
+                outcomes = await fetch_all(
+                    jobs,
+                    self._providers,
+                    self._call_with_token,
+                    concurrency=self._concurrency,
+                    each=writer.add,
+                )
+            with report.timed("store"):  # what is left to write after the last answer
+                await writer.flush()
+        return outcomes
 
     async def _sent_history(
         self, challenge: Challenge, players: frozenset[int]
@@ -268,16 +286,14 @@ class Collector:
                 log.debug("account %d: synced by push since its last day", job.account.id)
         return kept
 
-    async def _store(
-        self, outcomes: Sequence[FetchOutcome], baselines: Sequence[BaselineRow], now: dt.datetime
-    ) -> None:
+    async def _store(self, outcomes: Sequence[FetchOutcome], now: dt.datetime) -> None:
         values = (  # a generator: stored in batches, never all in a list at once
             FetchedValue(outcome.job.account.discord_id, outcome.job.account.provider, value)
             for outcome in outcomes
             for value in outcome.values
         )
         synced = [o.job.account.id for o in outcomes if o.failure is None]
-        await self._values.store_fetched(values, synced, now, baselines)
+        await self._values.store_fetched(values, synced, now)
 
     async def _review(self, work: Sequence[Work], outcomes: Sequence[FetchOutcome]) -> None:
         """Hand each challenge its players' new values of its own days for the fair-play

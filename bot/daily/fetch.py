@@ -212,8 +212,10 @@ async def fetch_all(
     call_with_token: TokenCall,
     *,
     concurrency: int,
+    each: Callable[[FetchOutcome], None] | None = None,
 ) -> list[FetchOutcome]:
-    """Run every job on at most `concurrency` workers; outcomes in the order of `jobs`."""
+    """Run every job on at most `concurrency` workers; outcomes in the order of `jobs`. `each`
+    is handed every outcome as soon as it is there (the values are stored meanwhile)."""
     outcomes: list[FetchOutcome | None] = [None] * len(jobs)
     pending = iter(enumerate(jobs))
 
@@ -221,7 +223,10 @@ async def fetch_all(
         # The workers share one iterator: taking the next job is synchronous, so no two
         # workers ever take the same one.
         for index, job in pending:
-            outcomes[index] = await fetch_one(job, providers[job.account.provider], call_with_token)
+            outcome = await fetch_one(job, providers[job.account.provider], call_with_token)
+            outcomes[index] = outcome
+            if each is not None:
+                each(outcome)
 
     async with asyncio.TaskGroup() as group:
         for _ in range(min(concurrency, len(jobs))):

@@ -52,9 +52,10 @@ WAIT_POLL_SECONDS = 0.05
 WAIT_MAX_SECONDS = 120.0
 
 Sleep = Callable[[float], Awaitable[None]]
+# Fetches the jobs; their values are stored by the time it returns.
 FetchJobs = Callable[[Sequence[FetchJob]], Awaitable[list[FetchOutcome]]]
-# Stores fetched outcomes (the first argument) with the baselines that all outcomes so far
-# (the second) give, except for the players still waiting on another process (the third).
+# Stores the baselines that all outcomes so far (the second argument) give, except for the
+# players still waiting on another process (the third), once the first were fetched.
 StoreOutcomes = Callable[
     [Sequence[FetchOutcome], Sequence[FetchOutcome], frozenset[int]], Awaitable[None]
 ]

@@ -181,8 +181,10 @@ class ClaimsRepo:
         if not await self._ours():
             return
         done_at = to_db_time(now)
-        await self._db.execute_many(
-            "UPDATE claims SET done_at = ?, detail = ? WHERE claim_key = ? AND owner = ?",
+        await self._db.execute_rows(
+            "UPDATE claims SET done_at = r.done_at, detail = r.detail FROM {rows} "
+            "WHERE claims.claim_key = r.claim_key AND claims.owner = r.owner",
+            (("done_at", "TEXT"), ("detail", "TEXT"), ("claim_key", "TEXT"), ("owner", "TEXT")),
             [(done_at, detail, key, self.owner) for key, detail in sorted(details.items())],
         )
 

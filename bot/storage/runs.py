@@ -257,21 +257,22 @@ class RunsRepo:
         self, challenge_id: int, day: dt.date, ranks: Sequence[PostedRank]
     ) -> None:
         """The ranks a post showed, for the players still in the challenge."""
-        await self._db.execute_many(
-            "INSERT INTO posted_ranks (challenge_id, day, discord_id, rank, score) "
-            "SELECT ?, ?, ?, ?, ? " + STILL_PLAYING + " "
-            "ON CONFLICT (challenge_id, day, discord_id) DO UPDATE SET "
+        latest = {r.discord_id: r for r in ranks}  # one row per player
+        await self._db.execute_rows(
+            "INSERT INTO posted_ranks (challenge_id, day, discord_id, rank, score) "  # noqa: S608 (constants only)
+            "SELECT r.challenge_id, r.day, r.discord_id, r.rank, r.score FROM {rows} "
+            + STILL_PLAYING
+            + " ON CONFLICT (challenge_id, day, discord_id) DO UPDATE SET "
             "rank = excluded.rank, score = excluded.score",
+            (
+                ("challenge_id", "INTEGER"),
+                ("day", "TEXT"),
+                ("discord_id", "INTEGER"),
+                ("rank", "INTEGER"),
+                ("score", "REAL"),
+            ),
             [
-                (
-                    challenge_id,
-                    day.isoformat(),
-                    r.discord_id,
-                    r.rank,
-                    r.score,
-                    challenge_id,
-                    r.discord_id,
-                )
-                for r in ranks
+                (challenge_id, day.isoformat(), r.discord_id, r.rank, r.score)
+                for r in latest.values()
             ],
         )

@@ -22,12 +22,50 @@ from bot.domain import DailyValue, Metric
 from bot.storage.accounts import AccountsRepo, LinkedAccount, to_db_time
 from bot.storage.db import Database
 
-# Completes `INSERT … SELECT <row>` with the row's (challenge_id, discord_id) as two more
-# parameters: only players still in the challenge get rows.
-STORE_BATCH = 10_000  # fetched values per `executemany` in `store_fetched`
+STORE_BATCH = 10_000  # fetched values per statement in `store_fetched`
+# Completes `INSERT … SELECT … FROM {rows}` (`Database.execute_rows`) whose rows have
+# challenge_id and discord_id columns: only players still in the challenge get rows.
 STILL_PLAYING = (
-    "WHERE EXISTS (SELECT 1 FROM participants WHERE challenge_id = ? AND discord_id = ?)"
+    "WHERE EXISTS (SELECT 1 FROM participants AS p "
+    "WHERE p.challenge_id = r.challenge_id AND p.discord_id = r.discord_id)"
 )
+_FETCHED_COLUMNS = (
+    ("discord_id", "INTEGER"),
+    ("provider", "TEXT"),
+    ("metric", "TEXT"),
+    ("day", "TEXT"),
+    ("includes_manual", "INTEGER"),
+    ("value", "REAL"),
+    ("fetched_at", "TEXT"),
+)
+
+
+# Only for users who still exist: one who ran /privacy delete while their values were being
+# fetched is gone, and the values with them.
+UPSERT_VALUES = (
+    "INSERT INTO daily_values "
+    "(discord_id, provider, metric, day, includes_manual, value, fetched_at) "
+    "SELECT r.discord_id, r.provider, r.metric, r.day, r.includes_manual, r.value, "
+    "r.fetched_at FROM {rows} "
+    "WHERE EXISTS (SELECT 1 FROM users AS u WHERE u.discord_id = r.discord_id) "
+    "ON CONFLICT (discord_id, metric, day, provider, includes_manual) "
+    "DO UPDATE SET value = excluded.value, fetched_at = excluded.fetched_at"
+)
+
+
+def _value_rows(batch: Iterable[FetchedValue], fetched_at: str) -> list[tuple[object, ...]]:
+    """The rows of `UPSERT_VALUES`, one per key (of values given twice, the last)."""
+    latest = {
+        (
+            item.discord_id,
+            item.provider,
+            item.value.metric.value,
+            item.value.day.isoformat(),
+            int(item.value.includes_manual),
+        ): item.value.value
+        for item in batch
+    }
+    return [(*key, value, fetched_at) for key, value in latest.items()]
 
 
 def _batches(items: Iterable[FetchedValue], size: int) -> Iterator[list[FetchedValue]]:
@@ -97,45 +135,41 @@ class ValuesRepo:
         baselines: Sequence[BaselineRow] = (),
     ) -> None:
         """Upsert fetched values, mark the accounts they came from synced and keep the
-        baselines this fetch gave (each player's first only), in one transaction (an
-        `executemany` each, however many users there are; the values in batches of
-        `STORE_BATCH` rows, so memory does not grow with them)."""
+        baselines given (`store_baselines`), in one transaction: one statement for each
+        `STORE_BATCH` values (so memory does not grow with them), one for the accounts and
+        one for the baselines, however many users there are. Of values given twice for one
+        key, the last counts."""
         fetched_at = to_db_time(now)
-        synced = [(fetched_at, account_id) for account_id in synced_account_ids]
+        synced, synced_param = self._db.int_set(synced_account_ids)
         async with self._db.transaction():
-            # Only for users who still exist: one who ran /privacy delete while their values
-            # were being fetched is gone, and the values with them.
-            for batch in _batches(values, STORE_BATCH):
-                await self._db.execute_many(
-                    "INSERT INTO daily_values "
-                    "(discord_id, provider, metric, day, includes_manual, value, fetched_at) "
-                    "SELECT ?, ?, ?, ?, ?, ?, ? "
-                    "WHERE EXISTS (SELECT 1 FROM users WHERE discord_id = ?) "
-                    "ON CONFLICT (discord_id, metric, day, provider, includes_manual) "
-                    "DO UPDATE SET value = excluded.value, fetched_at = excluded.fetched_at",
-                    [
-                        (
-                            item.discord_id,
-                            item.provider,
-                            item.value.metric.value,
-                            item.value.day.isoformat(),
-                            int(item.value.includes_manual),
-                            item.value.value,
-                            fetched_at,
-                            item.discord_id,
-                        )
-                        for item in batch
-                    ],
-                )
-            await self._db.execute_many(
-                "UPDATE linked_accounts SET last_sync_at = ? WHERE id = ?", synced
+            await self._upsert_values(values, fetched_at)
+            await self._db.execute(
+                f"UPDATE linked_accounts SET last_sync_at = ? WHERE id IN {synced}",  # noqa: S608 (the engine's set)
+                (fetched_at, synced_param),
             )
-            await self._db.execute_many(
-                "INSERT INTO participant_baselines (challenge_id, discord_id, value, fetched_at) "
-                "SELECT ?, ?, ?, ? " + STILL_PLAYING + " "
-                "ON CONFLICT (challenge_id, discord_id) DO NOTHING",
-                [(*b.key, b.value, fetched_at, *b.key) for b in baselines],
-            )
+            await self.store_baselines(baselines, now)
+
+    async def store_baselines(self, baselines: Sequence[BaselineRow], now: dt.datetime) -> None:
+        """Keep these baselines, each player's first only (one statement)."""
+        fetched_at = to_db_time(now)
+        await self._db.execute_rows(
+            "INSERT INTO participant_baselines (challenge_id, discord_id, value, fetched_at) "  # noqa: S608 (constants only)
+            "SELECT r.challenge_id, r.discord_id, r.value, r.fetched_at FROM {rows} "
+            + STILL_PLAYING
+            + " ON CONFLICT (challenge_id, discord_id) DO NOTHING",
+            (
+                ("challenge_id", "INTEGER"),
+                ("discord_id", "INTEGER"),
+                ("value", "REAL"),
+                ("fetched_at", "TEXT"),
+            ),
+            [(*b.key, b.value, fetched_at) for b in baselines],
+        )
+
+    async def _upsert_values(self, values: Iterable[FetchedValue], fetched_at: str) -> None:
+        for batch in _batches(values, STORE_BATCH):
+            rows = _value_rows(batch, fetched_at)
+            await self._db.execute_rows(UPSERT_VALUES, _FETCHED_COLUMNS, rows)
 
     async def challenge_values(
         self, challenge_id: int, metric: Metric, first: dt.date, last: dt.date
@@ -253,13 +287,24 @@ class ValuesRepo:
         """Upsert score rows of the challenge's current players (one who left or deleted
         their data while the run was going gets none back); rows already final stay exactly
         as they are."""
-        await self._db.execute_many(
-            "INSERT INTO daily_scores "
+        latest = {(row.discord_id, row.day): row for row in rows}  # one row per key
+        await self._db.execute_rows(
+            "INSERT INTO daily_scores "  # noqa: S608 (constants only)
             "(challenge_id, discord_id, day, value, points, goal_met, final) "
-            "SELECT ?, ?, ?, ?, ?, ?, ? " + STILL_PLAYING + " "
+            "SELECT r.challenge_id, r.discord_id, r.day, r.value, r.points, r.goal_met, "
+            "r.final FROM {rows} " + STILL_PLAYING + " "
             "ON CONFLICT (challenge_id, discord_id, day) DO UPDATE SET "
             "value = excluded.value, points = excluded.points, goal_met = excluded.goal_met, "
             "final = excluded.final WHERE daily_scores.final = 0",
+            (
+                ("challenge_id", "INTEGER"),
+                ("discord_id", "INTEGER"),
+                ("day", "TEXT"),
+                ("value", "REAL"),
+                ("points", "REAL"),
+                ("goal_met", "INTEGER"),
+                ("final", "INTEGER"),
+            ),
             [
                 (
                     challenge_id,
@@ -269,20 +314,27 @@ class ValuesRepo:
                     row.points,
                     int(row.goal_met),
                     int(row.final),
-                    challenge_id,
-                    row.discord_id,
                 )
-                for row in rows
+                for row in latest.values()
             ],
         )
 
     async def save_streaks(self, challenge_id: int, rows: Sequence[StreakRow]) -> None:
         """Upsert the streaks of the challenge's current players."""
-        await self._db.execute_many(
+        latest = {row.discord_id: row for row in rows}  # one row per player
+        await self._db.execute_rows(
             "INSERT INTO streaks (challenge_id, discord_id, current, best, through_day) "
-            "SELECT ?, ?, ?, ?, ? " + STILL_PLAYING + " "
+            "SELECT r.challenge_id, r.discord_id, r.current, r.best, r.through_day "
+            "FROM {rows} " + STILL_PLAYING + " "
             "ON CONFLICT (challenge_id, discord_id) DO UPDATE SET current = excluded.current, "
             "best = excluded.best, through_day = excluded.through_day",
+            (
+                ("challenge_id", "INTEGER"),
+                ("discord_id", "INTEGER"),
+                ("current", "INTEGER"),
+                ("best", "INTEGER"),
+                ("through_day", "TEXT"),
+            ),
             [
                 (
                     challenge_id,
@@ -290,10 +342,8 @@ class ValuesRepo:
                     row.current,
                     row.best,
                     row.through_day.isoformat(),
-                    challenge_id,
-                    row.discord_id,
                 )
-                for row in rows
+                for row in latest.values()
             ],
         )
 

@@ -20,7 +20,7 @@ import asyncio
 import datetime as dt
 import secrets
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -117,6 +117,8 @@ class FakeProvider:
         # When set, calls wait until this many are in flight at once (proves they overlap).
         self.hold_until: int | None = None
         self._gate = asyncio.Event()
+        # When set, awaited with the user before each daily answer (what others see meanwhile).
+        self.before_answer: Callable[[str], Awaitable[None]] | None = None
 
     # -- the consent page, as a browser would go through it ------------------------------
 
@@ -250,6 +252,8 @@ class FakeProvider:
         user = await self.whoami(access_token)
         self.calls.append(Call(user, tuple(metrics), start, end, include_manual, user_tz))
         await self._in_flight()
+        if self.before_answer is not None:
+            await self.before_answer(user)
         if user in self.revoked:
             raise GrantRevoked("fake: invalid_grant")
         if user in self.unavailable:

@@ -143,6 +143,57 @@ async def test_value_sets_of_any_size(db: Database) -> None:
     assert found == 3
 
 
+UPSERT_STATE = (
+    "INSERT INTO bot_state (key, value) SELECT r.key, r.value FROM {rows} WHERE true "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
+
+
+async def test_many_rows_in_one_statement_insert_update_and_filter(db: Database) -> None:
+    columns = (("key", "TEXT"), ("value", "TEXT"))
+    await db.execute_rows(UPSERT_STATE, columns, [(f"k{i}", "old") for i in range(25_000)])
+    await db.execute_rows(UPSERT_STATE, columns, [("k1", "new"), ("fresh", "it's")])
+    assert await db.fetch_value("SELECT COUNT(*) FROM bot_state") == 25_001
+    assert await BotStateRepo(db).get("k1") == "new"
+    assert await BotStateRepo(db).get("fresh") == "it's"
+    # Typed columns and a filter on another table, inside a transaction that joins.
+    await UsersRepo(db).ensure(BIG_ID, NOW)
+    async with db.transaction():
+        await db.execute_rows(
+            "INSERT INTO daily_values "
+            "(discord_id, provider, metric, day, includes_manual, value, fetched_at) "
+            "SELECT r.discord_id, 'fake', 'steps', r.day, 0, r.value, 'now' FROM {rows} "
+            "WHERE EXISTS (SELECT 1 FROM users AS u WHERE u.discord_id = r.discord_id)",
+            (("discord_id", "INTEGER"), ("day", "TEXT"), ("value", "REAL")),
+            [(BIG_ID, "2026-11-20", 12.3456789), (BIG_ID, "2026-11-21", 0.5), (7, "x", 1.0)],
+        )
+    rows = await db.fetch_all("SELECT discord_id, day, value FROM daily_values ORDER BY day")
+    assert [tuple(row) for row in rows] == [
+        (BIG_ID, "2026-11-20", 12.3456789),
+        (BIG_ID, "2026-11-21", 0.5),
+    ]
+
+
+async def test_a_row_statement_is_checked_before_it_runs(db: Database) -> None:
+    columns = (("key", "TEXT"), ("value", "TEXT"))
+    await db.execute_rows(UPSERT_STATE, columns, [])  # nothing to do
+    with pytest.raises(ValueError, match="rows"):
+        await db.execute_rows(UPSERT_STATE.replace("{rows}", "bot_state"), columns, [("k", "v")])
+    with pytest.raises(ValueError, match="column"):
+        await db.execute_rows(UPSERT_STATE, (("key", "TEXT"), ("value", "VARCHAR")), [])
+    with pytest.raises(ValueError, match="column"):
+        await db.execute_rows(UPSERT_STATE, (("key; DROP", "TEXT"), ("value", "TEXT")), [])
+    with pytest.raises(ValueError, match="one value per column"):
+        await db.execute_rows(UPSERT_STATE, columns, [("k",)])
+    with pytest.raises(UniqueViolation):
+        await db.execute_rows(
+            "INSERT INTO bot_state (key, value) SELECT r.key, r.value FROM {rows} WHERE true",
+            columns,
+            [("k", "v"), ("k", "w")],
+        )
+    assert await db.fetch_value("SELECT COUNT(*) FROM bot_state") == 0
+
+
 async def test_the_schema_lists_the_applications_tables_only(db: Database) -> None:
     tables = await db.table_columns()
     assert {"users", "challenges", "daily_values", "sync_queue"} <= set(tables)

@@ -13,6 +13,7 @@ import abc
 import contextlib
 import contextvars
 import logging
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeGuard
@@ -26,6 +27,12 @@ log = logging.getLogger(__name__)
 POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
 
 Params = Sequence[Any] | dict[str, Any]
+# The columns of a row source (`Database.execute_rows`): (name, storage type) each.
+Columns = Sequence[tuple[str, str]]
+ROWS = "{rows}"  # where a statement of `execute_rows` reads its rows
+
+_STORAGE_TYPES = frozenset({"INTEGER", "REAL", "TEXT", "BLOB"})
+_COLUMN_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 # True inside a transaction of the current task, whatever the engine (see `in_transaction`).
 _in_transaction: contextvars.ContextVar[bool] = contextvars.ContextVar(
@@ -115,6 +122,35 @@ class Database(abc.ABC):
 
     @abc.abstractmethod
     async def execute_many(self, sql: str, rows: Iterable[Params]) -> None: ...
+
+    async def execute_rows(self, sql: str, columns: Columns, rows: Iterable[Sequence[Any]]) -> None:
+        """Run `sql` over many rows at once. `sql` reads them from `{rows}`, a row source
+        named `r` with these columns (name and storage type: INTEGER, REAL, TEXT, BLOB),
+        and has no parameters of its own, e.g. `INSERT INTO t (a, b) SELECT r.a, r.b FROM
+        {rows} WHERE true ON CONFLICT (a) DO UPDATE SET b = excluded.b` (an `INSERT …
+        SELECT … ON CONFLICT` needs its WHERE clause, or SQLite reads ON as a join's).
+
+        All rows or none are written, as by one statement. Rows must not repeat a key that
+        `ON CONFLICT … DO UPDATE` (or an `UPDATE … FROM`) would change twice: PostgreSQL
+        refuses to change one row twice in one statement.
+        SQLite runs the statement once per row (`executemany`: its fastest way); PostgreSQL
+        runs it once, with an array per column (`unnest`), not one protocol round per row."""
+        if sql.count(ROWS) != 1:
+            raise ValueError(f"a statement of execute_rows reads its rows from {ROWS} once")
+        for name, kind in columns:
+            if not _COLUMN_NAME.match(name) or kind not in _STORAGE_TYPES:
+                raise ValueError(f"not a row source column: {name} {kind}")
+        batch = [tuple(row) for row in rows]
+        if any(len(row) != len(columns) for row in batch):
+            raise ValueError("every row has one value per column")
+        if batch:
+            await self._execute_rows(sql, columns, batch)
+
+    @abc.abstractmethod
+    async def _execute_rows(
+        self, sql: str, columns: Columns, rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        """`execute_rows` once its arguments were checked (at least one row)."""
 
     @abc.abstractmethod
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]: ...

@@ -16,14 +16,14 @@ import contextlib
 import contextvars
 import logging
 import re
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import asyncpg
 
-from bot.storage.engine.base import Database, Params, Row, _in_transaction
+from bot.storage.engine.base import ROWS, Columns, Database, Params, Row, _in_transaction
 from bot.storage.engine.dialect import arguments, check_portable, numbered, postgresql_ddl
 from bot.storage.engine.errors import DatabaseUnavailable, MigrationError, UniqueViolation
 from bot.storage.engine.migrations import Migration, split_statements
@@ -178,6 +178,18 @@ class PostgresDatabase(Database):
         async with self._connection() as connection:
             with _engine_errors():
                 await connection.executemany(text, batch)
+
+    async def _execute_rows(
+        self, sql: str, columns: Columns, rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        arrays = ", ".join(f"CAST(? AS {kind}[])" for _, kind in columns)
+        names = ", ".join(name for name, _ in columns)
+        text, _ = numbered(sql.replace(ROWS, f"unnest({arrays}) AS r({names})"))
+        async with self._connection() as connection:
+            with _engine_errors():
+                await connection.execute(
+                    text, *(list(column) for column in zip(*rows, strict=True))
+                )
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         text, names = numbered(sql)

@@ -18,13 +18,13 @@ import logging
 import os
 import sqlite3
 import stat
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import aiosqlite
 
-from bot.storage.engine.base import Database, Params, Row, _in_transaction
+from bot.storage.engine.base import ROWS, Columns, Database, Params, Row, _in_transaction
 from bot.storage.engine.dialect import check_portable
 from bot.storage.engine.errors import DatabaseUnavailable, MigrationError, UniqueViolation
 from bot.storage.engine.migrations import Migration, split_statements
@@ -171,6 +171,13 @@ class SqliteDatabase(Database):
         async with self._turn():
             with _engine_errors():
                 await self._conn.executemany(sql, rows)
+
+    async def _execute_rows(
+        self, sql: str, columns: Columns, rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        names = ", ".join(f"? AS {name}" for name, _ in columns)
+        async with self.transaction():  # all rows or none, as one statement would
+            await self.execute_many(sql.replace(ROWS, f"(SELECT {names}) AS r"), rows)
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         async with self._turn():
