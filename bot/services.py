@@ -113,6 +113,7 @@ def build_services(
     if providers is None:
         providers = build_providers(settings, http, clock, limits=rate_limits)
     scheduler, metrics, events, messenger = JobScheduler(), Metrics(), EventBus(), Messenger()
+    claims = ClaimsRepo(db, settings.process_name, guard=instance)  # while it holds its name
     tokens, linking, privacy = _account_services(
         settings, db, cipher, providers, clock, messenger, events
     )
@@ -121,7 +122,7 @@ def build_services(
     reminders, recaps, adjustments = _engagement(db, clock, challenges, standings, messenger)
     daily_run = _daily_run(
         settings, db, clock, challenges, standings, tokens, providers, events, messenger,
-        scheduler, metrics, recaps, instance,
+        scheduler, metrics, recaps, claims,
     )  # fmt: skip
     sync, poller, member_sync = _sync_services(
         settings, db, clock, challenges, providers, tokens, events, metrics
@@ -137,7 +138,7 @@ def build_services(
         challenges=challenges,
         standings=standings,
         daily_run=daily_run,
-        publish=create_publish_service(settings, db, http, clock, messenger=messenger),
+        publish=create_publish_service(settings, db, http, clock, messenger, claims),
         sync=sync,
         poller=poller,
         member_sync=member_sync,
@@ -237,7 +238,7 @@ def _daily_run(
     scheduler: JobScheduler,
     metrics: Metrics,
     recaps: RecapService,
-    instance: InstanceName | None,
+    claims: ClaimsRepo,
 ) -> DailyRunner:
     return DailyRunner(
         db=db,
@@ -254,7 +255,7 @@ def _daily_run(
         recaps=recaps,
         # Several processes on one database: this one's shards, its claims under its name.
         shards=settings.shards,
-        claims=ClaimsRepo(db, settings.process_name, guard=instance),
+        claims=claims,
     )
 
 

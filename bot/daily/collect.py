@@ -1,12 +1,9 @@
 """The run's fetch step: bring every due challenge's values up to date (`Collector`).
 
 `need_of` says which days one challenge needs fetched: every day through the last one scored
-that is not frozen yet (or is to be backfilled). `baseline_need_of` adds the fortnight before
-the start for the players whose baseline is not fetched yet (late joiners too), and
-`own_baselines` works each one out from that fetch alone, under the challenge's own
-manual-entry policy, so nothing another challenge fetches ever changes it; what a member's
-phone uploaded for that fortnight (a provider that is never fetched from, Apple Health) counts
-too, read from storage, and alone once it covers `MIN_SENT_BASELINE_DAYS` days.
+that is not frozen yet (or is to be backfilled); `bot.daily.baselines` adds the fortnight
+before the start for the players whose baseline is not fetched yet and works each one out as
+the answers come in (`BaselineWatch`).
 `Collector.collect` fetches what all due challenges need at once (`bot.daily.fetch`: one job
 per linked account, on a bounded pool), stores the values while the fetch goes on
 (`bot.daily.writer`: a batch of accounts at a time, each batch in one transaction with the
@@ -19,13 +16,18 @@ it stored are what gets scored and frozen (never for a player whose baseline or 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 
 from bot.challenges.model import Challenge
+from bot.daily.baselines import (
+    BaselineTarget,
+    BaselineWatch,
+    baseline_need_of,
+    own_baselines,
+)
 from bot.daily.calendar import days_between
 from bot.daily.fetch import (
     ChallengeNeed,
@@ -34,7 +36,6 @@ from bot.daily.fetch import (
     TokenCall,
     covered_by_push,
     fetch_all,
-    manual_variant,
     plan_fetches,
 )
 from bot.daily.once import SharedFetch
@@ -45,17 +46,12 @@ from bot.daily.writer import ValueWriter
 from bot.domain import DailyValue, Metric
 from bot.metrics import Metrics
 from bot.providers.base import Provider
-from bot.scoring import BASELINE_DAYS, ChallengeRules, baseline_from_history
-from bot.storage.values import BaselineRow, FetchedValue, ValuesRepo
+from bot.storage.values import FetchedValue, ValuesRepo
 
 log = logging.getLogger(__name__)
 
 ReviewedValue = tuple[int, Metric | str, dt.date, float]  # player, metric, day, value
 REVIEW_PLAYERS = 20_000  # players' new values per fair-play review call
-BaselineTarget = tuple[Challenge, frozenset[int]]  # a challenge, players whose baseline is due
-# A fetch reads a provider's whole record of the fortnight; what a phone sent is only what
-# it happened to send. Half the fortnight is enough to tell a member's usual day.
-MIN_SENT_BASELINE_DAYS = 7
 
 
 def need_of(item: Work) -> ChallengeNeed | None:
@@ -75,55 +71,6 @@ def need_of(item: Work) -> ChallengeNeed | None:
         last=days[-1],
         include_manual=item.challenge.allow_manual,
     )
-
-
-def baseline_need_of(challenge: Challenge, players: frozenset[int]) -> ChallengeNeed | None:
-    """The fortnight before the start, for these players; None when there are none."""
-    if not players:
-        return None
-    return ChallengeNeed(
-        challenge_id=challenge.id,
-        players=players,
-        metric=challenge.metric,
-        first=challenge.start - dt.timedelta(days=BASELINE_DAYS),
-        last=challenge.start - dt.timedelta(days=1),
-        include_manual=challenge.allow_manual,
-    )
-
-
-def own_baselines(
-    challenge: Challenge,
-    rules: ChallengeRules,
-    players: Collection[int],
-    outcomes: Sequence[FetchOutcome],
-    providers: Mapping[str, Provider],
-    sent: Mapping[int, Sequence[DailyValue]] | None = None,
-) -> list[BaselineRow]:
-    """The baseline of each of `players` whose every account with the metric was fetched:
-    the median of their own fortnight from this fetch alone, in the answer asked for under
-    the challenge's manual-entry policy (a fetch for another challenge may ask both ways),
-    together with what their devices sent for it by themselves (`sent`: Apple Health's
-    uploads, stored as they came). A player with an account that failed is left out, and so
-    is one with nothing fetched and fewer than `MIN_SENT_BASELINE_DAYS` sent days: tried
-    again next run (the group's usual day stands in meanwhile)."""
-    sent = sent or {}
-    by_player: defaultdict[int, list[FetchOutcome]] = defaultdict(list)
-    for outcome in outcomes:
-        player = outcome.job.account.discord_id
-        if player in players and challenge.metric in outcome.job.metrics:
-            by_player[player].append(outcome)
-    rows = []
-    for player in sorted(set(by_player) | (set(sent) & set(players))):
-        mine, values = by_player.get(player, []), list(sent.get(player, ()))
-        if any(outcome.failure is not None for outcome in mine):
-            continue
-        if not mine and len({value.day for value in values}) < MIN_SENT_BASELINE_DAYS:
-            continue
-        for outcome in mine:
-            asked = manual_variant(challenge.allow_manual, providers[outcome.job.account.provider])
-            values += [value for value in outcome.values if value.includes_manual == asked]
-        rows.append(BaselineRow(challenge.id, player, baseline_from_history(rules, values)))
-    return rows
 
 
 def values_by_player(outcomes: Sequence[FetchOutcome]) -> dict[int, list[ReviewedValue]]:
@@ -199,48 +146,46 @@ class Collector:
         sent = {target.id: await self._sent_history(target, due) for target, due in targets}
         pinned = {player for _, players in targets for player in players} | set(backfilled)
         jobs = await self._not_pushed(plan_fetches(wanted, accounts, self._providers), pinned)
+        rules = self._challenges.rules
+        watch = BaselineWatch(
+            targets=targets, rules=rules, providers=self._providers, sent=sent, jobs=jobs, keep=keep
+        )
         fetched: list[FetchOutcome] = []
 
         async def fetch(some: Sequence[FetchJob]) -> list[FetchOutcome]:
-            outcomes = await self._fetch_storing(some, now, report)
+            outcomes = await self._fetch_storing(some, now, report, watch)
             fetched.extend(outcomes)
             return outcomes
 
         async def store(
             new: Sequence[FetchOutcome], seen: Sequence[FetchOutcome], waiting: frozenset[int]
         ) -> None:
-            """The baselines (the values of `new` are stored already)."""
-            baselines = [
-                row
-                for challenge, players in targets
-                if players - waiting
-                for row in own_baselines(
-                    challenge,
-                    self._challenges.rules(challenge),
-                    players - waiting,
-                    seen,
-                    self._providers,
-                    sent[challenge.id],
-                )
-            ]
+            """The baselines: those the watch worked out, and those of the players it could
+            not (no account fetched here; `seen` has their outcomes whole)."""
+            baselines = watch.take_rows()
+            for challenge, players in targets:
+                if left := players - waiting - watch.done:
+                    baselines += own_baselines(
+                        challenge, rules(challenge), left, seen, self._providers, sent[challenge.id]
+                    )
             with report.timed("store"):
                 await self._values.store_baselines(baselines, now)
 
         # Each account once across the processes running together (`bot.daily.once`).
         outcomes = await self._shared.run(jobs, fetch, store)
         self._count(fetched, report)
-        if keep is None:
-            return outcomes
-        first, last = keep
-        return [
-            dataclasses.replace(o, values=tuple(v for v in o.values if first <= v.day <= last))
-            for o in outcomes
-        ]
+        return [watch.lean(outcome) for outcome in outcomes]
 
     async def _fetch_storing(
-        self, jobs: Sequence[FetchJob], now: dt.datetime, report: RunReport
+        self, jobs: Sequence[FetchJob], now: dt.datetime, report: RunReport, watch: BaselineWatch
     ) -> list[FetchOutcome]:
-        """Fetch the jobs and store their values as they come (`ValueWriter`)."""
+        """Fetch the jobs and store their values as they come (`ValueWriter`); what is kept of
+        each is what the watch gives back."""
+
+        def each(outcome: FetchOutcome) -> FetchOutcome:
+            writer.add(outcome)
+            return watch.take(outcome)
+
         async with ValueWriter(lambda done: self._store(done, now)) as writer:
             with report.timed("fetch"):
                 outcomes = await fetch_all(
@@ -248,7 +193,7 @@ class Collector:
                     self._providers,
                     self._call_with_token,
                     concurrency=self._concurrency,
-                    each=writer.add,
+                    each=each,
                 )
             with report.timed("store"):  # what is left to write after the last answer
                 await writer.flush()

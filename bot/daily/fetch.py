@@ -212,10 +212,11 @@ async def fetch_all(
     call_with_token: TokenCall,
     *,
     concurrency: int,
-    each: Callable[[FetchOutcome], None] | None = None,
+    each: Callable[[FetchOutcome], FetchOutcome] | None = None,
 ) -> list[FetchOutcome]:
     """Run every job on at most `concurrency` workers; outcomes in the order of `jobs`. `each`
-    is handed every outcome as soon as it is there (the values are stored meanwhile)."""
+    is handed every outcome as soon as it is there and gives back what to keep of it (the
+    values are stored meanwhile, and what no later step needs is let go)."""
     outcomes: list[FetchOutcome | None] = [None] * len(jobs)
     pending = iter(enumerate(jobs))
 
@@ -224,9 +225,7 @@ async def fetch_all(
         # workers ever take the same one.
         for index, job in pending:
             outcome = await fetch_one(job, providers[job.account.provider], call_with_token)
-            outcomes[index] = outcome
-            if each is not None:
-                each(outcome)
+            outcomes[index] = outcome if each is None else each(outcome)
 
     async with asyncio.TaskGroup() as group:
         for _ in range(min(concurrency, len(jobs))):

@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from bot.challenges.model import Challenge, ChallengeStatus
 from bot.challenges.service import ChallengeService
@@ -45,6 +45,9 @@ from bot.storage.runs import RunsRepo, RunStatus
 from bot.storage.values import ValuesRepo
 
 log = logging.getLogger(__name__)
+
+# Whether this process still holds a challenge's post claim (renewing it): asked before a send.
+StillOurs = Callable[[int], Awaitable[bool]]
 
 RecapChart = Callable[[ChartInput], bytes]
 
@@ -136,14 +139,18 @@ class RecapService:
         if unposted:
             await self._runs.mark_skipped(challenge.id, unposted, self._clock.now())
 
-    async def post_due(self, challenges: Sequence[Challenge]) -> dict[int, int]:
+    async def post_due(
+        self, challenges: Sequence[Challenge], *, still_ours: StillOurs | None = None
+    ) -> dict[int, int]:
         """Post the recaps due now among `challenges`; returns challenge id -> message id.
-        One challenge's failure never stops the others."""
+        One challenge's failure never stops the others. `still_ours` (the run's post claim,
+        `bot.daily.once.PostClaims`) is asked right before each send: a recap whose
+        challenge another process took over is left to it (its recorded intent too)."""
         posted: dict[int, int] = {}
         now = self._clock.now()
         for challenge in challenges:
             try:
-                message_id = await self._post_due(challenge, now)
+                message_id = await self._post_due(challenge, now, still_ours)
             except Exception:
                 log.exception("the weekly recap of challenge %d failed", challenge.id)
                 continue
@@ -151,7 +158,9 @@ class RecapService:
                 posted[challenge.id] = message_id
         return posted
 
-    async def _post_due(self, challenge: Challenge, now: dt.datetime) -> int | None:
+    async def _post_due(
+        self, challenge: Challenge, now: dt.datetime, still_ours: StillOurs | None
+    ) -> int | None:
         settings = await self._repo.settings(challenge.id)
         day = recap_day_due(challenge, settings.recap_day, now)
         if day is None or not self._messenger.connected:
@@ -177,7 +186,7 @@ class RecapService:
             if found is not None:
                 await self._repo.mark_posted(challenge.id, day, found, now)
                 return found
-        return await self._record_and_send(challenge, day, settings, existing)
+        return await self._record_and_send(challenge, day, settings, existing, still_ours)
 
     async def _record_and_send(
         self,
@@ -185,6 +194,7 @@ class RecapService:
         day: dt.date,
         settings: RecapSettings,
         existing: RecapPost | None,
+        still_ours: StillOurs | None,
     ) -> int | None:
         """Record the recap of the week before `day` (its first intent also claims, in
         "weekly only" mode, the corrections no post said yet), then send it with its chart."""
@@ -200,6 +210,9 @@ class RecapService:
                 await self._mentions.claim(after, key)  # no daily post says them
         embed = recap_post(before, after, first, note=await self._mentions.note(after, key))
         chart = await asyncio.to_thread(self._render_chart, week_chart(after, first))
+        if still_ours is not None and not await still_ours(challenge.id):
+            log.warning("challenge %d: taken over by another process; recap not sent", challenge.id)
+            return None  # the intent stays: the process that took over settles it
         return await self._send(challenge, day, embed, Attachment(key, chart), nonce)
 
     async def _send(

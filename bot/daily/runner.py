@@ -257,7 +257,9 @@ class DailyRunner:
             if not await self._post_claims.hold(challenge.id):
                 log.info("challenge %d: another process is posting its recap", challenge.id)
                 continue
-            posted.update(await recaps.post_due([challenge]))
+            posted.update(
+                await recaps.post_due([challenge], still_ours=self._post_claims.still_ours)
+            )
             # Not in a `finally`: a process that dies here keeps the claim until its lease ends.
             await self._post_claims.done(challenge.id)
         return posted

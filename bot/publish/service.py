@@ -42,6 +42,7 @@ from bot.publish.sinks import (
 from bot.publish.worker import DeliveryReport, OutboxWorker
 from bot.settings import MqttSinkSettings, PublishSettings, Settings
 from bot.storage import Database
+from bot.storage.claims import ClaimsRepo
 from bot.storage.publish import ChallengeFacts, NewOutboxRow, PublishRepo, SinkState
 
 log = logging.getLogger(__name__)
@@ -101,11 +102,12 @@ class PublishService:
         disabled_reasons: Mapping[str, str] | None = None,
         rng: random.Random | None = None,
         problem: str | None = None,
-        process_name: str | None = None,
+        claims: ClaimsRepo | None = None,
     ) -> None:
         self._db = db
-        # `process_name`: whose claim each sink's delivery is (several processes, one database).
-        self._repo = PublishRepo(db, process_name=process_name)
+        # `claims`: this process's, under its name (several processes, one database): each
+        # sink's delivery is claimed, and only while the process holds its name.
+        self._repo = PublishRepo(db, claims=claims)
         self._settings = settings
         self._keys = keys
         self._sinks = dict(sinks)
@@ -395,9 +397,12 @@ def create_publish_service(
     http: aiohttp.ClientSession,
     clock: Clock,
     messenger: Messenger,
+    claims: ClaimsRepo | None = None,
 ) -> PublishService:
     """The service from the settings. A configuration problem does not stop the bot: it
-    switches publishing off, logs why, and `/publish status` and `/publish enable` say why."""
+    switches publishing off, logs why, and `/publish status` and `/publish enable` say why.
+    `claims`: this process's (`build_services` gives them its name guard); by default under
+    the settings' process name."""
     sinks, reasons = sinks_from_settings(settings, http, clock)
     problem = None
     try:
@@ -419,5 +424,5 @@ def create_publish_service(
         messenger=messenger,
         disabled_reasons=reasons,
         problem=problem,
-        process_name=settings.process_name,
+        claims=claims if claims is not None else ClaimsRepo(db, settings.process_name),
     )

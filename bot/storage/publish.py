@@ -115,10 +115,10 @@ _OUTBOX_COLUMNS = (
 
 
 class PublishRepo:
-    def __init__(self, db: Database, *, process_name: str | None = None) -> None:
+    def __init__(self, db: Database, *, claims: ClaimsRepo | None = None) -> None:
         self._db = db
         # Which process delivers each sink's outbox (`bot.publish.worker`, `outbox:<sink>`).
-        self.claims = ClaimsRepo(db, process_name or default_owner())
+        self.claims = claims if claims is not None else ClaimsRepo(db, default_owner())
 
     # -- the guild switch --------------------------------------------------------------
 

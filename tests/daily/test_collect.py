@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.challenges.model import Challenge
 from bot.crypto import TokenCipher
-from bot.daily.collect import own_baselines
+from bot.daily.baselines import own_baselines
 from bot.daily.fetch import FetchFailure, FetchJob, FetchOutcome
 from bot.domain import AccountStatus, DailyValue, Metric, ScoringMode
 from bot.storage import Database

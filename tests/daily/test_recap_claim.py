@@ -4,6 +4,8 @@ claim is free, the recap goes out once."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.daily import DailyRunner
@@ -57,6 +59,58 @@ async def test_no_recap_while_another_process_holds_the_challenge(
 
     await other.complete(key, world.clock.now())  # its run is over
     report = await runner.run_due()
+    [recap] = recaps_in(world.messenger)
+    assert report.recaps == {challenge.id: recap.message_id}
+    await runner.run_due()
+    assert len(recaps_in(world.messenger)) == 1
+
+
+async def test_a_recap_whose_claim_was_taken_over_while_it_was_drawn_is_not_sent(
+    world: World, runner: DailyRunner
+) -> None:
+    """The lease ran out while the recap was being prepared and another process took the
+    challenge: this process does not send (both would), and the recap still comes once."""
+    challenge = await _fortnight(world)
+    await _run_days(runner, world, 7)
+    world.clock.set(local(day(8), 9))
+    await world.runner.run_due()  # Sunday's daily post, no recap yet
+    other = ClaimsRepo(world.db, "another-process")
+    key = post_claim_key(challenge.id)
+    loop = asyncio.get_running_loop()
+
+    def slow_chart(chart: object) -> bytes:  # drawn in a thread, as the real one is
+        world.clock.advance(POST_LEASE)
+        took = asyncio.run_coroutine_threadsafe(
+            other.acquire(key, world.clock.now(), POST_LEASE), loop
+        ).result(timeout=10)
+        assert took
+        return PNG
+
+    slow = RecapService(
+        db=world.db,
+        clock=world.clock,
+        challenges=world.challenges,
+        standings=world.standings,
+        messenger=world.hub,
+        render_chart=slow_chart,
+    )
+    taken_over = DailyRunner(
+        db=world.db,
+        clock=world.clock,
+        challenges=world.challenges,
+        standings=world.standings,
+        call_with_token=world.tokens.call_with_token,
+        providers={"fake": world.provider},
+        events=world.events,
+        messenger=world.hub,
+        concurrency=4,
+        recaps=slow,
+    )
+    report = await taken_over.run_due()
+    assert report.recaps == {} and recaps_in(world.messenger) == []
+
+    await other.complete(key, world.clock.now())  # the other process's run ended
+    report = await runner.run_due()  # the recorded recap is settled and sent, once
     [recap] = recaps_in(world.messenger)
     assert report.recaps == {challenge.id: recap.message_id}
     await runner.run_due()

@@ -18,6 +18,7 @@ from aiohttp.test_utils import TestClient
 
 from bot.clock import FakeClock
 from bot.events import EventBus
+from bot.instance import InstanceName
 from bot.publish.service import PublishService, create_publish_service
 from bot.publish.worker import OUTBOX_LEASE
 from bot.settings import Settings
@@ -95,4 +96,54 @@ async def test_two_processes_deliver_each_message_once(
             await one_db.close()
             await two_db.close()
     assert sorted(report.delivered.get("webhook", 0) for report in reports) == [0, len(DAYS)]
+    assert _days(hook) == collections.Counter(day.isoformat() for day in DAYS)
+
+
+async def test_a_process_that_lost_its_name_delivers_nothing(
+    clock: FakeClock,
+    messenger: RecordingTransport,
+    make_settings: Callable[..., Settings],
+    aiohttp_client: MakeClient,
+    tmp_path: Path,
+) -> None:
+    """A stalled process whose name another one took over (`bot.instance`) must not deliver
+    under that name: both would send every message."""
+    hook = WebhookReceiver(SECRET.encode(), now=lambda: clock.now().timestamp())
+    client = await aiohttp_client(hook.app())
+    database = tmp_path / "stride.db"
+    settings = make_settings(
+        database_path=database,
+        instance_name="one",
+        publish={
+            "k": 5,
+            "webhook": {"url": str(client.make_url("/hooks/stride")), "secret": SECRET},
+        },
+    )
+    db = await Database.open(database)
+    await db.migrate()
+    stalled = InstanceName(db, settings.process_name, clock)
+    await stalled.take()
+
+    async def time_passes(seconds: float) -> None:  # the stalled one does not renew
+        clock.advance(dt.timedelta(seconds=seconds))
+
+    taker = InstanceName(db, settings.process_name, clock, sleep=time_passes)
+    await taker.take()
+    async with aiohttp.ClientSession() as http:
+        try:
+            guarded = ClaimsRepo(db, settings.process_name, guard=stalled)
+            service = create_publish_service(
+                settings, db, http, clock, connected(messenger), claims=guarded
+            )
+            await _seed(db, service)
+            report = await service.deliver_due()
+            assert not report.delivered and hook.accepted == []
+            holder = ClaimsRepo(db, settings.process_name, guard=taker)
+            service = create_publish_service(
+                settings, db, http, clock, connected(messenger), claims=holder
+            )
+            assert (await service.deliver_due()).delivered == {"webhook": len(DAYS)}
+        finally:
+            await asyncio.gather(stalled.release(), taker.release())
+            await db.close()
     assert _days(hook) == collections.Counter(day.isoformat() for day in DAYS)

@@ -10,6 +10,7 @@ from bot.challenges.model import GuildSettings
 from bot.crypto import TokenCipher
 from bot.storage import Database
 from bot.storage.challenges import ParticipantsRepo
+from bot.storage.claims import ClaimsRepo
 from bot.storage.guilds import GuildSettingsRepo
 from bot.storage.privacy import PrivacyRepo
 from bot.storage.publish import NewOutboxRow, PublishRepo
@@ -37,7 +38,7 @@ async def test_a_failing_sink_is_postponed_never_brought_forward_and_reported_pe
     first = await world.add_challenge(name="First")
     second = await world.add_challenge(name="Second")
     await GuildSettingsRepo(db).save(GuildSettings(first.guild_id, leaderboard_channel_id=777), NOW)
-    repo = PublishRepo(db, process_name="test")
+    repo = PublishRepo(db, claims=ClaimsRepo(db, "test"))
     rows = [_row(first.id, first.guild_id, 1), _row(second.id, second.guild_id, 2)]
     assert await repo.enqueue(rows, NOW) == 2
     assert await repo.enqueue(rows, NOW) == 0  # the same keys: nothing new

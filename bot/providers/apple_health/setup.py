@@ -11,7 +11,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from bot.daily.collect import MIN_SENT_BASELINE_DAYS
+from bot.daily.baselines import MIN_SENT_BASELINE_DAYS
 from bot.linking.colours import COLOUR_INFO
 from bot.providers.apple_health.days import MAX_DAYS_BACK
 from bot.render.leaderboard import EmbedContent, EmbedField
