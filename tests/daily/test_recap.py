@@ -48,31 +48,19 @@ class Charts:
         return PNG
 
 
-@pytest.fixture
-def charts() -> Charts:
-    return Charts()
+def recap_service(world: World, render_chart: Callable[[ChartInput], bytes]) -> RecapService:
+    return RecapService(
+        db=world.db,
+        clock=world.clock,
+        challenges=world.challenges,
+        standings=world.standings,
+        messenger=world.hub,
+        render_chart=render_chart,
+    )
 
 
-@pytest.fixture
-def recaps(world: World, charts: Charts) -> Callable[[], RecapService]:
-    """A new recap service over the world each time (what a restart makes)."""
-
-    def make() -> RecapService:
-        return RecapService(
-            db=world.db,
-            clock=world.clock,
-            challenges=world.challenges,
-            standings=world.standings,
-            messenger=world.hub,
-            render_chart=charts,
-        )
-
-    return make
-
-
-@pytest.fixture
-def runner(world: World, recaps: Callable[[], RecapService]) -> DailyRunner:
-    """The world's daily run, with weekly recaps."""
+def runner_with(world: World, recaps: RecapService) -> DailyRunner:
+    """A daily run over the world (a process of its own) that posts these recaps."""
     return DailyRunner(
         db=world.db,
         clock=world.clock,
@@ -83,8 +71,29 @@ def runner(world: World, recaps: Callable[[], RecapService]) -> DailyRunner:
         events=world.events,
         messenger=world.hub,
         concurrency=4,
-        recaps=recaps(),
+        recaps=recaps,
     )
+
+
+@pytest.fixture
+def charts() -> Charts:
+    return Charts()
+
+
+@pytest.fixture
+def recaps(world: World, charts: Charts) -> Callable[[], RecapService]:
+    """A new recap service over the world each time (what a restart makes)."""
+
+    def make() -> RecapService:
+        return recap_service(world, charts)
+
+    return make
+
+
+@pytest.fixture
+def runner(world: World, recaps: Callable[[], RecapService]) -> DailyRunner:
+    """The world's daily run, with weekly recaps."""
+    return runner_with(world, recaps())
 
 
 async def _fortnight(world: World, *, teams: bool = False) -> Challenge:

@@ -10,35 +10,23 @@ import pytest
 
 from bot.daily import DailyRunner
 from bot.daily.once import POST_LEASE, post_claim_key
-from bot.daily.recap import RecapService
+from bot.render.chart import ChartInput
 from bot.storage.claims import ClaimsRepo
-from tests.daily.test_recap import PNG, _fortnight, _run_days, recaps_in
+from tests.daily.test_recap import (
+    PNG,
+    _fortnight,
+    _run_days,
+    recap_service,
+    recaps_in,
+    runner_with,
+)
 from tests.daily.world import World, day, local
 
 
 @pytest.fixture
 def runner(world: World) -> DailyRunner:
     """The world's daily run, with weekly recaps (this process)."""
-    recaps = RecapService(
-        db=world.db,
-        clock=world.clock,
-        challenges=world.challenges,
-        standings=world.standings,
-        messenger=world.hub,
-        render_chart=lambda chart: PNG,
-    )
-    return DailyRunner(
-        db=world.db,
-        clock=world.clock,
-        challenges=world.challenges,
-        standings=world.standings,
-        call_with_token=world.tokens.call_with_token,
-        providers={"fake": world.provider},
-        events=world.events,
-        messenger=world.hub,
-        concurrency=4,
-        recaps=recaps,
-    )
+    return runner_with(world, recap_service(world, lambda chart: PNG))
 
 
 async def test_no_recap_while_another_process_holds_the_challenge(
@@ -78,7 +66,7 @@ async def test_a_recap_whose_claim_was_taken_over_while_it_was_drawn_is_not_sent
     key = post_claim_key(challenge.id)
     loop = asyncio.get_running_loop()
 
-    def slow_chart(chart: object) -> bytes:  # drawn in a thread, as the real one is
+    def slow_chart(chart: ChartInput) -> bytes:  # drawn in a thread, as the real one is
         world.clock.advance(POST_LEASE)
         took = asyncio.run_coroutine_threadsafe(
             other.acquire(key, world.clock.now(), POST_LEASE), loop
@@ -86,26 +74,7 @@ async def test_a_recap_whose_claim_was_taken_over_while_it_was_drawn_is_not_sent
         assert took
         return PNG
 
-    slow = RecapService(
-        db=world.db,
-        clock=world.clock,
-        challenges=world.challenges,
-        standings=world.standings,
-        messenger=world.hub,
-        render_chart=slow_chart,
-    )
-    taken_over = DailyRunner(
-        db=world.db,
-        clock=world.clock,
-        challenges=world.challenges,
-        standings=world.standings,
-        call_with_token=world.tokens.call_with_token,
-        providers={"fake": world.provider},
-        events=world.events,
-        messenger=world.hub,
-        concurrency=4,
-        recaps=slow,
-    )
+    taken_over = runner_with(world, recap_service(world, slow_chart))
     report = await taken_over.run_due()
     assert report.recaps == {} and recaps_in(world.messenger) == []
 
