@@ -89,19 +89,32 @@ async def aiohttp_client() -> AsyncIterator[Callable[[web.Application], Awaitabl
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Stop any aiosqlite connection a test left open.
+    """Fail the run when a test left an aiosqlite connection open, after stopping it.
 
-    Their worker threads are not daemons: one left behind keeps the interpreter from exiting
-    after the summary (CI would hang), and its `__del__` would warn at exit. Each is detached
-    from its sqlite3 connection and sent the stop item `Connection.close` queues (a test-only
-    reach into aiosqlite 0.22's internals)."""
+    A leaked connection is a bug of the test (or of the code it drives: a start that fails
+    must close what it opened). Its worker thread is not a daemon: left behind, it keeps the
+    interpreter from exiting after the summary (CI would hang). Each is detached from its
+    sqlite3 connection and sent the stop item `Connection.close` queues (a test-only reach into
+    aiosqlite 0.22's internals), and the run fails with how many there were."""
     import gc
 
     import aiosqlite.core
 
     stop = aiosqlite.core._STOP_RUNNING_SENTINEL
+    leaked = 0
     for obj in gc.get_objects():
         if isinstance(obj, aiosqlite.core.Connection) and obj._thread.is_alive():
+            leaked += 1
             obj._running = False
             obj._connection = None
             obj._tx.put_nowait((None, lambda: stop))
+    if leaked and session.exitstatus == pytest.ExitCode.OK:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.ensure_newline()
+            reporter.write_line(
+                f"{leaked} aiosqlite connection(s) were left open by the tests: close them "
+                "where they are opened",
+                red=True,
+            )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

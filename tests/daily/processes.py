@@ -129,12 +129,16 @@ class League:
         """A process as `stride run` starts one: it holds its name first (`bot.instance`),
         waiting on the fake clock while the live processes' heartbeats go on."""
         db = await self.open_db()
-        await db.migrate()
         settings = self.settings(
             shard_count=SHARD_COUNT, shard_ids=list(shard_ids), instance_name=name
         )
         instance = InstanceName(db, settings.process_name, self.clock, sleep=self.wait)
-        await instance.take()
+        try:
+            await db.migrate()
+            await instance.take()
+        except BaseException:  # refused (its name is in use): it never starts, nor leaks
+            await db.close()
+            raise
         services = build_services(
             settings,
             db,
