@@ -16,8 +16,9 @@ The rules for SQL written above the seam (repositories and migrations), so it ru
 … ON CONFLICT … DO UPDATE / DO NOTHING`; `INSERT … RETURNING id` with `fetch_value` for a new
 row's id; `CASE` instead of two-argument MAX/MIN, GREATEST/LEAST or `SUM(a = b)`; every
 selected column aggregated or in GROUP BY; `Database.int_set` / `text_set` for a list of
-values; `Database.execute_rows` (a row source `{rows}`) to write many rows at once; `Database.table_columns` instead of `sqlite_master`/PRAGMA; no COLLATE NOCASE
-(store a normalised key column, as challenges' `name_key`), no WITHOUT ROWID, AUTOINCREMENT,
+values; `Database.execute_rows` (a row source `{rows}`) to write many rows at once;
+`Database.table_columns` instead of `sqlite_master`/PRAGMA; no COLLATE NOCASE (store a
+normalised key column, as challenges' `name_key`), no WITHOUT ROWID, AUTOINCREMENT,
 `INSERT OR …`, json or date functions. Parameters have the column's type (int for INTEGER,
 never bool or str), with `CAST(? AS TEXT)` where the type cannot be inferred.
 """
