@@ -4,10 +4,10 @@ A run's fetch waits on providers most of the time, and the database then has not
 storing everything after the last answer made the two take turns. The writer takes each
 outcome as it arrives and stores them a batch at a time in the background, one batch after
 the other (each in its own transaction, with the accounts it came from marked synced), so the
-database writes while the next answers come in. Leaving the `async with` block stores what is
-left and waits for it; an error in any write is raised there. Leaving it with an error
-cancels the write in flight: what was stored stays stored (every write is a whole batch), and
-the run that failed fetches those accounts again.
+database writes while the next answers come in. `flush` (or leaving the `async with` block)
+stores what is left and waits for it; an error in any write is raised there. Leaving the
+block with an error cancels the write in flight: what was stored stays stored (every write is
+a whole batch), and the next run fetches what the failed one did not finish.
 """
 
 from __future__ import annotations
