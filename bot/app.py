@@ -42,6 +42,15 @@ START_UP_JOB_ID = "daily-run-start-up"
 PUSH_START_UP_JOB_ID = "push-subscriptions-start-up"
 
 
+def stop_on_signals() -> asyncio.Event:
+    """An event SIGINT or SIGTERM sets: what `run()` waits for to stop cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    return stop
+
+
 def http_session(settings: Settings) -> aiohttp.ClientSession:
     # The daily run fetches many users at once; the connector must allow that concurrency.
     connector = aiohttp.TCPConnector(limit=settings.fetch_concurrency, ttl_dns_cache=300)
@@ -208,10 +217,7 @@ class StrideApp:
 
     async def run(self) -> int:
         """Run until SIGINT/SIGTERM or until the Discord client stops; 0 on a clean stop."""
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
+        stop = stop_on_signals()
         await self.start()
         if self._bot_task is None:  # pragma: no cover - start() sets it or raises
             raise RuntimeError("the Discord client did not start")

@@ -26,7 +26,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-import signal
 from enum import StrEnum
 
 import discord
@@ -39,6 +38,7 @@ from bot.app import (
     http_session,
     name_lost,
     route_installers,
+    stop_on_signals,
 )
 from bot.clock import Clock, SystemClock
 from bot.discord_bot import rest_transport
@@ -159,10 +159,7 @@ class RoleApp:
 
     async def run(self) -> int:
         """Run until SIGINT/SIGTERM (0) or until another process took its name over (1)."""
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
+        stop = stop_on_signals()
         await self.start()
         log.info("stride %s running (%s)", self.role, self.settings.shards.describe())
         waiter = asyncio.create_task(stop.wait())

@@ -55,7 +55,7 @@ from bot.providers.base import (
 from bot.providers.daterange import ONE_DAY
 from bot.providers.google_oauth import GoogleOAuthClient, GoogleOAuthMethods
 from bot.providers.http import ProviderHttp, RetryPolicy, Sleep, parse_model
-from bot.providers.oauth import token_call_policy
+from bot.providers.oauth import token_call_http
 from bot.providers.ratelimit import ProviderRateLimiter
 from bot.settings import GoogleFitSettings
 
@@ -208,14 +208,7 @@ class GoogleFitProvider(GoogleOAuthMethods):
         self._http = ProviderHttp(
             session, provider=LABEL, clock=clock, sleep=sleep, policy=retry, limiter=limiter
         )
-        once_http = ProviderHttp(
-            session,
-            provider=LABEL,
-            clock=clock,
-            sleep=sleep,
-            policy=token_call_policy(retry, settings),
-            limiter=self._http.limiter,
-        )
+        once_http = token_call_http(self._http, settings)
         self._oauth = GoogleOAuthClient(
             settings, self._http, clock, scopes=SCOPES, once_http=once_http
         )

@@ -51,7 +51,7 @@ from bot.providers.base import (
 from bot.providers.daterange import ONE_DAY, date_chunks
 from bot.providers.google_oauth import GoogleOAuthClient, GoogleOAuthMethods
 from bot.providers.http import ProviderHttp, RetryPolicy, Sleep, parse_model
-from bot.providers.oauth import token_call_policy
+from bot.providers.oauth import token_call_http
 from bot.providers.push import PUSH_METRICS
 from bot.providers.ratelimit import ProviderRateLimiter
 from bot.settings import GoogleHealthSettings
@@ -301,14 +301,7 @@ class GoogleHealthProvider(GoogleOAuthMethods):
                 app_limit=APP_LIMIT_PER_MINUTE, user_limit=USER_LIMIT_PER_MINUTE, sleep=sleep
             ),
         )
-        once_http = ProviderHttp(
-            session,
-            provider=LABEL,
-            clock=clock,
-            sleep=sleep,
-            policy=token_call_policy(retry, settings),
-            limiter=self._http.limiter,
-        )
+        once_http = token_call_http(self._http, settings)
         self._oauth = GoogleOAuthClient(
             settings, self._http, clock, scopes=SCOPES, once_http=once_http
         )

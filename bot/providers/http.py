@@ -258,6 +258,19 @@ class ProviderHttp:
         # Jitter only spreads retries out; it needs no cryptographic quality.
         self._rng = rng or random.Random()  # noqa: S311
 
+    def with_policy(self, policy: RetryPolicy) -> ProviderHttp:
+        """This client under another retry policy: the same session, clock and limiter (the
+        provider's limits count both)."""
+        return ProviderHttp(
+            self._session,
+            provider=self.provider,
+            clock=self._clock,
+            sleep=self._sleep,
+            policy=policy,
+            limiter=self.limiter,
+            rng=self._rng,
+        )
+
     async def send(
         self,
         method: str,

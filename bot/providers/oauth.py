@@ -11,7 +11,8 @@ token requests and answers, granted scopes, id_tokens.
   single scopes on Google's or Oura's consent screen; the answer's `scope` says what was
   granted).
 - `token_call_policy` is the retry policy of token requests that are never repeated: a longer
-  timeout, because the server may rotate the tokens even when its answer comes late.
+  timeout, because the server may rotate the tokens even when its answer comes late;
+  `token_call_http` is a provider's client under it.
 """
 
 from __future__ import annotations
@@ -101,6 +102,12 @@ def token_call_policy(policy: RetryPolicy | None, settings: OAuthProviderSetting
     attempt instead of the usual timeout, since giving up early cannot be retried."""
     base = policy or RetryPolicy()
     return dataclasses.replace(base, timeout=max(base.timeout, settings.token_timeout_seconds))
+
+
+def token_call_http(http: ProviderHttp, settings: OAuthProviderSettings) -> ProviderHttp:
+    """The provider's client for token requests that are never repeated (same session and
+    limiter, `token_call_policy`)."""
+    return http.with_policy(token_call_policy(http.policy, settings))
 
 
 class UnsupportedTokenType(ProviderResponseError):

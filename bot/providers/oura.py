@@ -71,7 +71,7 @@ from bot.providers.oauth import (
     ClientCredentials,
     OAuthTokenAnswer,
     require_bearer,
-    token_call_policy,
+    token_call_http,
     token_request,
     token_set,
     with_query,
@@ -170,14 +170,7 @@ class OuraProvider:
             session, provider=LABEL, clock=clock, sleep=sleep, policy=retry, limiter=limiter
         )
         # Codes and refresh tokens are both single-use: token requests are never repeated.
-        self._token_http = ProviderHttp(
-            session,
-            provider=LABEL,
-            clock=clock,
-            sleep=sleep,
-            policy=token_call_policy(retry, settings),
-            limiter=self._http.limiter,
-        )
+        self._token_http = token_call_http(self._http, settings)
         self.info = ProviderInfo(
             name="oura",
             display_name="Oura",

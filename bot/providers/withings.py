@@ -67,7 +67,7 @@ from bot.providers.http import (
 from bot.providers.oauth import (
     ClientCredentials,
     require_bearer,
-    token_call_policy,
+    token_call_http,
     token_set,
     with_query,
 )
@@ -255,14 +255,7 @@ class WithingsProvider:
             policy=retry,
             limiter=limiter or ProviderRateLimiter(app_limit=APP_LIMIT_PER_MINUTE, sleep=sleep),
         )
-        self._once_http = ProviderHttp(
-            session,
-            provider=LABEL,
-            clock=clock,
-            sleep=sleep,
-            policy=token_call_policy(retry, settings),
-            limiter=self._http.limiter,
-        )
+        self._once_http = token_call_http(self._http, settings)
         self.info = ProviderInfo(
             name="withings",
             display_name="Withings",

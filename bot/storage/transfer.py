@@ -18,13 +18,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.storage.engine.base import Database
+from bot.storage.engine.dialect import PLAIN_IDENTIFIER
 from bot.storage.engine.migrations import bundled_migrations
 
 log = logging.getLogger(__name__)
 
 _CREATE = re.compile(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?\"?(\w+)\"?", re.IGNORECASE)
 _RENAME = re.compile(r"ALTER\s+TABLE\s+\"?(\w+)\"?\s+RENAME\s+TO\s+\"?(\w+)\"?", re.IGNORECASE)
-_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 # Rows per INSERT batch (`execute_many`).
 BATCH = 1000
 
@@ -54,7 +54,7 @@ def creation_order() -> list[str]:
 
 
 def _quoted(name: str) -> str:
-    if not _IDENTIFIER.match(name):
+    if not PLAIN_IDENTIFIER.match(name):
         raise TransferError(f"unexpected table or column name {name!r}")
     return f'"{name}"'
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from bot.domain import DailyValue, Metric
 from bot.storage.accounts import AccountsRepo, LinkedAccount, to_db_time
-from bot.storage.db import Database
+from bot.storage.db import Database, Row
 
 STORE_BATCH = 10_000  # fetched values per statement in `store_fetched`
 # Completes `INSERT … SELECT … FROM {rows}` (`Database.execute_rows`) whose rows have
@@ -123,6 +123,21 @@ class StreakRow:
     through_day: dt.date
 
 
+def _values_by_player(rows: Iterable[Row], metric: Metric) -> dict[int, list[DailyValue]]:
+    """Rows of (discord_id, day, includes_manual, value) as each player's values."""
+    result: defaultdict[int, list[DailyValue]] = defaultdict(list)
+    for row in rows:
+        result[int(row["discord_id"])].append(
+            DailyValue(
+                metric=metric,
+                day=dt.date.fromisoformat(row["day"]),
+                value=float(row["value"]),
+                includes_manual=bool(row["includes_manual"]),
+            )
+        )
+    return dict(result)
+
+
 class ValuesRepo:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -182,17 +197,7 @@ class ValuesRepo:
             "WHERE v.metric = ? AND v.day BETWEEN ? AND ?",
             (challenge_id, metric.value, first.isoformat(), last.isoformat()),
         )
-        result: defaultdict[int, list[DailyValue]] = defaultdict(list)
-        for row in rows:
-            result[int(row["discord_id"])].append(
-                DailyValue(
-                    metric=metric,
-                    day=dt.date.fromisoformat(row["day"]),
-                    value=float(row["value"]),
-                    includes_manual=bool(row["includes_manual"]),
-                )
-            )
-        return dict(result)
+        return _values_by_player(rows, metric)
 
     async def provider_values(
         self, players: Iterable[int], provider: str, metric: Metric, first: dt.date, last: dt.date
@@ -206,17 +211,7 @@ class ValuesRepo:
             "AND discord_id IN " + wanted,
             (provider, metric.value, first.isoformat(), last.isoformat(), param),
         )
-        result: defaultdict[int, list[DailyValue]] = defaultdict(list)
-        for row in rows:
-            result[int(row["discord_id"])].append(
-                DailyValue(
-                    metric=metric,
-                    day=dt.date.fromisoformat(row["day"]),
-                    value=float(row["value"]),
-                    includes_manual=bool(row["includes_manual"]),
-                )
-            )
-        return dict(result)
+        return _values_by_player(rows, metric)
 
     # -- baselines ---------------------------------------------------------------------
 

@@ -13,12 +13,12 @@ import abc
 import contextlib
 import contextvars
 import logging
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeGuard
 
 from bot.storage.engine.backfills import BACKFILLS
+from bot.storage.engine.dialect import PLAIN_IDENTIFIER
 from bot.storage.engine.errors import DatabaseTooNew
 from bot.storage.engine.migrations import Migration, bundled_migrations
 
@@ -32,7 +32,6 @@ Columns = Sequence[tuple[str, str]]
 ROWS = "{rows}"  # where a statement of `execute_rows` reads its rows
 
 _STORAGE_TYPES = frozenset({"INTEGER", "REAL", "TEXT", "BLOB"})
-_COLUMN_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 # True inside a transaction of the current task, whatever the engine (see `in_transaction`).
 _in_transaction: contextvars.ContextVar[bool] = contextvars.ContextVar(
@@ -138,7 +137,7 @@ class Database(abc.ABC):
         if sql.count(ROWS) != 1:
             raise ValueError(f"a statement of execute_rows reads its rows from {ROWS} once")
         for name, kind in columns:
-            if not _COLUMN_NAME.match(name) or kind not in _STORAGE_TYPES:
+            if not PLAIN_IDENTIFIER.match(name) or kind not in _STORAGE_TYPES:
                 raise ValueError(f"not a row source column: {name} {kind}")
         batch = [tuple(row) for row in rows]
         if any(len(row) != len(columns) for row in batch):

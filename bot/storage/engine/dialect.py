@@ -27,6 +27,10 @@ from typing import Any
 
 from bot.storage.engine.errors import MigrationError
 
+# A table or column name that needs no quoting on either engine (names Stride builds into SQL
+# text are checked against it).
+PLAIN_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
 # The first migration that must be portable as written.
 FIRST_PORTABLE_VERSION = 10
 

@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import contextvars
 import logging
-import re
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -24,13 +23,18 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from bot.storage.engine.base import ROWS, Columns, Database, Params, Row, _in_transaction
-from bot.storage.engine.dialect import arguments, check_portable, numbered, postgresql_ddl
+from bot.storage.engine.dialect import (
+    PLAIN_IDENTIFIER,
+    arguments,
+    check_portable,
+    numbered,
+    postgresql_ddl,
+)
 from bot.storage.engine.errors import DatabaseUnavailable, MigrationError, UniqueViolation
 from bot.storage.engine.migrations import Migration, split_statements
 
 log = logging.getLogger(__name__)
 
-_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")  # a table name that needs no escaping
 
 # Advisory lock keys (any 64-bit numbers, the same in every Stride process).
 WRITER_LOCK = 0x5374726964650001  # "Stride" 1: exclusive transactions
@@ -231,7 +235,7 @@ class PostgresDatabase(Database):
         columns = await self.table_columns()
         for table in tables:
             has_id = any(name == "id" for name, _ in columns.get(table, ()))
-            if not _IDENTIFIER.match(table) or not has_id:
+            if not PLAIN_IDENTIFIER.match(table) or not has_id:
                 continue  # not one of ours, or no id column
             top = f'COALESCE((SELECT MAX(id) FROM "{table}"), 0) + 1'  # noqa: S608 (checked identifier)
             await self.fetch_value(
